@@ -1,0 +1,113 @@
+"""Every task of the repository, as nox sessions.
+
+Sessions install the packages from this checkout themselves; nothing relies on what the
+machine already has. ``nox`` runs every session CI runs; ``nox -s example-suite`` runs the
+spec's examples on every built-in backend.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.sessions = ["tests-inmemory", "example-suite", "lint", "typecheck", "build"]
+
+ROOT = Path(__file__).parent
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+DEFAULT_PYTHON = "3.11"
+CORE = "packages/restmachine-orm"
+TESTING = "packages/restmachine-orm-testing"
+PACKAGES = sorted(
+    str(path.parent.relative_to(ROOT)) for path in ROOT.glob("packages/*/pyproject.toml")
+)
+TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"]
+
+
+def install_packages(session: nox.Session, *packages: str) -> None:
+    """Install packages of this checkout (editable), never from an index."""
+    args: list[str] = []
+    for package in packages:
+        args += ["-e", package]
+    session.install(*args)
+
+
+def run_tests(
+    session: nox.Session,
+    packages: list[str],
+    paths: list[str],
+    *pytest_args: str,
+    env: dict[str, str] | None = None,
+) -> None:
+    """Install the packages and the test tools, then run pytest on the paths."""
+    install_packages(session, *packages)
+    session.install(*TEST_TOOLS)
+    session.run("pytest", *paths, *pytest_args, *session.posargs, env=env or {})
+
+
+@nox.session(name="tests-inmemory", python=PYTHONS)
+def tests_inmemory(session: nox.Session) -> None:
+    """Core and testing-framework tests, and the spec's examples, on the in-memory backend."""
+    run_tests(
+        session,
+        [CORE, TESTING],
+        [f"{CORE}/tests", f"{TESTING}/tests", "examples/spec"],
+        env={"RESTMACHINE_ORM_BACKENDS": "inmemory"},
+    )
+
+
+@nox.session(name="example-suite", python=DEFAULT_PYTHON)
+def example_suite(session: nox.Session) -> None:
+    """The main job: the spec's examples on every built-in backend, zero configuration."""
+    run_tests(session, PACKAGES, ["examples/spec"], "-rs")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff: lint rules and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Mypy --strict over the source of every package."""
+    install_packages(session, *PACKAGES)
+    session.install("mypy>=1.10", "pytest>=8")
+    session.run("mypy", *(f"{package}/src" for package in PACKAGES))
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def build(session: nox.Session) -> None:
+    """Build every wheel and sdist into dist/, check them, install them in a fresh venv."""
+    session.install("build>=1.2", "twine>=5")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for package in PACKAGES:
+        session.run("python", "-m", "build", "--outdir", str(dist), package)
+    session.run("twine", "check", "--strict", *(str(p) for p in sorted(dist.iterdir())))
+    wheels = sorted(str(p) for p in dist.glob("*.whl"))
+    with tempfile.TemporaryDirectory() as scratch:
+        venv = Path(scratch) / "venv"
+        session.run("python", "-m", "venv", str(venv))
+        python = str(venv / "bin" / "python")
+        session.run(python, "-m", "pip", "install", "--quiet", *wheels, external=True)
+        imports = [Path(package).name.replace("-", "_") for package in PACKAGES]
+        check = "; ".join(
+            f"import {name}; print({name}.__name__, {name}.__version__)" for name in imports
+        )
+        with session.chdir(scratch):
+            session.run(python, "-c", check, external=True)
+
+
+@nox.session(python=DEFAULT_PYTHON, default=False)
+def benchmarks(session: nox.Session) -> None:
+    """Side-by-side ratio benchmarks (not part of the test run)."""
+    install_packages(session, *PACKAGES)
+    session.install("pytest>=8")
+    session.run("python", "benchmarks/run.py", *session.posargs)

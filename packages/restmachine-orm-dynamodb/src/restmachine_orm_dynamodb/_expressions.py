@@ -1,0 +1,102 @@
+"""Filter trees to DynamoDB condition expressions, every name and value a placeholder.
+
+The expressions reproduce the in-memory semantics: a missing attribute (a ``None`` field)
+never satisfies an ordering, text or ``in`` lookup, while ``ne`` and ``not_`` match it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from restmachine_orm.query import And, Condition, Filter, Not, Or
+
+from ._serialize import AttributeValue, to_attribute
+
+__all__ = ["Expressions"]
+
+_OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_IN_LIMIT = 100  # DynamoDB's maximum number of operands of one IN
+
+
+class Expressions:
+    """Collects ``ExpressionAttributeNames``/``Values`` while building expressions."""
+
+    def __init__(self) -> None:
+        """Start with no placeholders."""
+        self.names: dict[str, str] = {}
+        self.values: dict[str, AttributeValue] = {}
+        self._by_name: dict[str, str] = {}
+
+    def name(self, attribute: str) -> str:
+        """Return the placeholder of an attribute name (one per distinct name)."""
+        placeholder = self._by_name.get(attribute)
+        if placeholder is None:
+            placeholder = f"#n{len(self._by_name)}"
+            self._by_name[attribute] = placeholder
+            self.names[placeholder] = attribute
+        return placeholder
+
+    def value(self, value: Any) -> str:
+        """Return a new placeholder bound to a value."""
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = to_attribute(value)
+        return placeholder
+
+    def request(self) -> dict[str, Any]:
+        """The placeholder maps as request parameters (omitting empty ones)."""
+        params: dict[str, Any] = {}
+        if self.names:
+            params["ExpressionAttributeNames"] = dict(self.names)
+        if self.values:
+            params["ExpressionAttributeValues"] = dict(self.values)
+        return params
+
+    def never(self, always_present: str) -> str:
+        """An expression no item satisfies (``always_present`` exists on every item)."""
+        return f"attribute_not_exists({self.name(always_present)})"
+
+    def filter(self, tree: Filter, always_present: str) -> str:
+        """Compile a filter tree."""
+        if isinstance(tree, Condition):
+            return self._condition(tree, always_present)
+        if isinstance(tree, Not):
+            return f"(NOT {self.filter(tree.child, always_present)})"
+        joiner = " AND " if isinstance(tree, And) else " OR "
+        assert isinstance(tree, (And, Or))
+        return "(" + joiner.join(self.filter(c, always_present) for c in tree.children) + ")"
+
+    def _condition(self, cond: Condition, always_present: str) -> str:
+        path = self.name(cond.field)
+        value, lookup = cond.value, cond.lookup
+        absent = f"attribute_not_exists({path})"
+        if lookup == "isnull":
+            return absent if value else f"attribute_exists({path})"
+        if lookup in ("eq", "ne"):
+            same = absent if value is None else f"{path} = {self.value(value)}"
+            return same if lookup == "eq" else f"(NOT {same})"
+        if lookup in _OPERATORS:
+            return f"{path} {_OPERATORS[lookup]} {self.value(value)}"
+        if lookup == "between":
+            low, high = value
+            if low > high:
+                return self.never(always_present)
+            return f"{path} BETWEEN {self.value(low)} AND {self.value(high)}"
+        if lookup == "in":
+            return self._in(path, value, always_present)
+        if lookup in ("startswith", "contains") and value == "":
+            # Every string starts with and contains "", and DynamoDB refuses an empty operand.
+            return f"attribute_type({path}, {self.value('S')})"
+        function = "begins_with" if lookup == "startswith" else "contains"
+        return f"{function}({path}, {self.value(value)})"
+
+    def _in(self, path: str, values: tuple[Any, ...], always_present: str) -> str:
+        present = [v for v in values if v is not None]
+        parts = [
+            f"{path} IN ({', '.join(self.value(v) for v in present[i : i + _IN_LIMIT])})"
+            for i in range(0, len(present), _IN_LIMIT)
+        ]
+        if len(present) < len(values):
+            parts.append(f"attribute_not_exists({path})")
+        if not parts:
+            return self.never(always_present)
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"

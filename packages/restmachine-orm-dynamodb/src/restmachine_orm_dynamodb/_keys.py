@@ -1,0 +1,73 @@
+"""The single-table key scheme: where each model's items and unique sentinels live.
+
+A row of model ``User`` keyed ``id="u1"`` is stored at ``pk="User#u1"``, ``sk="User"``; a
+composite key ``(tenant, id)`` gives ``pk="Order#t1"``, ``sk="Order#o1"``. A unique value is
+claimed by a sentinel item at ``pk="User#email#a@x"``, ``sk="#unique"``: no row's sort key
+starts with ``#``, so sentinels and rows never collide, and every item carries the entity
+attribute naming its model (or ``#unique``) so scans can tell them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from restmachine_orm import ModelDefinitionError, ModelSchema
+
+from ._serialize import AttributeValue, text_of
+
+__all__ = ["SENTINEL", "KeyScheme"]
+
+SENTINEL = "#unique"
+
+
+@dataclass(frozen=True)
+class KeyScheme:
+    """Names of the table's key and entity attributes, and how values map onto them.
+
+    Attributes:
+        pk: The table's partition key attribute.
+        sk: The table's sort key attribute.
+        entity: The attribute naming the model an item belongs to.
+        owner: The attribute of a sentinel holding the owning row's partition key.
+    """
+
+    pk: str = "pk"
+    sk: str = "sk"
+    entity: str = "_type"
+    owner: str = "_owner"
+
+    def check(self, schema: ModelSchema) -> None:
+        """Refuse a model whose field names collide with the table's own attributes.
+
+        Raises:
+            ModelDefinitionError: A field is named like the key or entity attribute.
+        """
+        clash = sorted({self.pk, self.sk, self.entity, self.owner} & set(schema.fields))
+        if clash:
+            raise ModelDefinitionError(
+                f"{schema.name}: field {', '.join(map(repr, clash))} collides with the DynamoDB "
+                "table's key attributes; pass other names to DynamoDBBackend(pk_attribute=..., "
+                "sk_attribute=...)"
+            )
+
+    def partition_value(self, schema: ModelSchema, value: Any) -> str:
+        """The partition key string of a model's rows whose partition field is ``value``."""
+        return f"{schema.name}#{text_of(value)}"
+
+    def item_key(self, schema: ModelSchema, key: tuple[Any, ...]) -> dict[str, AttributeValue]:
+        """The table key of the row with this key tuple."""
+        sort = schema.name if len(key) == 1 else f"{schema.name}#{text_of(key[1])}"
+        return {
+            self.pk: {"S": self.partition_value(schema, key[0])},
+            self.sk: {"S": sort},
+        }
+
+    def sentinel_key(
+        self, schema: ModelSchema, field: str, value: Any
+    ) -> dict[str, AttributeValue]:
+        """The table key of the sentinel that claims ``field=value`` for the model."""
+        return {
+            self.pk: {"S": f"{schema.name}#{field}#{text_of(value)}"},
+            self.sk: {"S": SENTINEL},
+        }

@@ -1,0 +1,133 @@
+"""Rows to DynamoDB items and back: the one place that knows DynamoDB's value types.
+
+Numbers travel as exact decimal strings (``N``), datetimes as ISO-8601 strings normalised to
+UTC so that string order is time order, and ``None`` as a missing attribute, so that sparse
+indexes and ``attribute_not_exists`` see it as absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import math
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from restmachine_orm import ModelSchema
+from restmachine_orm.schema import FieldKind
+
+__all__ = ["from_item", "parse_value", "text_of", "to_attribute", "to_item"]
+
+AttributeValue = dict[str, Any]
+
+
+def text_of(value: Any) -> str:
+    """The string form of a scalar, as used in keys and for ISO datetimes."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc)
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, enum.Enum):
+        return text_of(value.value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _number(value: int | float | decimal.Decimal) -> AttributeValue:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"DynamoDB cannot store the number {value!r}")
+    return {"N": str(value) if not isinstance(value, float) else repr(value)}
+
+
+def to_attribute(value: Any) -> AttributeValue:
+    """Encode one Python value (never ``None`` at the top level of a row) as an attribute."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return _number(value)
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, enum.Enum):
+        return to_attribute(value.value)
+    if isinstance(value, (dt.date, dt.time, uuid.UUID)):
+        return {"S": text_of(value)}
+    if isinstance(value, (bytes, bytearray)):
+        return {"B": bytes(value)}
+    if isinstance(value, BaseModel):
+        return to_attribute(value.model_dump())
+    if isinstance(value, Mapping):
+        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return {"L": [to_attribute(v) for v in value]}
+    raise TypeError(f"cannot store a {type(value).__name__} value in DynamoDB: {value!r}")
+
+
+def to_item(row: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    """Encode a row; ``None`` fields are left out."""
+    return {name: to_attribute(value) for name, value in row.items() if value is not None}
+
+
+def _plain(attribute: AttributeValue) -> Any:
+    ((kind, raw),) = attribute.items()
+    if kind == "S" or kind == "BOOL" or kind == "B":
+        return raw.value if hasattr(raw, "value") else raw
+    if kind == "N":
+        return decimal.Decimal(raw)
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [_plain(item) for item in raw]
+    if kind == "M":
+        return {name: _plain(item) for name, item in raw.items()}
+    if kind in ("SS", "BS"):
+        return list(raw)
+    if kind == "NS":
+        return [decimal.Decimal(item) for item in raw]
+    raise TypeError(f"unknown DynamoDB attribute type {kind!r}")  # pragma: no cover
+
+
+def _number_parser(annotation: Any) -> Callable[[Any], Any]:
+    if annotation is int:
+        return int
+    if annotation is float:
+        return float
+    return lambda value: value
+
+
+def parse_value(schema: ModelSchema, name: str, value: Any) -> Any:
+    """Turn a decoded attribute into the field's Python type, for comparing and ordering."""
+    spec = schema.fields[name]
+    kind = spec.kind
+    if value is None:
+        return None
+    if kind is FieldKind.NUMBER and isinstance(value, decimal.Decimal):
+        return _number_parser(spec.inner)(value)
+    if kind is FieldKind.DATETIME and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if kind is FieldKind.DATE and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if kind is FieldKind.TIME and isinstance(value, str):
+        return dt.time.fromisoformat(value)
+    if kind is FieldKind.ENUM:
+        return spec.inner(value)
+    if kind is FieldKind.UUID and isinstance(value, str):
+        return uuid.UUID(value)
+    return value
+
+
+def from_item(schema: ModelSchema, item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    """Decode an item into a row of the model's fields (absent fields are ``None``)."""
+    row: dict[str, Any] = {}
+    for name in schema.fields:
+        attribute = item.get(name)
+        row[name] = None if attribute is None else parse_value(schema, name, _plain(attribute))
+    return row

@@ -1,0 +1,57 @@
+"""RestMachine ORM testing: write a test once, run it against every backend.
+
+Subclass ``MultiBackendTestBase``, take the ``orm`` fixture, and each test runs on every
+backend in ``ENABLED_BACKENDS``. Backends register their drivers through the
+``restmachine_orm_testing`` entry point (see ``hookimpl``).
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .base import MultiBackendTestBase
+from .driver import DriverInterface
+from .dsl import OrmClient, VerificationError
+from .hooks import DriverFactory, hookimpl
+from .inmemory import InMemoryDriver
+from .markers import only_backends, requires, skip_backend, xfail_backend
+from .operations import (
+    AllOperation,
+    CountOperation,
+    CreateOperation,
+    DeleteOperation,
+    ExistsOperation,
+    GetOperation,
+    OperationResult,
+    QueryOperation,
+    UpdateOperation,
+    UpsertOperation,
+)
+from .registry import BackendNotInstalledError, DriverRegistry, UnknownBackendError
+
+__all__ = [
+    "AllOperation",
+    "BackendNotInstalledError",
+    "CountOperation",
+    "CreateOperation",
+    "DeleteOperation",
+    "DriverFactory",
+    "DriverInterface",
+    "DriverRegistry",
+    "ExistsOperation",
+    "GetOperation",
+    "InMemoryDriver",
+    "MultiBackendTestBase",
+    "OperationResult",
+    "OrmClient",
+    "QueryOperation",
+    "UnknownBackendError",
+    "UpdateOperation",
+    "UpsertOperation",
+    "VerificationError",
+    "__version__",
+    "hookimpl",
+    "only_backends",
+    "requires",
+    "skip_backend",
+    "xfail_backend",
+]

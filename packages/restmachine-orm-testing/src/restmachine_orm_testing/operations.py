@@ -1,0 +1,111 @@
+"""The operations the DSL asks a driver to perform, and the result it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from restmachine_orm import Model
+
+__all__ = [
+    "AllOperation",
+    "CountOperation",
+    "CreateOperation",
+    "DeleteOperation",
+    "ExistsOperation",
+    "GetOperation",
+    "OperationResult",
+    "QueryOperation",
+    "UpdateOperation",
+    "UpsertOperation",
+]
+
+
+@dataclass(frozen=True)
+class CreateOperation:
+    """Create a row of ``model_class`` from ``data``."""
+
+    model_class: type[Model]
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GetOperation:
+    """Read the row of ``model_class`` with this ``key``."""
+
+    model_class: type[Model]
+    key: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateOperation:
+    """Assign ``changes`` to ``instance`` and save it."""
+
+    instance: Model
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeleteOperation:
+    """Delete the row of ``instance``."""
+
+    instance: Model
+
+
+@dataclass(frozen=True)
+class UpsertOperation:
+    """Insert or replace the row of ``model_class`` built from ``data``."""
+
+    model_class: type[Model]
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class QueryOperation:
+    """Select rows of ``model_class`` matching ``filters``, ordered and sliced."""
+
+    model_class: type[Model]
+    filters: dict[str, Any] = field(default_factory=dict)
+    order_by: tuple[str, ...] = ()
+    limit: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class CountOperation:
+    """Count rows of ``model_class`` matching ``filters``."""
+
+    model_class: type[Model]
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExistsOperation:
+    """Tell whether any row of ``model_class`` matches ``filters``."""
+
+    model_class: type[Model]
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AllOperation:
+    """Read every row of ``model_class``."""
+
+    model_class: type[Model]
+
+
+@dataclass
+class OperationResult:
+    """What a driver reports back: success with a value, or the error it caught.
+
+    Attributes:
+        success: Whether the operation completed.
+        instance: The model instance it produced, if any.
+        data: Its plain value: a dumped row, a list of instances, a count or a bool.
+        error: The exception the ORM raised, when ``success`` is false.
+    """
+
+    success: bool
+    instance: Any = None
+    data: Any = None
+    error: BaseException | None = None

@@ -1,0 +1,254 @@
+"""The pytest plugin: parametrizes multi-backend tests, isolates them, reports per backend.
+
+Registered through the ``pytest11`` entry point, so installing the package is all it takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from restmachine_orm import CAPABILITIES
+
+from ._session import STATE, SessionState, selected_backends
+from .base import MultiBackendTestBase
+from .driver import DriverInterface
+from .dsl import OrmClient
+from .markers import MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
+from .registry import BackendNotInstalledError, DriverRegistry
+
+__all__ = ["orm"]
+
+_UNSET = object()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--orm-backend`` and ``--orm-report``."""
+    group = parser.getgroup("restmachine-orm", "RestMachine ORM multi-backend tests")
+    group.addoption(
+        "--orm-backend",
+        action="append",
+        dest="orm_backends",
+        metavar="NAME",
+        help="run multi-backend tests on this backend only (repeatable); "
+        "default: each class's ENABLED_BACKENDS, or $RESTMACHINE_ORM_BACKENDS=a,b",
+    )
+    group.addoption(
+        "--orm-report",
+        dest="orm_report",
+        metavar="PATH",
+        help="write the backend x outcome matrix to PATH (.md or .json)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marks, load the drivers and check the options."""
+    for doc in MARK_DOCS.values():
+        config.addinivalue_line("markers", doc)
+    report = config.getoption("orm_report")
+    if report is not None and Path(report).suffix not in (".md", ".json"):
+        raise pytest.UsageError(f"--orm-report {report}: the file must end in .md or .json")
+    registry = DriverRegistry.load()
+    selected = selected_backends(config.getoption("orm_backends"), registry)
+    config.stash[STATE] = SessionState(registry, selected)
+    config.pluginmanager.register(_RunHooks(config), "restmachine-orm-testing-run")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Show the installed drivers, and any plugin that failed to load."""
+    registry = config.stash[STATE].registry
+    lines = ["restmachine-orm-testing drivers: " + ", ".join(sorted(registry.drivers))]
+    lines += [
+        f"restmachine-orm-testing: plugin {name!r} failed: {why}"
+        for name, why in sorted(registry.failures.items())
+    ]
+    return lines
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize each test of a ``MultiBackendTestBase`` class over its backends."""
+    cls = metafunc.cls
+    if cls is None or not issubclass(cls, MultiBackendTestBase):
+        return
+    if "orm" not in metafunc.fixturenames:
+        return
+    state = metafunc.config.stash[STATE]
+    backends = list(cls.ENABLED_BACKENDS)
+    if not backends or not all(isinstance(name, str) for name in backends):
+        raise pytest.Collector.CollectError(
+            f"{cls.__name__}.ENABLED_BACKENDS must be a non-empty list of backend names, "
+            f"not {cls.ENABLED_BACKENDS!r}"
+        )
+    _check_marks(metafunc, set(state.registry.known_names) | set(backends))
+    params = [
+        pytest.param(name, id=name, marks=_marks_for(metafunc, state, cls, name))
+        for name in backends
+    ]
+    metafunc.parametrize("orm", params, indirect=True)
+
+
+def _check_marks(metafunc: pytest.Metafunc, known: set[str]) -> None:
+    where = metafunc.definition.nodeid
+    for mark_name in (SKIP_MARK, ONLY_MARK, XFAIL_MARK):
+        for mark in metafunc.definition.iter_markers(mark_name):
+            unknown = [
+                name
+                for name in mark.args[: 1 if mark_name == XFAIL_MARK else None]
+                if name not in known
+            ]
+            if unknown:
+                raise pytest.Collector.CollectError(
+                    f"{where}: {mark_name} names unknown backend {', '.join(map(repr, unknown))}; "
+                    f"known backends: {', '.join(sorted(known))}"
+                )
+    for mark in metafunc.definition.iter_markers(REQUIRES_MARK):
+        unknown = [cap for cap in mark.args if cap not in CAPABILITIES]
+        if unknown:
+            raise pytest.Collector.CollectError(
+                f"{where}: requires() names unknown capability {', '.join(map(repr, unknown))}; "
+                f"known capabilities: {', '.join(sorted(CAPABILITIES))}"
+            )
+
+
+def _marks_for(
+    metafunc: pytest.Metafunc, state: SessionState, cls: type[Any], name: str
+) -> list[pytest.MarkDecorator]:
+    if state.selected is not None and name not in state.selected:
+        return []  # deselected after collection; no driver needed
+    definition = metafunc.definition
+    for mark in definition.iter_markers(SKIP_MARK):
+        if name in mark.args:
+            return [pytest.mark.skip(reason=mark.kwargs.get("reason") or f"skipped on {name}")]
+    for mark in definition.iter_markers(ONLY_MARK):
+        if name not in mark.args:
+            return [pytest.mark.skip(reason=f"runs only on {', '.join(mark.args)}")]
+    driver = state.driver_or_error(cls, name)
+    if isinstance(driver, BackendNotInstalledError):
+        return [pytest.mark.skip(reason=str(driver))]
+    if isinstance(driver, DriverInterface):
+        needed = {cap for mark in definition.iter_markers(REQUIRES_MARK) for cap in mark.args}
+        missing = sorted(needed - driver.capabilities)
+        if missing:
+            return [pytest.mark.skip(reason=f"{name} lacks capability {', '.join(missing)}")]
+    marks = []
+    for mark in definition.iter_markers(XFAIL_MARK):
+        if mark.args[0] == name:
+            reason = f"{name}: {mark.kwargs['reason']}"
+            marks.append(
+                pytest.mark.xfail(strict=True, raises=mark.kwargs["raises"], reason=reason)
+            )
+    return marks
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect backends outside the run's selection; tag the rest for the report."""
+    state = config.stash[STATE]
+    kept, dropped = [], []
+    for item in items:
+        name = _backend_of(item)
+        if name is None:
+            kept.append(item)
+            continue
+        if state.selected is not None and name not in state.selected:
+            dropped.append(item)
+            continue
+        item.user_properties.append(("orm_backend", name))
+        item.user_properties.append(("orm_test", _test_id(item.nodeid, name)))
+        kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    name = None if callspec is None else callspec.params.get("orm")
+    return name if isinstance(name, str) else None
+
+
+def _test_id(nodeid: str, backend: str) -> str:
+    head, _, ids = nodeid.partition("[")
+    parts = ids[:-1].split("-")
+    if backend in parts:
+        parts.remove(backend)
+    return head + (f"[{'-'.join(parts)}]" if parts else "")
+
+
+class _RunHooks:
+    """Hooks that need the run's config, registered on it (pytest passes none to them)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.state = config.stash[STATE]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Record each outcome (on the xdist controller: from every worker)."""
+        self.state.matrix.record(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Print the backend matrix, and write it when ``--orm-report`` asks."""
+        if hasattr(self.config, "workerinput"):
+            return
+        matrix = self.state.matrix
+        if not matrix.outcomes:
+            return
+        for name in matrix.backends:
+            matrix.capabilities[name] = sorted(self._capabilities(name))
+        terminalreporter.section("restmachine-orm backends")
+        for line in matrix.summary_lines():
+            terminalreporter.write_line(line)
+        for name, why in sorted(self.state.registry.failures.items()):
+            terminalreporter.write_line(f"plugin {name!r} failed to load: {why}")
+        target = self.config.getoption("orm_report")
+        if target is not None:
+            matrix.write(Path(target))
+            terminalreporter.write_line(f"backend matrix written to {target}")
+
+    def _capabilities(self, name: str) -> frozenset[str]:
+        made = [d for (_, n), d in self.state.drivers.items() if n == name]
+        drivers = [d for d in made if isinstance(d, DriverInterface)]
+        if drivers:
+            return drivers[0].capabilities
+        registered = self.state.registry.drivers.get(name)
+        return frozenset() if registered is None else registered.factory().capabilities
+
+    def pytest_sessionfinish(self) -> None:
+        """Close the drivers of the run."""
+        self.state.close()
+
+
+@pytest.fixture
+def orm(request: pytest.FixtureRequest) -> Iterator[tuple[OrmClient, str]]:
+    """``(orm_client, backend_name)`` for the backend this test instance runs on.
+
+    The models of ``get_test_models()`` start empty and get their ``model_backend`` back
+    afterwards, whether the test passed or not.
+    """
+    name = getattr(request, "param", None)
+    if not isinstance(name, str) or request.instance is None:
+        pytest.fail(
+            "the orm fixture belongs to test methods of MultiBackendTestBase subclasses",
+            pytrace=False,
+        )
+    driver = request.config.stash[STATE].driver_or_error(type(request.instance), name)
+    if isinstance(driver, BackendNotInstalledError):
+        pytest.skip(str(driver))
+    if isinstance(driver, Exception):
+        raise driver
+    models = list(request.instance.get_test_models())
+    saved = [(model, model.__dict__.get("model_backend", _UNSET)) for model in models]
+    try:
+        driver.reset(models)
+        for model in models:
+            driver.setup_backend(model)
+        yield OrmClient(driver), name
+    finally:
+        for model, before in saved:
+            if before is _UNSET:
+                if "model_backend" in model.__dict__:
+                    delattr(model, "model_backend")
+            else:
+                model.model_backend = before

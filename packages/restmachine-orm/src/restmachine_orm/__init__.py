@@ -1,0 +1,38 @@
+"""RestMachine ORM: define data models once with pydantic, trust them on every backend."""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .backends.base import CAPABILITIES, Backend
+from .backends.inmemory import InMemoryBackend
+from .errors import (
+    BackendError,
+    DuplicateKeyError,
+    ModelDefinitionError,
+    NotFoundError,
+    OrmError,
+    QueryError,
+)
+from .fields import Field, FieldOptions
+from .model import Model
+from .query.builder import Page, Query
+from .schema import ModelSchema
+
+__all__ = [
+    "CAPABILITIES",
+    "Backend",
+    "BackendError",
+    "DuplicateKeyError",
+    "Field",
+    "FieldOptions",
+    "InMemoryBackend",
+    "Model",
+    "ModelDefinitionError",
+    "ModelSchema",
+    "NotFoundError",
+    "OrmError",
+    "Page",
+    "Query",
+    "QueryError",
+    "__version__",
+]

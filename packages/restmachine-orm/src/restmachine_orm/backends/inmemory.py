@@ -1,0 +1,221 @@
+"""``InMemoryBackend``: the reference semantics, in process memory."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..errors import DuplicateKeyError, NotFoundError
+from ..query.execution import select_rows
+from ..query.filters import And, Condition
+from ..query.predicate import compile_filter
+from ..query.spec import QuerySpec
+from ..schema import ModelSchema
+from .base import Backend, Key, Row
+
+__all__ = ["InMemoryBackend"]
+
+
+@dataclass
+class _Table:
+    """One model's rows by key, and for each unique field the key holding each value."""
+
+    rows: dict[Key, Row] = field(default_factory=dict)
+    unique: dict[str, dict[Any, Key]] = field(default_factory=dict)
+
+
+class InMemoryBackend(Backend):
+    """Rows in dictionaries behind one lock: O(1) by key and by unique value.
+
+    Stored rows are never changed in place (a write replaces the row), so readers take a
+    snapshot under the lock and filter outside it. Rows of models holding mutable values
+    (lists, dicts, nested models) are deep-copied in and out, so changing a returned
+    instance never changes stored data until it is saved.
+    """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"transactions", "order_by_any_field", "offset", "sort_key_range"}
+    )
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._lock = threading.RLock()
+        self._tables: dict[type[Any], _Table] = {}
+
+    def _table(self, schema: ModelSchema) -> _Table:
+        table = self._tables.get(schema.model)
+        if table is None:
+            table = _Table(unique={name: {} for name in schema.unique_fields})
+            self._tables[schema.model] = table
+        return table
+
+    @staticmethod
+    def _copy(schema: ModelSchema, row: Row) -> Row:
+        return row if schema.rows_are_flat else copy.deepcopy(row)
+
+    def insert(self, schema: ModelSchema, row: Row) -> None:
+        """Store a new row (see ``Backend.insert``)."""
+        key = schema.key_of(row)
+        with self._lock:
+            table = self._table(schema)
+            self._check_new_key(schema, table, key)
+            self._check_unique(schema, table, key, row)
+            self._store(schema, table, key, self._copy(schema, row), old=None)
+
+    def get(self, schema: ModelSchema, key: Key) -> Row | None:
+        """Return the row with this key, or ``None``."""
+        with self._lock:
+            table = self._tables.get(schema.model)
+            row = None if table is None else table.rows.get(key)
+        return None if row is None else self._copy(schema, row)
+
+    def update(
+        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+    ) -> Row:
+        """Change fields of an existing row (see ``Backend.update``)."""
+        with self._lock:
+            table = self._table(schema)
+            old = table.rows.get(key)
+            if old is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            new = {**old, **self._copy(schema, changes)}
+            self._check_unique(schema, table, key, new)
+            self._store(schema, table, key, new, old=old)
+        return self._copy(schema, new)
+
+    def upsert(self, schema: ModelSchema, row: Row) -> Row:
+        """Insert or replace a row (see ``Backend.upsert``)."""
+        key = schema.key_of(row)
+        with self._lock:
+            table = self._table(schema)
+            old = table.rows.get(key)
+            new = self._copy(schema, row)
+            if old is not None and schema.auto_now_add:
+                new = {**new, **{name: old[name] for name in schema.auto_now_add}}
+            self._check_unique(schema, table, key, new)
+            self._store(schema, table, key, new, old=old)
+        return self._copy(schema, new)
+
+    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+        """Remove a row and release its unique values."""
+        with self._lock:
+            table = self._table(schema)
+            old = table.rows.pop(key, None)
+            if old is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            self._release(schema, table, old)
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        """Yield the selected rows (see ``Backend.query``)."""
+        schema = spec.schema
+        for row in select_rows(self._candidates(spec), spec):
+            yield self._copy(schema, row)
+
+    def count(self, spec: QuerySpec) -> int:
+        """Count the rows matching the filter."""
+        if spec.filter is None:
+            table = self._tables.get(spec.schema.model)
+            return 0 if table is None else len(table.rows)
+        matches = compile_filter(spec.filter)
+        return sum(1 for row in self._candidates(spec) if matches(row))
+
+    def exists(self, spec: QuerySpec) -> bool:
+        """Tell whether any row matches the filter."""
+        matches = compile_filter(spec.filter)
+        return any(matches(row) for row in self._candidates(spec))
+
+    def clear(self, schema: ModelSchema | None = None) -> None:
+        """Delete the rows of one model, or of all."""
+        with self._lock:
+            if schema is None:
+                self._tables.clear()
+            else:
+                self._tables.pop(schema.model, None)
+
+    def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
+        """Store several new rows: all of them, or none when one is a duplicate."""
+        with self._lock:
+            table = self._table(schema)
+            # Check the whole batch against the table and against itself before writing.
+            batch = _Table(unique={name: {} for name in schema.unique_fields})
+            keyed = [(schema.key_of(row), row) for row in rows]
+            for key, row in keyed:
+                self._check_new_key(schema, table, key)
+                self._check_new_key(schema, batch, key)
+                self._check_unique(schema, table, key, row)
+                self._check_unique(schema, batch, key, row)
+                self._store(schema, batch, key, row, old=None)
+            for key, row in keyed:
+                self._store(schema, table, key, self._copy(schema, row), old=None)
+
+    def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
+        """Return each key's row, or ``None`` where there is none."""
+        return [self.get(schema, key) for key in keys]
+
+    def _candidates(self, spec: QuerySpec) -> list[Row]:
+        """Rows that may match: one by key or unique value when the filter pins it, else all.
+
+        Rows are replaced on write, never changed, so the list returned is a consistent
+        snapshot that callers filter without holding the lock.
+        """
+        schema = spec.schema
+        pinned = _pinned_values(spec)
+        with self._lock:
+            table = self._tables.get(schema.model)
+            if table is None:
+                return []
+            if pinned and all(name in pinned for name in schema.key_fields):
+                key: Key | None = tuple(pinned[name] for name in schema.key_fields)
+            else:
+                unique = [name for name in schema.unique_fields if pinned.get(name) is not None]
+                if not unique:
+                    return list(table.rows.values())
+                key = table.unique[unique[0]].get(pinned[unique[0]])
+            row = None if key is None else table.rows.get(key)
+        return [] if row is None else [row]
+
+    @staticmethod
+    def _check_new_key(schema: ModelSchema, table: _Table, key: Key) -> None:
+        if key in table.rows:
+            shown = key[0] if len(key) == 1 else key
+            raise DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
+
+    @staticmethod
+    def _check_unique(schema: ModelSchema, table: _Table, key: Key, row: Row) -> None:
+        for name in schema.unique_fields:
+            value = row[name]
+            if value is None:
+                continue
+            owner = table.unique[name].get(value)
+            if owner is not None and owner != key:
+                raise DuplicateKeyError(schema.name, (name,), value, unique=True)
+
+    @staticmethod
+    def _release(schema: ModelSchema, table: _Table, row: Row) -> None:
+        for name in schema.unique_fields:
+            if row[name] is not None:
+                table.unique[name].pop(row[name], None)
+
+    def _store(
+        self, schema: ModelSchema, table: _Table, key: Key, new: Row, old: Row | None
+    ) -> None:
+        if old is not None:
+            self._release(schema, table, old)
+        for name in schema.unique_fields:
+            if new[name] is not None:
+                table.unique[name][new[name]] = key
+        table.rows[key] = new
+
+
+def _pinned_values(spec: QuerySpec) -> dict[str, Any]:
+    """Fields the filter fixes with a top-level ``eq`` (inside a plain ``And`` at most)."""
+    tree = spec.filter
+    conditions = tree.children if isinstance(tree, And) else (tree,)
+    return {
+        cond.field: cond.value
+        for cond in conditions
+        if isinstance(cond, Condition) and cond.lookup == "eq"
+    }

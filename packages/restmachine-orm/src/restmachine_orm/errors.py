@@ -1,0 +1,107 @@
+"""Errors raised by RestMachine ORM.
+
+Every error the ORM raises on its own account derives from one root, so callers can catch
+``OrmError`` to handle them all. Invalid *data* is reported by pydantic's ``ValidationError``,
+exactly as pydantic reports it, because the models are pydantic models.
+
+Hierarchy::
+
+    OrmError
+    ├── ModelDefinitionError     a model class is declared inconsistently (raised at class creation)
+    ├── DuplicateKeyError        a key or a unique value is already taken
+    ├── NotFoundError            the row to update or delete does not exist (any more)
+    ├── QueryError               a lookup, filter, ordering or cursor is invalid
+    └── BackendError             the storage failed; the original exception is ``__cause__``
+
+    pydantic.ValidationError     field values that do not fit the model (not an OrmError)
+
+Backends subclass these errors for their own failures (``BackendError`` in particular) so that
+code written against the core keeps catching them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BackendError",
+    "DuplicateKeyError",
+    "ModelDefinitionError",
+    "NotFoundError",
+    "OrmError",
+    "QueryError",
+]
+
+
+class OrmError(Exception):
+    """Root of every error raised by RestMachine ORM itself."""
+
+
+class ModelDefinitionError(OrmError, TypeError):
+    """A model class declares its fields inconsistently, e.g. two primary keys."""
+
+
+class DuplicateKeyError(OrmError):
+    """A write would reuse a key or a unique value that another row holds.
+
+    Attributes:
+        model: Name of the model class.
+        fields: The field names forming the duplicated key or unique value.
+        value: The duplicated value (a tuple for composite keys).
+    """
+
+    def __init__(self, model: str, fields: tuple[str, ...], value: Any, *, unique: bool) -> None:
+        """Build the error and its message from the model, fields and value."""
+        self.model = model
+        self.fields = fields
+        self.value = value
+        self.unique = unique
+        names = ", ".join(fields)
+        if unique:
+            message = f"{model}: {names}={value!r} is already taken by another row (unique field)"
+        else:
+            message = f"{model}: a row with {names}={value!r} already exists"
+        super().__init__(message)
+
+    @property
+    def field(self) -> str:
+        """The first (usually the only) field of the duplicated key or unique value."""
+        return self.fields[0]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Keep the error picklable, e.g. across pytest-xdist workers."""
+        return (_rebuild_duplicate, (self.model, self.fields, self.value, self.unique))
+
+
+def _rebuild_duplicate(
+    model: str, fields: tuple[str, ...], value: Any, unique: bool
+) -> DuplicateKeyError:
+    return DuplicateKeyError(model, fields, value, unique=unique)
+
+
+class NotFoundError(OrmError):
+    """The row an update, save or delete refers to does not exist.
+
+    Attributes:
+        model: Name of the model class.
+        key: The key that was looked for, as a ``{field: value}`` mapping.
+    """
+
+    def __init__(self, model: str, key: dict[str, Any]) -> None:
+        """Build the error and its message from the model and key."""
+        self.model = model
+        self.key = dict(key)
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.key.items())
+        super().__init__(f"{model}: no row with {shown}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Keep the error picklable, e.g. across pytest-xdist workers."""
+        return (NotFoundError, (self.model, self.key))
+
+
+class QueryError(OrmError, ValueError):
+    """A lookup, filter, ordering, limit or cursor is not valid for the model."""
+
+
+class BackendError(OrmError):
+    """The storage backend failed; the underlying exception is kept as ``__cause__``."""

@@ -1,0 +1,274 @@
+"""``Model``: a pydantic model that stores itself (ActiveRecord)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from typing_extensions import Self
+
+from .backends.base import Backend, Key, Row
+from .backends.inmemory import InMemoryBackend
+from .errors import OrmError, QueryError
+from .query.builder import Query
+from .schema import ModelSchema
+
+__all__ = ["Model"]
+
+# Where an instance keeps the row it was last loaded from or written as. It lives in
+# pydantic's private-attribute slot: declaring a PrivateAttr would cost every instance
+# creation about a microsecond, and this is read only when saving.
+_STORED = "_orm_stored_row"
+
+
+class Model(BaseModel):
+    """Base class of stored models: declare fields with ``Field``, then create and query.
+
+    Class attributes:
+        model_backend: The ``Backend`` that stores this model. It defaults to one in-memory
+            backend shared by the process; assign another on a class to rebind that class
+            (and its subclasses that do not set their own).
+
+    Unknown fields are rejected, assignments are validated, and key fields reject empty
+    strings, so data that one backend accepts every backend accepts.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model_backend: ClassVar[Backend] = InMemoryBackend()
+    __orm_schema__: ClassVar[ModelSchema | None] = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Compute the class's schema once, as soon as pydantic has completed the class."""
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.__orm_schema__ = None
+        if cls.__pydantic_complete__:
+            cls.__orm_schema__ = ModelSchema.build(cls)
+
+    @classmethod
+    def orm_schema(cls) -> ModelSchema:
+        """Return the ORM's facts about this class (built once, on first need if deferred)."""
+        schema = cls.__dict__.get("__orm_schema__")
+        if schema is None:
+            if not cls.__pydantic_complete__:
+                cls.model_rebuild(raise_errors=True)
+            schema = ModelSchema.build(cls)
+            cls.__orm_schema__ = schema
+        return schema
+
+    # -- class-level operations -------------------------------------------------------
+
+    @classmethod
+    def create(cls, **data: Any) -> Self:
+        """Validate and store a new row.
+
+        Raises:
+            pydantic.ValidationError: The data does not fit the model.
+            DuplicateKeyError: The key or a unique value is taken; nothing is written.
+        """
+        instance = cls(**data)
+        instance._orm_stamp(creating=True)
+        instance.before_save()
+        row = instance._orm_row()
+        cls.model_backend.insert(instance.orm_schema(), row)
+        instance._orm_remember(row)
+        instance.after_save()
+        return instance
+
+    @classmethod
+    def create_many(cls, items: Iterable[Mapping[str, Any]]) -> list[Self]:
+        """Validate and store several new rows in one backend call: all of them, or none.
+
+        Raises:
+            pydantic.ValidationError: An item does not fit the model; nothing is written.
+            DuplicateKeyError: A key or unique value is taken or repeated.
+        """
+        instances = [cls(**item) for item in items]
+        for instance in instances:
+            instance._orm_stamp(creating=True)
+            instance.before_save()
+        rows = [instance._orm_row() for instance in instances]
+        cls.model_backend.insert_many(cls.orm_schema(), rows)
+        for instance, row in zip(instances, rows, strict=True):
+            instance._orm_remember(row)
+            instance.after_save()
+        return instances
+
+    @classmethod
+    def get(cls, **key: Any) -> Self | None:
+        """Return the row with this key (every key field, nothing else), or ``None``.
+
+        Raises:
+            QueryError: A key field is missing, a non-key field is given, or a value does
+                not fit its field.
+        """
+        row = cls.model_backend.get(cls.orm_schema(), cls._orm_key_from(key, "get"))
+        return None if row is None else cls._orm_load(row)
+
+    @classmethod
+    def get_many(cls, keys: Iterable[Mapping[str, Any]]) -> list[Self | None]:
+        """Return the row of each key in one backend call, ``None`` where there is none."""
+        wanted = [cls._orm_key_from(key, "get_many") for key in keys]
+        rows = cls.model_backend.get_many(cls.orm_schema(), wanted)
+        return [None if row is None else cls._orm_load(row) for row in rows]
+
+    @classmethod
+    def upsert(cls, **data: Any) -> Self:
+        """Store the row whole: insert it, or replace the row with the same key.
+
+        Fields left out take their defaults; an ``auto_now_add`` field keeps its stored
+        value; unique values of the replaced row are released.
+
+        Raises:
+            pydantic.ValidationError: The data does not fit the model.
+            DuplicateKeyError: A unique value belongs to another row; nothing is written.
+        """
+        instance = cls(**data)
+        instance._orm_stamp(creating=True)
+        instance.before_save()
+        stored = cls.model_backend.upsert(instance.orm_schema(), instance._orm_row())
+        instance._orm_adopt(stored)
+        instance.after_save()
+        return instance
+
+    @classmethod
+    def all(cls) -> list[Self]:
+        """Return every stored row of this model, in the backend's natural order."""
+        return Query(cls).all()
+
+    @classmethod
+    def where(cls, **filters: Any) -> Query[Self]:
+        """Start a query: ``User.where(age__gte=30).order_by("-age").all()``.
+
+        Raises:
+            QueryError: A field, lookup or value does not fit the model.
+        """
+        return Query(cls).where(**filters)
+
+    # -- instance operations -----------------------------------------------------------
+
+    def save(self) -> Self:
+        """Write this instance's changes to its stored row.
+
+        Raises:
+            NotFoundError: The row does not exist (any more); nothing is written.
+            DuplicateKeyError: A changed unique value is taken; nothing is written.
+            OrmError: A key field was changed (keys are immutable).
+        """
+        schema = self.orm_schema()
+        stored = self._orm_stored()
+        key = self._orm_key()
+        self._orm_stamp(creating=False)
+        self.before_save()
+        row = self._orm_row()
+        changes = {
+            name: value
+            for name, value in row.items()
+            if name not in schema.auto_now_add
+            and (stored is None or name not in stored or stored[name] != value)
+        }
+        self._orm_adopt(self.model_backend.update(schema, key, changes, stored))
+        self.after_save()
+        return self
+
+    def delete(self) -> None:
+        """Delete this instance's stored row and release its unique values.
+
+        Raises:
+            NotFoundError: The row does not exist (any more).
+        """
+        key = self._orm_key()
+        self.model_backend.delete(self.orm_schema(), key, self._orm_stored())
+        private = self.__pydantic_private__
+        if private is not None:
+            private.pop(_STORED, None)
+
+    def before_save(self) -> None:
+        """Run before every create, save and upsert; override to adjust or check fields."""
+
+    def after_save(self) -> None:
+        """Run after every successful create, save and upsert; override to react."""
+
+    def __eq__(self, other: object) -> bool:
+        """Two instances are equal when they are of one class with equal field values."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
+
+    # -- internals ---------------------------------------------------------------------
+
+    @classmethod
+    def _orm_load(cls, row: Row) -> Self:
+        instance = cls.model_validate(row)
+        instance._orm_remember(row)
+        return instance
+
+    @classmethod
+    def _orm_key_from(cls, given: Mapping[str, Any], method: str) -> Key:
+        schema = cls.orm_schema()
+        key_fields = schema.require_key()
+        extra = [name for name in given if name not in key_fields]
+        missing = [name for name in key_fields if name not in given]
+        if extra or missing:
+            problem = f"{', '.join(map(repr, extra))} is not a key field" if extra else "missing"
+            hint = f"; use {schema.name}.where(...).first() to find a row by other fields"
+            raise QueryError(
+                f"{schema.name}.{method}() takes exactly the key fields "
+                f"({', '.join(key_fields)}): {problem}"
+                f"{' ' + ', '.join(map(repr, missing)) if missing and not extra else ''}"
+                f"{hint if extra else ''}"
+            )
+        return tuple(
+            schema.validate_value(name, given[name], purpose=f"{method}({name}=...)")
+            for name in key_fields
+        )
+
+    def _orm_row(self) -> Row:
+        if self.orm_schema().rows_are_flat:
+            return dict(self.__dict__)
+        return self.model_dump()
+
+    def _orm_stamp(self, *, creating: bool) -> None:
+        schema = self.orm_schema()
+        if not (schema.auto_now or (creating and schema.auto_now_add)):
+            return
+        now = dt.datetime.now(dt.timezone.utc)
+        names = schema.auto_now + (schema.auto_now_add if creating else ())
+        for name in names:
+            self.__dict__[name] = now
+            self.__pydantic_fields_set__.add(name)
+
+    def _orm_remember(self, row: Row) -> None:
+        private = self.__pydantic_private__
+        if private is None:
+            object.__setattr__(self, "__pydantic_private__", {_STORED: row})
+        else:
+            private[_STORED] = row
+
+    def _orm_stored(self) -> Row | None:
+        private = self.__pydantic_private__
+        return None if private is None else private.get(_STORED)
+
+    def _orm_adopt(self, row: Row) -> None:
+        """Take the stored row's values, e.g. a kept ``auto_now_add`` after an upsert."""
+        if row != self._orm_row():
+            fresh = type(self).model_validate(row)
+            object.__setattr__(self, "__dict__", fresh.__dict__)
+        self._orm_remember(row)
+
+    def _orm_key(self) -> Key:
+        schema = self.orm_schema()
+        current = schema.key_of(self.__dict__)
+        stored = self._orm_stored()
+        if stored is not None and schema.key_of(stored) != current:
+            raise OrmError(
+                f"{schema.name}: key fields are immutable; changed "
+                f"{schema.key_dict(schema.key_of(stored))} to {schema.key_dict(current)}. "
+                "Create a new row and delete the old one instead"
+            )
+        return current

@@ -1,0 +1,25 @@
+"""The query language: filter trees, the builder, and helpers backends share."""
+
+from __future__ import annotations
+
+from .builder import Page, Query
+from .execution import select_rows
+from .filters import And, Condition, Filter, Not, Or
+from .ordering import OrderBy
+from .predicate import Predicate, compile_filter
+from .spec import QuerySpec
+
+__all__ = [
+    "And",
+    "Condition",
+    "Filter",
+    "Not",
+    "Or",
+    "OrderBy",
+    "Page",
+    "Predicate",
+    "Query",
+    "QuerySpec",
+    "compile_filter",
+    "select_rows",
+]

@@ -1,0 +1,201 @@
+"""``Query``: the chainable, immutable query builder that ``Model.where`` returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ..errors import QueryError
+from .cursor import decode_cursor, encode_cursor
+from .filters import And, Filter, Not, Or
+from .ordering import OrderBy
+from .parse import parse_filters
+from .spec import QuerySpec
+
+if TYPE_CHECKING:
+    from ..model import Model
+
+__all__ = ["Page", "Query"]
+
+M = TypeVar("M", bound="Model")
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    """One page of a paginated query.
+
+    Attributes:
+        items: The rows of this page, in order.
+        next_cursor: Pass it to ``paginate`` for the next page; ``None`` on the last page.
+    """
+
+    items: list[M]
+    next_cursor: str | None
+
+
+class Query(Generic[M]):
+    """A lazy, immutable query over one model: every method returns a new query.
+
+    Filters are validated when they are added, so a mistake raises ``QueryError`` at the line
+    that made it, before any backend is touched.
+    """
+
+    __slots__ = ("_model", "_spec")
+
+    def __init__(self, model: type[M], spec: QuerySpec | None = None) -> None:
+        """Start a query matching every row of ``model``."""
+        self._model = model
+        self._spec = spec if spec is not None else QuerySpec(model.orm_schema())
+
+    @property
+    def spec(self) -> QuerySpec:
+        """The validated request this query sends to the backend."""
+        return self._spec
+
+    def _with(self, **changes: Any) -> Query[M]:
+        return Query(self._model, replace(self._spec, **changes))
+
+    def _parse(self, filters: dict[str, Any]) -> Filter | None:
+        return parse_filters(self._spec.schema, filters)
+
+    def where(self, **filters: Any) -> Query[M]:
+        """Keep rows matching every filter (``field=value`` or ``field__lookup=value``)."""
+        return self.and_(**filters)
+
+    def and_(self, **filters: Any) -> Query[M]:
+        """Keep rows that match the query so far *and* every filter given here."""
+        added = self._parse(filters)
+        current = self._spec.filter
+        if added is None:
+            return self
+        return self._with(filter=_conjoin(current, added))
+
+    def or_(self, **filters: Any) -> Query[M]:
+        """Keep rows that match the query so far *or* every filter given here.
+
+        A query without filters matches every row, so ``or_`` on it changes nothing.
+        """
+        added = self._parse(filters)
+        current = self._spec.filter
+        if added is None or current is None:
+            return self
+        return self._with(filter=Or((current, added)))
+
+    def not_(self, **filters: Any) -> Query[M]:
+        """Drop rows that match every filter given here."""
+        added = self._parse(filters)
+        if added is None:
+            return self
+        return self._with(filter=_conjoin(self._spec.filter, Not(added)))
+
+    def order_by(self, *fields: str) -> Query[M]:
+        """Order by these fields, added after any earlier ones; ``"-age"`` is descending.
+
+        ``None`` comes before every other value (so last when descending).
+        """
+        schema = self._spec.schema
+        added = []
+        for text in fields:
+            descending = text.startswith("-")
+            name = text[1:] if descending else text
+            spec = schema.field_spec(name, purpose=f"order_by({text!r})")
+            if not spec.orderable:
+                raise QueryError(
+                    f"{schema.name}.{name}: a {spec.kind.value} field cannot be ordered by"
+                )
+            added.append(OrderBy(name, descending))
+        return self._with(order=self._spec.order + tuple(added))
+
+    def limit(self, count: int) -> Query[M]:
+        """Return at most ``count`` rows."""
+        return self._with(limit=self._count_argument("limit", count))
+
+    def offset(self, count: int) -> Query[M]:
+        """Skip the first ``count`` rows."""
+        return self._with(offset=self._count_argument("offset", count))
+
+    def _count_argument(self, name: str, count: int) -> int:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise QueryError(
+                f"{self._spec.schema.name}: {name}() takes a whole number >= 0, not {count!r}"
+            )
+        return count
+
+    def all(self) -> list[M]:
+        """Run the query and return every matching instance."""
+        validate = self._model.model_validate
+        return [_loaded(validate(row), row) for row in self._model.model_backend.query(self._spec)]
+
+    def __iter__(self) -> Iterator[M]:
+        """Iterate the matching instances."""
+        validate = self._model.model_validate
+        for row in self._model.model_backend.query(self._spec):
+            yield _loaded(validate(row), row)
+
+    def first(self) -> M | None:
+        """Return the first matching instance, or ``None``."""
+        found = self._with(limit=1).all()
+        return found[0] if found else None
+
+    def count(self) -> int:
+        """Count the matching rows (after ``offset``, at most ``limit``)."""
+        spec = self._spec
+        total = self._model.model_backend.count(spec.unsliced()) - spec.offset
+        total = max(total, 0)
+        return total if spec.limit is None else min(total, spec.limit)
+
+    def exists(self) -> bool:
+        """Tell whether at least one row matches."""
+        spec = self._spec
+        if spec.offset or spec.limit is not None:
+            return self.count() > 0
+        return self._model.model_backend.exists(spec.unsliced())
+
+    def paginate(self, page_size: int, cursor: str | None = None) -> Page[M]:
+        """Return one page, in a stable order, and the cursor of the next page.
+
+        Rows are ordered by the query's ``order_by`` fields and then by key, so pages never
+        overlap or skip a row that stays put, even while other rows are written.
+
+        Raises:
+            QueryError: ``page_size`` is not positive, the query already has ``limit`` or
+                ``offset``, or the cursor belongs to another query.
+        """
+        spec = self._spec
+        schema = spec.schema
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise QueryError(f"{schema.name}: page_size must be a whole number >= 1")
+        if spec.limit is not None or spec.offset:
+            raise QueryError(
+                f"{schema.name}: paginate() sets its own limit and position; "
+                "drop limit()/offset() from the query"
+            )
+        named = {order.field for order in spec.order}
+        order = spec.order + tuple(OrderBy(k) for k in schema.require_key() if k not in named)
+        after = None if cursor is None else decode_cursor(schema, order, cursor)
+        window = replace(spec, order=order, after=after, limit=page_size + 1)
+        rows = list(self._model.model_backend.query(window))
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        validate = self._model.model_validate
+        items = [_loaded(validate(row), row) for row in rows]
+        next_cursor = None
+        if more:
+            last = rows[-1]
+            next_cursor = encode_cursor(order, [last[field] for field, _ in order])
+        return Page(items, next_cursor)
+
+
+def _conjoin(current: Filter | None, added: Filter) -> Filter:
+    # Keep one flat And, so backends see every top-level condition (e.g. a pinned key).
+    if current is None:
+        return added
+    parts = current.children if isinstance(current, And) else (current,)
+    more = added.children if isinstance(added, And) else (added,)
+    return And(parts + more)
+
+
+def _loaded(instance: M, row: dict[str, Any]) -> M:
+    instance._orm_remember(row)
+    return instance

@@ -1,0 +1,49 @@
+"""The parsed filter tree that backends receive: conditions joined by and / or / not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+__all__ = ["And", "Condition", "Filter", "Not", "Or"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``field <lookup> value``, already validated against the model.
+
+    Attributes:
+        field: The field compared.
+        lookup: One of ``restmachine_orm.schema.LOOKUPS``.
+        value: The validated value: a tuple for ``in``, a pair for ``between``, a bool for
+            ``isnull``, a value of the field's type otherwise.
+    """
+
+    field: str
+    lookup: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class And:
+    """Every child holds."""
+
+    children: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    """At least one child holds."""
+
+    children: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """The child does not hold."""
+
+    child: Filter
+
+
+Filter = Union[Condition, And, Or, Not]  # noqa: UP007 - a runtime alias, valid on 3.10
+"""Any node of a filter tree."""

@@ -1,0 +1,360 @@
+"""Per-model facts, computed once per class: keys, unique fields, auto fields, lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import types
+import typing
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .errors import ModelDefinitionError, QueryError
+from .fields import FieldOptions, options_of
+
+if TYPE_CHECKING:
+    from .model import Model
+
+__all__ = ["LOOKUPS", "FieldKind", "FieldSpec", "ModelSchema"]
+
+#: Every lookup the query language knows, in the order the docs list them.
+LOOKUPS: tuple[str, ...] = (
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "between",
+    "startswith",
+    "contains",
+    "isnull",
+)
+
+
+class FieldKind(str, enum.Enum):
+    """What a field holds, as far as storing, comparing and ordering go."""
+
+    STR = "str"
+    NUMBER = "number"
+    BOOL = "bool"
+    DATETIME = "datetime"
+    DATE = "date"
+    TIME = "time"
+    ENUM = "enum"
+    UUID = "uuid"
+    LIST = "list"
+    DICT = "dict"
+    OTHER = "other"
+
+
+_EQUALITY = frozenset({"eq", "ne", "in", "isnull"})
+_ORDERED = _EQUALITY | {"gt", "gte", "lt", "lte", "between"}
+_LOOKUPS_BY_KIND: dict[FieldKind, frozenset[str]] = {
+    FieldKind.STR: _ORDERED | {"startswith", "contains"},
+    FieldKind.NUMBER: _ORDERED,
+    FieldKind.DATETIME: _ORDERED,
+    FieldKind.DATE: _ORDERED,
+    FieldKind.TIME: _ORDERED,
+    FieldKind.BOOL: _EQUALITY,
+    FieldKind.ENUM: _EQUALITY,
+    FieldKind.UUID: _EQUALITY,
+    FieldKind.LIST: _EQUALITY | {"contains"},
+    FieldKind.DICT: frozenset({"eq", "ne", "isnull"}),
+    FieldKind.OTHER: frozenset({"eq", "ne", "isnull"}),
+}
+# Values of these kinds are immutable and hashable: safe to share, usable as keys.
+_SCALAR_KINDS = frozenset(
+    {
+        FieldKind.STR,
+        FieldKind.NUMBER,
+        FieldKind.BOOL,
+        FieldKind.DATETIME,
+        FieldKind.DATE,
+        FieldKind.TIME,
+        FieldKind.ENUM,
+        FieldKind.UUID,
+    }
+)
+_ORDERABLE_KINDS = _SCALAR_KINDS - {FieldKind.ENUM, FieldKind.UUID}
+_KEY_KINDS = _SCALAR_KINDS - {FieldKind.BOOL}
+
+
+def _strip_optional(annotation: Any) -> tuple[Any, bool]:
+    """Return the annotation without ``None`` in it, and whether ``None`` was allowed."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _strip_optional(typing.get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        nullable = len(members) < len(typing.get_args(annotation))
+        if len(members) == 1:
+            inner, inner_nullable = _strip_optional(members[0])
+            return inner, nullable or inner_nullable
+        return Union[tuple(members)], nullable  # noqa: UP007 - rebuilt from parts
+    return annotation, annotation is type(None) or annotation is Any
+
+
+def _kind_of(annotation: Any) -> FieldKind:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        if all(isinstance(value, str) for value in values):
+            return FieldKind.STR
+        return FieldKind.OTHER
+    if origin in (list, set, frozenset, tuple):
+        return FieldKind.LIST
+    if origin in (dict, Mapping):
+        return FieldKind.DICT
+    if not isinstance(annotation, type):
+        return FieldKind.OTHER
+    # Order matters: bool is an int, datetime is a date, str enums are str.
+    checks: tuple[tuple[type, FieldKind], ...] = (
+        (enum.Enum, FieldKind.ENUM),
+        (bool, FieldKind.BOOL),
+        (str, FieldKind.STR),
+        (int, FieldKind.NUMBER),
+        (float, FieldKind.NUMBER),
+        (decimal.Decimal, FieldKind.NUMBER),
+        (dt.datetime, FieldKind.DATETIME),
+        (dt.date, FieldKind.DATE),
+        (dt.time, FieldKind.TIME),
+        (uuid.UUID, FieldKind.UUID),
+        (list, FieldKind.LIST),
+        (set, FieldKind.LIST),
+        (frozenset, FieldKind.LIST),
+        (tuple, FieldKind.LIST),
+        (dict, FieldKind.DICT),
+        (BaseModel, FieldKind.DICT),
+    )
+    for base, kind in checks:
+        if issubclass(annotation, base):
+            return kind
+    return FieldKind.OTHER
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a model as the ORM sees it.
+
+    Attributes:
+        name: The field's name.
+        kind: What it holds (decides lookups, ordering and how it is copied).
+        nullable: Whether ``None`` is an allowed value.
+        options: The ORM options given to ``Field``.
+        annotation: The field's declared type.
+        inner: The declared type without ``None`` (and without ``Annotated`` metadata).
+        lookups: The lookups a filter may use on it.
+    """
+
+    name: str
+    kind: FieldKind
+    nullable: bool
+    options: FieldOptions
+    annotation: Any
+    inner: Any
+    lookups: frozenset[str]
+
+    @property
+    def element(self) -> Any:
+        """The element type of a list-like field (``Any`` when it is not declared)."""
+        args = [arg for arg in typing.get_args(self.inner) if arg is not Ellipsis]
+        return args[0] if len(args) == 1 else Any
+
+    @property
+    def orderable(self) -> bool:
+        """Whether ``order_by`` may use this field."""
+        return self.kind in _ORDERABLE_KINDS
+
+
+@dataclass
+class ModelSchema:
+    """Everything the ORM needs to know about one model class, computed once.
+
+    Attributes:
+        model: The model class.
+        name: The model's name, used in messages and by backends as its namespace.
+        fields: Every field by name, in declaration order.
+        key_fields: The key's fields, partition first, then sort (empty for abstract bases).
+        unique_fields: Fields whose values no two rows may share.
+        auto_now_add: Fields set on create only.
+        auto_now: Fields set on every write.
+        rows_are_flat: Every field holds an immutable scalar, so a shallow copy is a full copy.
+    """
+
+    model: type[Model]
+    name: str
+    fields: dict[str, FieldSpec]
+    key_fields: tuple[str, ...]
+    unique_fields: tuple[str, ...]
+    auto_now_add: tuple[str, ...]
+    auto_now: tuple[str, ...]
+    rows_are_flat: bool
+    _adapters: dict[tuple[str, bool], TypeAdapter[Any]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, model: type[Model]) -> ModelSchema:
+        """Read a model class's fields and check that its storage options fit together.
+
+        Raises:
+            ModelDefinitionError: The options contradict each other or a field's type.
+        """
+        specs: dict[str, FieldSpec] = {}
+        for name, info in model.model_fields.items():
+            annotation, nullable = _strip_optional(info.annotation)
+            kind = _kind_of(annotation)
+            specs[name] = FieldSpec(
+                name=name,
+                kind=kind,
+                nullable=nullable,
+                options=options_of(info),
+                annotation=info.annotation,
+                inner=annotation,
+                lookups=_LOOKUPS_BY_KIND[kind],
+            )
+        schema = cls(
+            model=model,
+            name=model.__name__,
+            fields=specs,
+            key_fields=_key_fields(model.__name__, specs),
+            unique_fields=tuple(n for n, s in specs.items() if s.options.unique),
+            auto_now_add=tuple(n for n, s in specs.items() if s.options.auto_now_add),
+            auto_now=tuple(n for n, s in specs.items() if s.options.auto_now),
+            rows_are_flat=all(spec.kind in _SCALAR_KINDS for spec in specs.values()),
+        )
+        for spec in specs.values():
+            _check_field(schema.name, spec)
+        return schema
+
+    @property
+    def partition_key(self) -> str:
+        """The partition part of the key (the primary key for single-field keys)."""
+        return self.require_key()[0]
+
+    @property
+    def sort_key(self) -> str | None:
+        """The sort part of a composite key, or ``None``."""
+        keys = self.require_key()
+        return keys[1] if len(keys) > 1 else None
+
+    def require_key(self) -> tuple[str, ...]:
+        """Return the key fields, or fail for a model that declares none.
+
+        Raises:
+            ModelDefinitionError: The model has no key field (e.g. an abstract base).
+        """
+        if not self.key_fields:
+            raise ModelDefinitionError(
+                f"{self.name} declares no key field; mark one with Field(primary_key=True) "
+                "(or partition_key=True / sort_key=True) before storing it"
+            )
+        return self.key_fields
+
+    def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Return the key tuple of a row (or of any mapping holding the key fields)."""
+        return tuple(row[name] for name in self.require_key())
+
+    def key_dict(self, key: tuple[Any, ...]) -> dict[str, Any]:
+        """Return a key tuple as ``{field: value}``, for messages and errors."""
+        return dict(zip(self.require_key(), key, strict=True))
+
+    def validate_value(self, name: str, value: Any, *, purpose: str, element: bool = False) -> Any:
+        """Check a value against a field's type (not its constraints) and coerce it.
+
+        Args:
+            name: The field.
+            value: The value a filter or key lookup compares the field to.
+            purpose: What the value is for, shown in the error (e.g. ``"age__gte"``).
+            element: Check against the element type of a list field instead.
+
+        Raises:
+            QueryError: The value cannot be a value of that field.
+        """
+        adapter = self._adapters.get((name, element))
+        if adapter is None:
+            spec = self.fields[name]
+            adapter = TypeAdapter(spec.element if element else spec.annotation)
+            self._adapters[(name, element)] = adapter
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"]
+            what = "element" if element else "value"
+            raise QueryError(
+                f"{self.name}.{name}: {value!r} is not a valid {what} for {purpose}: {reason}"
+            ) from None
+
+    def field_spec(self, name: str, *, purpose: str) -> FieldSpec:
+        """Return a field's spec, or fail naming the model and the fields it does have.
+
+        Raises:
+            QueryError: The model has no such field.
+        """
+        spec = self.fields.get(name)
+        if spec is None:
+            known = ", ".join(self.fields)
+            raise QueryError(
+                f"{self.name} has no field {name!r} (in {purpose}); its fields are: {known}"
+            )
+        return spec
+
+
+def _key_fields(model: str, specs: dict[str, FieldSpec]) -> tuple[str, ...]:
+    def marked(flag: str) -> list[str]:
+        return [name for name, spec in specs.items() if getattr(spec.options, flag)]
+
+    primary, partition, sort = marked("primary_key"), marked("partition_key"), marked("sort_key")
+    for flag, names in (("primary_key", primary), ("partition_key", partition), ("sort_key", sort)):
+        if len(names) > 1:
+            raise ModelDefinitionError(
+                f"{model}: only one field may set {flag}=True, found {', '.join(names)}"
+            )
+    if primary and (partition or sort):
+        raise ModelDefinitionError(
+            f"{model}: use either primary_key=True on one field, or partition_key=True with an "
+            f"optional sort_key=True, not both (primary_key={primary[0]!r}, "
+            f"partition_key/sort_key={(partition + sort)!r})"
+        )
+    if sort and not partition:
+        raise ModelDefinitionError(
+            f"{model}: sort_key field {sort[0]!r} needs a partition_key=True field beside it"
+        )
+    return tuple(primary + partition + sort)
+
+
+def _check_field(model: str, spec: FieldSpec) -> None:
+    where = f"{model}.{spec.name}"
+    options = spec.options
+    if options.is_key:
+        if spec.kind not in _KEY_KINDS:
+            raise ModelDefinitionError(
+                f"{where}: a key field must hold a str, number, date, datetime, time, enum or "
+                f"UUID value, not {spec.annotation!r}"
+            )
+        if spec.nullable:
+            raise ModelDefinitionError(f"{where}: a key field cannot be optional (None)")
+    if options.unique:
+        if options.primary_key:
+            raise ModelDefinitionError(
+                f"{where}: a primary key is unique already; drop unique=True"
+            )
+        if spec.kind not in _SCALAR_KINDS:
+            raise ModelDefinitionError(
+                f"{where}: unique=True needs a scalar type (str, number, bool, date, datetime, "
+                f"time, enum, UUID), not {spec.annotation!r}"
+            )
+    if options.auto_now or options.auto_now_add:
+        if options.auto_now and options.auto_now_add:
+            raise ModelDefinitionError(f"{where}: choose auto_now or auto_now_add, not both")
+        if spec.kind is not FieldKind.DATETIME:
+            raise ModelDefinitionError(
+                f"{where}: auto_now/auto_now_add need a datetime field, not {spec.annotation!r}"
+            )
+        if options.is_key:
+            raise ModelDefinitionError(f"{where}: a key field cannot be set automatically")
