@@ -30,7 +30,8 @@ def text_of(value: Any) -> str:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc)
-        return value.isoformat(timespec="microseconds")
+        text: str = value.isoformat(timespec="microseconds")
+        return text
     if isinstance(value, enum.Enum):
         return text_of(value.value)
     if isinstance(value, (dt.date, dt.time)):

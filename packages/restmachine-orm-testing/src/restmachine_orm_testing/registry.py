@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import pluggy
 
@@ -84,8 +85,7 @@ class DriverRegistry:
         for impl in manager.hook.restmachine_orm_testing_drivers.get_hookimpls():
             source = sources.get(id(impl.plugin), impl.plugin_name)
             try:
-                answer: Mapping[str, DriverFactory] = impl.function()
-                provided = dict(answer)
+                provided = dict(cast("Mapping[str, DriverFactory]", impl.function()))
             except Exception as error:
                 registry.failures[impl.plugin_name] = f"{type(error).__name__}: {error}"
                 continue

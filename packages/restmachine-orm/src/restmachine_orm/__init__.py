@@ -11,6 +11,7 @@ from .errors import (
     ModelDefinitionError,
     NotFoundError,
     OrmError,
+    PartialWriteError,
     QueryError,
 )
 from .fields import Field, FieldOptions
@@ -32,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "OrmError",
     "Page",
+    "PartialWriteError",
     "Query",
     "QueryError",
     "__version__",

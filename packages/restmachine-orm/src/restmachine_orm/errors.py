@@ -12,6 +12,7 @@ Hierarchy::
     ├── NotFoundError            the row to update or delete does not exist (any more)
     ├── QueryError               a lookup, filter, ordering or cursor is invalid
     └── BackendError             the storage failed; the original exception is ``__cause__``
+        └── PartialWriteError    a batch write stored some rows but not others (``.failed``)
 
     pydantic.ValidationError     field values that do not fit the model (not an OrmError)
 
@@ -29,6 +30,7 @@ __all__ = [
     "ModelDefinitionError",
     "NotFoundError",
     "OrmError",
+    "PartialWriteError",
     "QueryError",
 ]
 
@@ -105,3 +107,20 @@ class QueryError(OrmError, ValueError):
 
 class BackendError(OrmError):
     """The storage backend failed; the underlying exception is kept as ``__cause__``."""
+
+
+class PartialWriteError(BackendError):
+    """A batch write could not store every row, even after retrying.
+
+    Attributes:
+        failed: The rows that were not stored; every other row of the batch was.
+    """
+
+    def __init__(self, message: str, failed: list[dict[str, Any]]) -> None:
+        """Build the error from a message and the rows that were not stored."""
+        self.failed = failed
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Keep the error picklable, e.g. across pytest-xdist workers."""
+        return (PartialWriteError, (self.args[0], self.failed))

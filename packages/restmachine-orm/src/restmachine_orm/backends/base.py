@@ -19,6 +19,7 @@ from ..errors import (
     ModelDefinitionError,
     NotFoundError,
     OrmError,
+    PartialWriteError,
     QueryError,
 )
 from ..query.spec import QuerySpec
@@ -33,6 +34,7 @@ __all__ = [
     "ModelDefinitionError",
     "NotFoundError",
     "OrmError",
+    "PartialWriteError",
     "QueryError",
     "Row",
 ]

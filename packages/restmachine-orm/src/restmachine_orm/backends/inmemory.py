@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from ..errors import DuplicateKeyError, NotFoundError
 from ..query.execution import select_rows
-from ..query.filters import And, Condition
+from ..query.filters import pinned_values
 from ..query.predicate import compile_filter
 from ..query.spec import QuerySpec
 from ..schema import ModelSchema
@@ -162,7 +162,7 @@ class InMemoryBackend(Backend):
         snapshot that callers filter without holding the lock.
         """
         schema = spec.schema
-        pinned = _pinned_values(spec)
+        pinned = pinned_values(spec.filter)
         with self._lock:
             table = self._tables.get(schema.model)
             if table is None:
@@ -208,14 +208,3 @@ class InMemoryBackend(Backend):
             if new[name] is not None:
                 table.unique[name][new[name]] = key
         table.rows[key] = new
-
-
-def _pinned_values(spec: QuerySpec) -> dict[str, Any]:
-    """Fields the filter fixes with a top-level ``eq`` (inside a plain ``And`` at most)."""
-    tree = spec.filter
-    conditions = tree.children if isinstance(tree, And) else (tree,)
-    return {
-        cond.field: cond.value
-        for cond in conditions
-        if isinstance(cond, Condition) and cond.lookup == "eq"
-    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .builder import Page, Query
 from .execution import select_rows
-from .filters import And, Condition, Filter, Not, Or
+from .filters import And, Condition, Filter, Not, Or, pinned_values
 from .ordering import OrderBy
 from .predicate import Predicate, compile_filter
 from .spec import QuerySpec
@@ -21,5 +21,6 @@ __all__ = [
     "Query",
     "QuerySpec",
     "compile_filter",
+    "pinned_values",
     "select_rows",
 ]

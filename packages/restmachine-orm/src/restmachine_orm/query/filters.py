@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-__all__ = ["And", "Condition", "Filter", "Not", "Or"]
+__all__ = ["And", "Condition", "Filter", "Not", "Or", "pinned_values"]
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,16 @@ class Not:
 
 Filter = Union[Condition, And, Or, Not]  # noqa: UP007 - a runtime alias, valid on 3.10
 """Any node of a filter tree."""
+
+
+def pinned_values(tree: Filter | None) -> dict[str, Any]:
+    """Fields a filter fixes to one value with a top-level ``eq`` (alone or in an ``And``).
+
+    Backends use it to answer a query from a key or an index instead of reading every row.
+    """
+    conditions = tree.children if isinstance(tree, And) else (tree,)
+    return {
+        cond.field: cond.value
+        for cond in conditions
+        if isinstance(cond, Condition) and cond.lookup == "eq"
+    }

@@ -1,0 +1,113 @@
+"""Reads: choose GetItem, Query or Scan for a filter, page to the end, order client-side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from restmachine_orm.backends.base import Row
+from restmachine_orm.query import QuerySpec, compile_filter, pinned_values, select_rows
+from restmachine_orm.schema import ModelSchema
+
+from ._expressions import Expressions
+from ._serialize import from_item
+
+if TYPE_CHECKING:
+    from .backend import DynamoDBBackend
+
+__all__ = ["count", "plan", "rows", "select"]
+
+
+def plan(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> str:
+    """Name the access path a filter gets: ``GetItem``, ``unique``, ``Query`` or ``Scan``."""
+    pinned = pinned_values(spec.filter)
+    if all(name in pinned for name in schema.key_fields):
+        return "GetItem"
+    if any(pinned.get(name) is not None for name in schema.unique_fields):
+        return "unique"
+    if schema.key_fields[0] in pinned:
+        return "Query"
+    return "Scan"
+
+
+def _request(
+    backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec, path: str
+) -> tuple[str, dict[str, Any]]:
+    """The Query or Scan request for a filter (without paging)."""
+    keys = backend.keys
+    ex = Expressions()
+    matches = None if spec.filter is None else ex.filter(spec.filter, keys.pk)
+    if path == "Query":
+        partition = pinned_values(spec.filter)[schema.key_fields[0]]
+        key_condition = (
+            f"{ex.name(keys.pk)} = {ex.value(keys.partition_value(schema, partition))} "
+            f"AND begins_with({ex.name(keys.sk)}, {ex.value(schema.name)})"
+        )
+        request: dict[str, Any] = {"KeyConditionExpression": key_condition}
+        if matches is not None:
+            request["FilterExpression"] = matches
+    else:
+        entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
+        request = {"FilterExpression": entity if matches is None else f"{entity} AND {matches}"}
+    return path, {**request, "ConsistentRead": True, **ex.request()}
+
+
+def _pages(backend: DynamoDBBackend, operation: str, request: dict[str, Any]) -> Iterator[Any]:
+    """Send a Query or Scan and its follow-up pages until ``LastEvaluatedKey`` runs out."""
+    while True:
+        answer = backend.call(operation, **request)
+        yield answer
+        last = answer.get("LastEvaluatedKey")
+        if not last:
+            return
+        request = {**request, "ExclusiveStartKey": last}
+
+
+def _by_key(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
+    """The one row a pinned key or unique value can name, if it matches the whole filter."""
+    pinned = pinned_values(spec.filter)
+    keys = backend.keys
+    if all(name in pinned for name in schema.key_fields):
+        item_key = keys.item_key(schema, tuple(pinned[name] for name in schema.key_fields))
+    else:
+        name = next(n for n in schema.unique_fields if pinned.get(n) is not None)
+        sentinel = backend.call(
+            "GetItem", Key=keys.sentinel_key(schema, name, pinned[name]), ConsistentRead=True
+        ).get("Item")
+        if sentinel is None:
+            return
+        item_key = sentinel[keys.owner]["M"]
+    item = backend.call("GetItem", Key=item_key, ConsistentRead=True).get("Item")
+    if item is not None:
+        row = from_item(schema, item)
+        if compile_filter(spec.filter)(row):
+            yield row
+
+
+def rows(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
+    """Every row matching ``spec.filter``, unordered, read lazily page by page."""
+    path = plan(backend, schema, spec)
+    if path in ("GetItem", "unique"):
+        yield from _by_key(backend, schema, spec)
+        return
+    operation, request = _request(backend, schema, spec, path)
+    for answer in _pages(backend, operation, request):
+        for item in answer.get("Items", ()):
+            yield from_item(schema, item)
+
+
+def select(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
+    """The rows of a query, ordered, sought and sliced as the core defines it."""
+    yield from select_rows(rows(backend, schema, spec), spec, filtered=True)
+
+
+def count(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> int:
+    """Count matches with ``Select=COUNT`` (no items travel), or by key for pinned rows."""
+    path = plan(backend, schema, spec)
+    if path in ("GetItem", "unique"):
+        return sum(1 for _ in _by_key(backend, schema, spec))
+    operation, request = _request(backend, schema, spec, path)
+    return sum(
+        int(answer.get("Count", 0))
+        for answer in _pages(backend, operation, {**request, "Select": "COUNT"})
+    )

@@ -1,0 +1,345 @@
+"""``DynamoDBBackend``: the Backend contract on one DynamoDB table (single-table design)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from restmachine_orm import Backend, DuplicateKeyError, NotFoundError
+from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.query import QuerySpec
+from restmachine_orm.schema import ModelSchema
+
+from . import _batch, _reads
+from ._expressions import Expressions
+from ._keys import KeyScheme
+from ._requests import error_code, translated
+from ._serialize import AttributeValue, from_item, to_item
+from ._table import create_table
+from ._transactions import RowConditionFailed, Transaction, unique_condition
+
+__all__ = ["DEFAULT_CONFIG", "DynamoDBBackend"]
+
+#: botocore settings used when the backend makes its own client: throttling and transient
+#: errors are retried by botocore's standard retry mode, with bounded timeouts.
+DEFAULT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15
+)
+_STALE_RETRIES = 5
+
+
+class DynamoDBBackend(Backend):
+    """Stores every model in one DynamoDB table, keyed by model name and key fields.
+
+    Point operations send one request each (conditional ``PutItem``, ``GetItem``,
+    ``UpdateItem``, ``DeleteItem``); models with unique fields claim their values with
+    sentinel items in the same ``TransactWriteItems``. Queries use ``Query`` when the
+    filter fixes the partition key, ``GetItem`` when it fixes a whole key or a unique value,
+    and ``Scan`` otherwise; ordering other than the natural one happens client-side.
+    """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"transactions", "order_by_any_field", "offset"}
+    )
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: Any = None,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        config: Config | None = None,
+        pk_attribute: str = "pk",
+        sk_attribute: str = "sk",
+        entity_attribute: str = "_type",
+    ) -> None:
+        """Use ``table_name`` through ``client``, or a client made from the other options.
+
+        Args:
+            table_name: The table holding every model.
+            client: A boto3 DynamoDB client; made from the options below when omitted.
+            region_name: AWS region of the client to make.
+            endpoint_url: Endpoint of the client to make (e.g. DynamoDB Local).
+            config: botocore ``Config`` of the client to make (``DEFAULT_CONFIG`` if omitted).
+            pk_attribute: Name of the table's partition key attribute.
+            sk_attribute: Name of the table's sort key attribute.
+            entity_attribute: Name of the attribute holding each item's model name.
+        """
+        self.table_name = table_name
+        self.client: Any = client or boto3.client(
+            "dynamodb",
+            region_name=region_name,
+            endpoint_url=endpoint_url,
+            config=config or DEFAULT_CONFIG,
+        )
+        self.keys = KeyScheme(pk_attribute, sk_attribute, entity_attribute)
+        self._checked: set[type[Any]] = set()
+
+    def create_table(self) -> None:
+        """Create the table (on-demand billing) unless it exists; wait until it is ACTIVE."""
+        create_table(self.client, self.table_name, self.keys)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _schema(self, schema: ModelSchema) -> ModelSchema:
+        if schema.model not in self._checked:
+            self.keys.check(schema)
+            self._checked.add(schema.model)
+        return schema
+
+    def item(self, schema: ModelSchema, row: Row) -> dict[str, AttributeValue]:
+        """The item storing a row: its attributes, table key and entity attribute."""
+        return {
+            **to_item(row),
+            **self.keys.item_key(schema, schema.key_of(row)),
+            self.keys.entity: {"S": schema.name},
+        }
+
+    def call(self, operation: str, **request: Any) -> Any:
+        """Send one request on the table, e.g. ``call("Query", ...)``; errors translated."""
+        with translated(self.client, self.table_name, operation):
+            return getattr(self.client, _snake(operation))(TableName=self.table_name, **request)
+
+    def call_batch(self, operation: str, **request: Any) -> Any:
+        """Send a batch request (it names its table inside ``RequestItems``)."""
+        with translated(self.client, self.table_name, operation):
+            return getattr(self.client, _snake(operation))(**request)
+
+    def _conditional(self, operation: str, **request: Any) -> Any | None:
+        """Send a conditional request; ``None`` when its condition failed."""
+        with translated(self.client, self.table_name, operation):
+            try:
+                return getattr(self.client, _snake(operation))(TableName=self.table_name, **request)
+            except ClientError as error:
+                if error_code(error) == "ConditionalCheckFailedException":
+                    return None
+                raise
+
+    def _read_row(self, schema: ModelSchema, key: Key) -> Row | None:
+        item = self.call("GetItem", Key=self.keys.item_key(schema, key), ConsistentRead=True).get(
+            "Item"
+        )
+        return None if item is None else from_item(schema, item)
+
+    def _key_duplicate(self, schema: ModelSchema, key: Key) -> DuplicateKeyError:
+        shown = key[0] if len(key) == 1 else key
+        return DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
+
+    # -- writes -------------------------------------------------------------------------
+
+    def insert(self, schema: ModelSchema, row: Row) -> None:
+        """Store a new row: conditional ``PutItem``, or one transaction with its claims."""
+        schema = self._schema(schema)
+        key = schema.key_of(row)
+        item = self.item(schema, row)
+        absent = {
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": self.keys.pk},
+        }
+        claims = [(n, row[n]) for n in schema.unique_fields if row[n] is not None]
+        if not claims:
+            if self._conditional("PutItem", Item=item, **absent) is None:
+                raise self._key_duplicate(schema, key)
+            return
+        for _ in range(_STALE_RETRIES):
+            transaction = Transaction(
+                self.keys, schema, self.table_name, self.keys.item_key(schema, key)
+            )
+            transaction.add("Put", Item=item, **absent)
+            for name, value in claims:
+                transaction.claim(name, value)
+            try:
+                transaction.send(self.client)
+                return
+            except RowConditionFailed:
+                if self._read_row(schema, key) is not None:
+                    raise self._key_duplicate(schema, key) from None
+        raise self._key_duplicate(schema, key)
+
+    def get(self, schema: ModelSchema, key: Key) -> Row | None:
+        """Read a row with one consistent ``GetItem``."""
+        return self._read_row(self._schema(schema), key)
+
+    def update(
+        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+    ) -> Row:
+        """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
+        schema = self._schema(schema)
+        changes = {n: v for n, v in changes.items() if n not in schema.key_fields}
+        moved = [
+            n
+            for n in schema.unique_fields
+            if n in changes and (previous is None or previous.get(n) != changes[n])
+        ]
+        if not moved:
+            ex = Expressions()
+            request = {
+                "Key": self.keys.item_key(schema, key),
+                "UpdateExpression": self._assignments(ex, schema, changes),
+                "ConditionExpression": f"attribute_exists({ex.name(self.keys.pk)})",
+                "ReturnValues": "ALL_NEW",
+            }
+            answer = self._conditional("UpdateItem", **request, **ex.request())
+            if answer is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            return from_item(schema, answer["Attributes"])
+        return self._rewrite(schema, key, changes, previous, keep_created=False)
+
+    def upsert(self, schema: ModelSchema, row: Row) -> Row:
+        """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
+        schema = self._schema(schema)
+        key = schema.key_of(row)
+        if not schema.unique_fields:
+            ex = Expressions()
+            answer = self.call(
+                "UpdateItem",
+                Key=self.keys.item_key(schema, key),
+                UpdateExpression=self._assignments(ex, schema, row, keep=schema.auto_now_add),
+                ReturnValues="ALL_NEW",
+                **ex.request(),
+            )
+            return from_item(schema, answer["Attributes"])
+        changes = {n: v for n, v in row.items() if n not in schema.key_fields}
+        return self._rewrite(schema, key, changes, None, keep_created=True)
+
+    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+        """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
+        schema = self._schema(schema)
+        item_key = self.keys.item_key(schema, key)
+        if not schema.unique_fields:
+            condition = {
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": self.keys.pk},
+            }
+            if self._conditional("DeleteItem", Key=item_key, **condition) is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            return
+        old = previous
+        for _ in range(_STALE_RETRIES):
+            if old is None:
+                old = self._read_row(schema, key)
+                if old is None:
+                    raise NotFoundError(schema.name, schema.key_dict(key))
+            ex = Expressions()
+            transaction = Transaction(self.keys, schema, self.table_name, item_key)
+            transaction.add(
+                "Delete",
+                Key=item_key,
+                ConditionExpression=unique_condition(ex, self.keys, schema, old),
+                **ex.request(),
+            )
+            for name in schema.unique_fields:
+                if old.get(name) is not None:
+                    transaction.release(name, old[name])
+            try:
+                transaction.send(self.client)
+                return
+            except RowConditionFailed:
+                old = None  # changed or gone meanwhile: read it again
+        raise NotFoundError(schema.name, schema.key_dict(key))
+
+    def _rewrite(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None,
+        *,
+        keep_created: bool,
+    ) -> Row:
+        """Write a row whose unique values may move, claiming and releasing in one transaction.
+
+        ``keep_created`` makes it an upsert: a missing row is created, and a replaced row
+        keeps its ``auto_now_add`` values. Otherwise a missing row is ``NotFoundError``.
+        """
+        item_key = self.keys.item_key(schema, key)
+        old = previous
+        for _ in range(_STALE_RETRIES):
+            if old is None:
+                old = self._read_row(schema, key)
+            if old is None and not keep_created:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            base = old or {}
+            new = {**base, **changes, **schema.key_dict(key)}
+            if keep_created and old is not None:
+                new.update({n: old[n] for n in schema.auto_now_add})
+            ex = Expressions()
+            condition = (
+                unique_condition(ex, self.keys, schema, old)
+                if old is not None
+                else f"attribute_not_exists({ex.name(self.keys.pk)})"
+            )
+            transaction = Transaction(self.keys, schema, self.table_name, item_key)
+            body = {n: v for n, v in new.items() if n not in schema.key_fields}
+            transaction.add(
+                "Update",
+                Key=item_key,
+                UpdateExpression=self._assignments(ex, schema, {**schema.key_dict(key), **body}),
+                ConditionExpression=condition,
+                **ex.request(),
+            )
+            for name in schema.unique_fields:
+                before, after = base.get(name), new.get(name)
+                if before == after:
+                    continue
+                if after is not None:
+                    transaction.claim(name, after)
+                if before is not None:
+                    transaction.release(name, before)
+            try:
+                transaction.send(self.client)
+                return new
+            except RowConditionFailed:
+                old = None  # changed, created or deleted meanwhile: read it again
+        raise NotFoundError(schema.name, schema.key_dict(key))
+
+    def _assignments(
+        self, ex: Expressions, schema: ModelSchema, changes: Row, keep: tuple[str, ...] = ()
+    ) -> str:
+        """``SET`` the non-``None`` changes (``keep`` ones only if absent), ``REMOVE`` the rest."""
+        sets = [f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}"]
+        removes = []
+        for name, value in changes.items():
+            path = ex.name(name)
+            if value is None:
+                removes.append(path)
+            elif name in keep:
+                sets.append(f"{path} = if_not_exists({path}, {ex.value(value)})")
+            else:
+                sets.append(f"{path} = {ex.value(value)}")
+        return "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+
+    # -- reads --------------------------------------------------------------------------
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        """Yield the selected rows (see ``restmachine_orm_dynamodb._reads``)."""
+        return _reads.select(self, self._schema(spec.schema), spec)
+
+    def count(self, spec: QuerySpec) -> int:
+        """Count matches; ``Select=COUNT`` when the server can evaluate the filter."""
+        return _reads.count(self, self._schema(spec.schema), spec)
+
+    def exists(self, spec: QuerySpec) -> bool:
+        """Tell whether a row matches, reading no further than the first match."""
+        return next(iter(_reads.rows(self, self._schema(spec.schema), spec)), None) is not None
+
+    def clear(self, schema: ModelSchema | None = None) -> None:
+        """Delete every item of one model (rows and sentinels), or of the whole table."""
+        _batch.clear(self, schema)
+
+    def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
+        """Store new rows with ``BatchWriteItem`` after checking none of their keys exist."""
+        _batch.insert_many(self, self._schema(schema), rows)
+
+    def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
+        """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""
+        return _batch.get_many(self, self._schema(schema), keys)
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")

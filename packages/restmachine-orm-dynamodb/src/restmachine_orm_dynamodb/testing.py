@@ -1,0 +1,96 @@
+"""The DynamoDB driver of restmachine-orm-testing, loaded only through its entry point.
+
+The endpoint comes from ``RESTMACHINE_ORM_DYNAMODB_ENDPOINT``; when it is unset, an embedded
+moto server starts on first use and stops at the end of the session. Each pytest-xdist
+worker uses its own table, emptied before every test.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Mapping, Sequence
+
+import boto3
+
+from restmachine_orm import Backend, Model
+from restmachine_orm_testing import DriverInterface, hookimpl
+from restmachine_orm_testing.hooks import DriverFactory
+
+from ._moto import EmbeddedMoto
+from .backend import DEFAULT_CONFIG, DynamoDBBackend
+
+__all__ = ["ENV_ENDPOINT", "DynamoDBDriver", "restmachine_orm_testing_drivers"]
+
+#: Environment variable naming the DynamoDB endpoint tests use (unset: embedded moto).
+ENV_ENDPOINT = "RESTMACHINE_ORM_DYNAMODB_ENDPOINT"
+_REGION = "us-east-1"
+
+
+class DynamoDBDriver(DriverInterface):
+    """Drives a ``DynamoDBBackend`` on a per-worker table of a local or given endpoint."""
+
+    def __init__(self, endpoint: str | None = None) -> None:
+        """Remember where to connect; nothing starts until the backend is first used."""
+        self._endpoint = endpoint or os.environ.get(ENV_ENDPOINT) or None
+        self._server: EmbeddedMoto | None = None
+        self._backend: DynamoDBBackend | None = None
+
+    @property
+    def backend(self) -> DynamoDBBackend:
+        """The backend, connected (and the server and table made) on first use."""
+        if self._backend is None:
+            self._backend = self._connect()
+        return self._backend
+
+    @backend.setter
+    def backend(self, value: Backend) -> None:
+        if not isinstance(value, DynamoDBBackend):
+            raise TypeError(f"DynamoDBDriver needs a DynamoDBBackend, not {value!r}")
+        self._backend = value
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The DynamoDB backend's capabilities, known without connecting."""
+        return DynamoDBBackend.capabilities
+
+    def get_backend_name(self) -> str:
+        """Return ``"dynamodb"``."""
+        return "dynamodb"
+
+    def _connect(self) -> DynamoDBBackend:
+        endpoint = self._endpoint
+        if endpoint is None:
+            self._server = EmbeddedMoto()
+            endpoint = self._server.start()
+            atexit.register(self._server.stop)
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name=_REGION,
+            # Local servers accept any credentials; these exist only on this client.
+            aws_access_key_id="restmachine-orm-test",
+            aws_secret_access_key="restmachine-orm-test",
+            config=DEFAULT_CONFIG,
+        )
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        backend = DynamoDBBackend(f"restmachine-orm-test-{worker}", client=client)
+        backend.create_table()
+        return backend
+
+    def reset(self, models: Sequence[type[Model]]) -> None:
+        """Empty this worker's table: one Scan (and deletes only if anything is left)."""
+        self.backend.clear()
+
+    def close(self) -> None:
+        """Stop the embedded server, if one was started."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._backend = None
+
+
+@hookimpl
+def restmachine_orm_testing_drivers() -> Mapping[str, DriverFactory]:
+    """Register the DynamoDB driver."""
+    return {"dynamodb": DynamoDBDriver}
