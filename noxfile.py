@@ -7,21 +7,40 @@ spec's examples on every built-in backend.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
+import subprocess
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
-nox.options.sessions = ["tests-inmemory", "example-suite", "lint", "typecheck", "build"]
+nox.options.sessions = [
+    "tests-inmemory",
+    "tests-dynamodb",
+    "tests-dynamodb-local",
+    "tests-dynalite",
+    "example-suite",
+    "lint",
+    "typecheck",
+    "build",
+]
 
 ROOT = Path(__file__).parent
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 DEFAULT_PYTHON = "3.11"
 CORE = "packages/restmachine-orm"
 TESTING = "packages/restmachine-orm-testing"
+DYNAMODB = "packages/restmachine-orm-dynamodb"
+ENDPOINT_VAR = "RESTMACHINE_ORM_DYNAMODB_ENDPOINT"
+# Local DynamoDB servers come from npm, installed once into this folder.
+SERVERS = ROOT / ".nox" / "_servers"
+SERVER_PACKAGES = ["amplify-dynamodb-simulator@2", "dynalite@3"]
 PACKAGES = sorted(
     str(path.parent.relative_to(ROOT)) for path in ROOT.glob("packages/*/pyproject.toml")
 )
@@ -58,6 +77,87 @@ def tests_inmemory(session: nox.Session) -> None:
         [f"{CORE}/tests", f"{TESTING}/tests", "examples/spec"],
         env={"RESTMACHINE_ORM_BACKENDS": "inmemory"},
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _npm_servers(session: nox.Session) -> Path:
+    """Install the npm packages holding DynamoDB Local and dynalite (once per checkout)."""
+    modules = SERVERS / "node_modules"
+    if not all((modules / name.rsplit("@", 1)[0]).is_dir() for name in SERVER_PACKAGES):
+        SERVERS.mkdir(parents=True, exist_ok=True)
+        session.run(
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(SERVERS),
+            *SERVER_PACKAGES,
+            external=True,
+        )
+    return modules
+
+
+@contextlib.contextmanager
+def local_server(session: nox.Session, command: list[str]) -> Iterator[str]:
+    """Run a local DynamoDB-compatible server on a free port; yield its endpoint."""
+    port = _free_port()
+    argv = [part.replace("{port}", str(port)) for part in command]
+    session.log(f"starting {' '.join(argv)}")
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if server.poll() is not None or time.monotonic() > deadline:
+                session.error(f"the server did not start: {' '.join(argv)}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@nox.session(name="tests-dynamodb", python=PYTHONS)
+def tests_dynamodb(session: nox.Session) -> None:
+    """DynamoDB backend tests and the spec's examples, on an embedded moto server."""
+    env = {ENDPOINT_VAR: ""}
+    run_tests(session, PACKAGES, [f"{DYNAMODB}/tests", "examples/spec"], env=env)
+
+
+@nox.session(name="tests-dynamodb-local", python=DEFAULT_PYTHON)
+def tests_dynamodb_local(session: nox.Session) -> None:
+    """The same tests on AWS's DynamoDB Local (the most faithful emulator), run with Java."""
+    emulator = _npm_servers(session) / "amplify-dynamodb-simulator" / "emulator"
+    command = [
+        "java",
+        f"-Djava.library.path={emulator / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(emulator / "DynamoDBLocal.jar"),
+        "-inMemory",
+        "-disableTelemetry",
+        "-port",
+        "{port}",
+    ]
+    with local_server(session, command) as endpoint:
+        env = {ENDPOINT_VAR: endpoint}
+        run_tests(session, PACKAGES, [f"{DYNAMODB}/tests", "examples/spec"], env=env)
+
+
+@nox.session(name="tests-dynalite", python=DEFAULT_PYTHON)
+def tests_dynalite(session: nox.Session) -> None:
+    """On dynalite, which has no transactions: unique fields must fail loudly."""
+    binary = _npm_servers(session) / ".bin" / "dynalite"
+    with local_server(session, [str(binary), "--port", "{port}"]) as endpoint:
+        env = {ENDPOINT_VAR: endpoint}
+        run_tests(session, PACKAGES, [f"{DYNAMODB}/tests_dynalite"], env=env)
 
 
 @nox.session(name="example-suite", python=DEFAULT_PYTHON)

@@ -66,8 +66,11 @@ class Expressions:
         return "(" + joiner.join(self.filter(c, always_present) for c in tree.children) + ")"
 
     def _condition(self, cond: Condition, always_present: str) -> str:
-        path = self.name(cond.field)
         value, lookup = cond.value, cond.lookup
+        if (lookup == "between" and value[0] > value[1]) or (lookup == "in" and not value):
+            # Nothing matches; decided first so that no placeholder is left unused.
+            return self.never(always_present)
+        path = self.name(cond.field)
         absent = f"attribute_not_exists({path})"
         if lookup == "isnull":
             return absent if value else f"attribute_exists({path})"
@@ -78,18 +81,16 @@ class Expressions:
             return f"{path} {_OPERATORS[lookup]} {self.value(value)}"
         if lookup == "between":
             low, high = value
-            if low > high:
-                return self.never(always_present)
             return f"{path} BETWEEN {self.value(low)} AND {self.value(high)}"
         if lookup == "in":
-            return self._in(path, value, always_present)
+            return self._in(path, value)
         if lookup in ("startswith", "contains") and value == "":
             # Every string starts with and contains "", and DynamoDB refuses an empty operand.
             return f"attribute_type({path}, {self.value('S')})"
         function = "begins_with" if lookup == "startswith" else "contains"
         return f"{function}({path}, {self.value(value)})"
 
-    def _in(self, path: str, values: tuple[Any, ...], always_present: str) -> str:
+    def _in(self, path: str, values: tuple[Any, ...]) -> str:
         present = [v for v in values if v is not None]
         parts = [
             f"{path} IN ({', '.join(self.value(v) for v in present[i : i + _IN_LIMIT])})"
@@ -97,6 +98,4 @@ class Expressions:
         ]
         if len(present) < len(values):
             parts.append(f"attribute_not_exists({path})")
-        if not parts:
-            return self.never(always_present)
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"

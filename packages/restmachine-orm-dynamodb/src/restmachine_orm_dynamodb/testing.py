@@ -68,9 +68,9 @@ class DynamoDBDriver(DriverInterface):
             "dynamodb",
             endpoint_url=endpoint,
             region_name=_REGION,
-            # Local servers accept any credentials; these exist only on this client.
-            aws_access_key_id="restmachine-orm-test",
-            aws_secret_access_key="restmachine-orm-test",
+            # Local servers take any alphanumeric credentials; these live on this client only.
+            aws_access_key_id="restmachineormtest",
+            aws_secret_access_key="restmachineormtest",
             config=DEFAULT_CONFIG,
         )
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")

@@ -1,0 +1,109 @@
+"""Fixtures: a real DynamoDB-compatible server over HTTP, a backend, a request counter."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from restmachine_orm import Backend, InMemoryBackend, Model
+from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
+from restmachine_orm_dynamodb._moto import EmbeddedMoto
+from restmachine_orm_dynamodb.testing import ENV_ENDPOINT
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    given = os.environ.get(ENV_ENDPOINT)
+    if given:
+        yield given
+        return
+    server = EmbeddedMoto()
+    yield server.start()
+    server.stop()
+
+
+def make_client(endpoint: str, **config: Any) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=DEFAULT_CONFIG.merge(boto3.session.Config(**config)) if config else DEFAULT_CONFIG,
+    )
+
+
+@pytest.fixture(scope="session")
+def session_backend(endpoint: str) -> DynamoDBBackend:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    backend = DynamoDBBackend(
+        f"restmachine-orm-backend-tests-{worker}", client=make_client(endpoint)
+    )
+    backend.create_table()
+    return backend
+
+
+@pytest.fixture
+def backend(session_backend: DynamoDBBackend) -> DynamoDBBackend:
+    session_backend.clear()
+    return session_backend
+
+
+class Requests:
+    """Counts the HTTP requests the backend's own client sends, by DynamoDB operation."""
+
+    def __init__(self, client: Any) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        client.meta.events.register("before-send.dynamodb", self._record)
+
+    def _record(self, request: Any, **_: Any) -> None:
+        # Counting only: returning None lets the real request go to the server.
+        target = request.headers["X-Amz-Target"]
+        target = target.decode() if isinstance(target, bytes) else target
+        self.sent.append((target.split(".")[-1], json.loads(request.body or b"{}")))
+
+    @property
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.sent]
+
+    def counts(self) -> Counter[str]:
+        return Counter(self.operations)
+
+    def reset(self) -> None:
+        self.sent.clear()
+
+
+@pytest.fixture
+def requests(backend: DynamoDBBackend) -> Iterator[Requests]:
+    counter = Requests(backend.client)
+    yield counter
+    backend.client.meta.events.unregister("before-send.dynamodb", counter._record)
+
+
+@pytest.fixture
+def bind(backend: DynamoDBBackend) -> Iterator[Any]:
+    """Bind model classes to the DynamoDB backend for one test, restoring them after."""
+    bound: list[tuple[type[Model], Backend | None]] = []
+
+    def bind_models(*models: type[Model]) -> None:
+        for model in models:
+            bound.append((model, model.__dict__.get("model_backend")))
+            model.model_backend = backend
+
+    yield bind_models
+    for model, before in reversed(bound):
+        if before is None:
+            del model.model_backend
+        else:
+            model.model_backend = before
+
+
+@pytest.fixture
+def reference() -> InMemoryBackend:
+    return InMemoryBackend()

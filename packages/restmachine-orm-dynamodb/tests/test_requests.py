@@ -1,0 +1,121 @@
+"""Deterministic cost: how many requests, and which, each operation sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from restmachine_orm import Field, Model
+
+
+class Note(Model):
+    id: str = Field(primary_key=True)
+    text: str
+    rank: int = 0
+
+
+class Account(Model):
+    id: str = Field(primary_key=True)
+    email: str = Field(unique=True)
+    name: str
+
+
+class Message(Model):
+    thread: str = Field(partition_key=True)
+    seq: int = Field(sort_key=True)
+    body: str
+
+
+def test_point_operations_without_unique_fields_send_one_request_each(bind, requests):
+    bind(Note)
+    note = Note.create(id="n1", text="hello")
+    assert requests.operations == ["PutItem"]
+    requests.reset()
+    loaded = Note.get(id="n1")
+    assert requests.operations == ["GetItem"]
+    requests.reset()
+    assert loaded is not None
+    loaded.text = "changed"
+    loaded.save()
+    assert requests.operations == ["UpdateItem"]
+    requests.reset()
+    note.delete()
+    assert requests.operations == ["DeleteItem"]
+
+
+def test_save_sends_only_changed_fields_and_reads_back_in_the_same_request(bind, requests):
+    bind(Note)
+    note = Note.create(id="n1", text="hello", rank=1)
+    requests.reset()
+    note.rank = 2
+    note.save()
+    ((operation, body),) = requests.sent
+    assert operation == "UpdateItem"
+    assert body["ReturnValues"] == "ALL_NEW"
+    assigned = set(body["ExpressionAttributeNames"].values())
+    assert "rank" in assigned
+    assert "text" not in assigned
+
+
+def test_create_and_delete_with_unique_fields_send_one_transaction(bind, requests):
+    bind(Account)
+    account = Account.create(id="a1", email="a@example.com", name="A")
+    assert requests.operations == ["TransactWriteItems"]
+    requests.reset()
+    account.delete()
+    assert requests.operations == ["TransactWriteItems"]
+
+
+def test_count_uses_select_count_and_never_returns_items(bind, requests, backend):
+    bind(Note)
+    for i in range(5):
+        Note.create(id=f"n{i}", text="t", rank=i)
+    requests.reset()
+    calls: list[dict[str, Any]] = []
+    backend.client.meta.events.register(
+        "after-call.dynamodb.Scan", lambda parsed, **_: calls.append(parsed)
+    )
+    assert Note.where(rank__gte=2).count() == 3
+    assert requests.operations == ["Scan"]
+    assert requests.sent[0][1]["Select"] == "COUNT"
+    assert all("Items" not in answer for answer in calls)
+
+
+def test_filter_fixing_the_partition_key_queries_and_never_scans(bind, requests):
+    bind(Message)
+    for seq in range(3):
+        Message.create(thread="t1", seq=seq, body="x")
+    Message.create(thread="t2", seq=0, body="y")
+    requests.reset()
+    found = Message.where(thread="t1", seq__gte=1).order_by("seq").all()
+    assert [m.seq for m in found] == [1, 2]
+    assert requests.operations == ["Query"]
+
+
+def test_filter_fixing_the_whole_key_reads_one_item(bind, requests):
+    bind(Note)
+    Note.create(id="n1", text="a")
+    requests.reset()
+    assert [n.id for n in Note.where(id="n1")] == ["n1"]
+    assert requests.operations == ["GetItem"]
+
+
+def test_filter_on_a_unique_value_reads_its_sentinel_then_the_row(bind, requests):
+    bind(Account)
+    Account.create(id="a1", email="a@example.com", name="A")
+    requests.reset()
+    found = Account.where(email="a@example.com").first()
+    assert found is not None and found.id == "a1"
+    assert requests.operations == ["GetItem", "GetItem"]
+
+
+def test_exists_stops_at_the_first_page_with_a_match(bind, requests):
+    bind(Note)
+    text = "x" * 9_000
+    for i in range(250):  # about 2.3 MB: several Scan pages
+        Note.create(id=f"n{i:03}", text=text, rank=i)
+    requests.reset()
+    assert Note.where(rank__gte=0).exists()
+    assert requests.operations == ["Scan"]
+    requests.reset()
+    assert Note.where(rank__gte=0).count() == 250
+    assert len(requests.operations) > 1  # real pages happened
