@@ -50,6 +50,12 @@ def session_backend(endpoint: str) -> DynamoDBBackend:
 
 
 @pytest.fixture
+def second_client(endpoint: str) -> Any:
+    """Another client on the same server, for sending requests the backend does not see."""
+    return make_client(endpoint)
+
+
+@pytest.fixture
 def backend(session_backend: DynamoDBBackend) -> DynamoDBBackend:
     session_backend.clear()
     return session_backend

@@ -5,6 +5,10 @@ composite key ``(tenant, id)`` gives ``pk="Order#t1"``, ``sk="Order#o1"``. A uni
 claimed by a sentinel item at ``pk="User#email#a@x"``, ``sk="#unique"``: no row's sort key
 starts with ``#``, so sentinels and rows never collide, and every item carries the entity
 attribute naming its model (or ``#unique``) so scans can tell them apart.
+
+A field declared ``index=True`` gets a global secondary index ``by_<field>`` keyed on the
+attribute ``_by_<field>`` = ``"User#<value>"``; models sharing a field name share the index,
+the model prefix keeps them apart, and rows whose value is ``None`` stay out of it.
 """
 
 from __future__ import annotations
@@ -62,6 +66,18 @@ class KeyScheme:
             self.pk: {"S": self.partition_value(schema, key[0])},
             self.sk: {"S": sort},
         }
+
+    def index_name(self, field: str) -> str:
+        """The global secondary index of an indexed field."""
+        return f"by_{field}"
+
+    def index_attribute(self, field: str) -> str:
+        """The attribute an indexed field's index is keyed on."""
+        return f"_by_{field}"
+
+    def index_value(self, schema: ModelSchema, value: Any) -> str:
+        """The index key of a model's rows whose indexed field holds ``value``."""
+        return f"{schema.name}#{text_of(value)}"
 
     def sentinel_key(
         self, schema: ModelSchema, field: str, value: Any

@@ -11,6 +11,7 @@ from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
 from ._serialize import from_item
+from .errors import DynamoDBError
 
 if TYPE_CHECKING:
     from .backend import DynamoDBBackend
@@ -19,7 +20,11 @@ __all__ = ["count", "plan", "rows", "select"]
 
 
 def plan(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> str:
-    """Name the access path a filter gets: ``GetItem``, ``unique``, ``Query`` or ``Scan``."""
+    """Name the access path a filter gets: GetItem, unique, Query, index or Scan.
+
+    A pinned whole key reads one item; a pinned unique value reads its sentinel, then the
+    row; a pinned partition key queries the table; a pinned indexed field queries its index.
+    """
     pinned = pinned_values(spec.filter)
     if all(name in pinned for name in schema.key_fields):
         return "GetItem"
@@ -27,7 +32,13 @@ def plan(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> str:
         return "unique"
     if schema.key_fields[0] in pinned:
         return "Query"
+    if _pinned_index(schema, pinned) is not None:
+        return "index"
     return "Scan"
+
+
+def _pinned_index(schema: ModelSchema, pinned: dict[str, Any]) -> str | None:
+    return next((n for n in schema.indexed_fields if pinned.get(n) is not None), None)
 
 
 def _request(
@@ -46,6 +57,27 @@ def _request(
         request: dict[str, Any] = {"KeyConditionExpression": key_condition}
         if matches is not None:
             request["FilterExpression"] = matches
+    elif path == "index":
+        pinned = pinned_values(spec.filter)
+        field = _pinned_index(schema, pinned)
+        assert field is not None
+        index = keys.index_name(field)
+        if index not in backend.index_names():
+            raise DynamoDBError(
+                f"{schema.name}.{field} is declared index=True but table "
+                f"{backend.table_name!r} has no index {index!r}; create it with "
+                f"backend.create_table(models=[{schema.name}]) or "
+                f"backend.ensure_indexes([{schema.name}])"
+            )
+        key_condition = (
+            f"{ex.name(keys.index_attribute(field))} = "
+            f"{ex.value(keys.index_value(schema, pinned[field]))}"
+        )
+        request = {"IndexName": index, "KeyConditionExpression": key_condition}
+        if matches is not None:
+            request["FilterExpression"] = matches
+        # Global secondary indexes only offer eventually consistent reads.
+        return "Query", {**request, **ex.request()}
     else:
         entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
         request = {"FilterExpression": entity if matches is None else f"{entity} AND {matches}"}

@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from restmachine_orm import Backend, DuplicateKeyError, NotFoundError
+from restmachine_orm import Backend, DuplicateKeyError, Model, NotFoundError
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.schema import ModelSchema
@@ -19,7 +19,7 @@ from ._expressions import Expressions
 from ._keys import KeyScheme
 from ._requests import error_code, translated
 from ._serialize import AttributeValue, from_item, to_item
-from ._table import create_table
+from ._table import add_indexes, create_table, existing_indexes
 from ._transactions import RowConditionFailed, Transaction, unique_condition
 
 __all__ = ["DEFAULT_CONFIG", "DynamoDBBackend"]
@@ -79,10 +79,31 @@ class DynamoDBBackend(Backend):
         )
         self.keys = KeyScheme(pk_attribute, sk_attribute, entity_attribute)
         self._checked: set[type[Any]] = set()
+        self._indexes: set[str] | None = None
 
-    def create_table(self) -> None:
-        """Create the table (on-demand billing) unless it exists; wait until it is ACTIVE."""
-        create_table(self.client, self.table_name, self.keys)
+    def create_table(self, models: Sequence[type[Model]] = ()) -> None:
+        """Create the table (on-demand billing) unless it exists; wait until it is ACTIVE.
+
+        Args:
+            models: Models whose ``index=True`` fields get their global secondary index
+                (added to an existing table if it lacks them).
+        """
+        create_table(self.client, self.table_name, self.keys, _indexed(models))
+        self._indexes = None
+
+    def ensure_indexes(self, models: Sequence[type[Model]]) -> None:
+        """Add the global secondary indexes these models declare, if the table lacks them."""
+        wanted = _indexed(models)
+        known = self.index_names()
+        if any(self.keys.index_name(field) not in known for field in wanted):
+            add_indexes(self.client, self.table_name, self.keys, wanted)
+            self._indexes = known | {self.keys.index_name(field) for field in wanted}
+
+    def index_names(self) -> set[str]:
+        """The table's global secondary indexes (read once, then remembered)."""
+        if self._indexes is None:
+            self._indexes = existing_indexes(self.client, self.table_name)
+        return self._indexes
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -94,8 +115,14 @@ class DynamoDBBackend(Backend):
 
     def item(self, schema: ModelSchema, row: Row) -> dict[str, AttributeValue]:
         """The item storing a row: its attributes, table key and entity attribute."""
+        indexed = {
+            self.keys.index_attribute(name): {"S": self.keys.index_value(schema, row[name])}
+            for name in schema.indexed_fields
+            if row[name] is not None
+        }
         return {
             **to_item(row),
+            **indexed,
             **self.keys.item_key(schema, schema.key_of(row)),
             self.keys.entity: {"S": schema.name},
         }
@@ -312,6 +339,13 @@ class DynamoDBBackend(Backend):
                 sets.append(f"{path} = if_not_exists({path}, {ex.value(value)})")
             else:
                 sets.append(f"{path} = {ex.value(value)}")
+            if name in schema.indexed_fields:
+                # Keep the field's index attribute in step; None leaves the sparse index.
+                index = ex.name(self.keys.index_attribute(name))
+                if value is None:
+                    removes.append(index)
+                else:
+                    sets.append(f"{index} = {ex.value(self.keys.index_value(schema, value))}")
         return "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
 
     # -- reads --------------------------------------------------------------------------
@@ -339,6 +373,10 @@ class DynamoDBBackend(Backend):
     def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""
         return _batch.get_many(self, self._schema(schema), keys)
+
+
+def _indexed(models: Sequence[type[Model]]) -> set[str]:
+    return {name for model in models for name in model.orm_schema().indexed_fields}
 
 
 def _snake(operation: str) -> str:

@@ -35,6 +35,7 @@ class DynamoDBDriver(DriverInterface):
         self._endpoint = endpoint or os.environ.get(ENV_ENDPOINT) or None
         self._server: EmbeddedMoto | None = None
         self._backend: DynamoDBBackend | None = None
+        self._indexed: set[type[Model]] = set()
 
     @property
     def backend(self) -> DynamoDBBackend:
@@ -79,7 +80,14 @@ class DynamoDBDriver(DriverInterface):
         return backend
 
     def reset(self, models: Sequence[type[Model]]) -> None:
-        """Empty this worker's table: one Scan (and deletes only if anything is left)."""
+        """Empty this worker's table: one Scan (and deletes only if anything is left).
+
+        The models' secondary indexes are added the first time a model is seen.
+        """
+        fresh = [model for model in models if model not in self._indexed]
+        if fresh:
+            self.backend.ensure_indexes(fresh)
+            self._indexed.update(fresh)
         self.backend.clear()
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ class FieldOptions:
         unique: No two rows may hold the same non-``None`` value.
         auto_now_add: Set to the current UTC time when the row is created, never changed after.
         auto_now: Set to the current UTC time on every write.
+        index: Backends with secondary indexes answer equality filters on it from one.
     """
 
     primary_key: bool = False
@@ -32,6 +33,7 @@ class FieldOptions:
     unique: bool = False
     auto_now_add: bool = False
     auto_now: bool = False
+    index: bool = False
 
     @property
     def is_key(self) -> bool:
@@ -56,6 +58,7 @@ def Field(
     unique: bool = False,
     auto_now_add: bool = False,
     auto_now: bool = False,
+    index: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Declare a model field: pydantic's ``Field`` with storage options.
@@ -71,6 +74,8 @@ def Field(
         unique: No two rows may hold the same value (``None`` is never taken).
         auto_now_add: Set to the current UTC time on create, kept after that.
         auto_now: Set to the current UTC time on every create, save and upsert.
+        index: Keep a secondary index on the field where the backend has them (DynamoDB:
+            a global secondary index), so ``where(field=value)`` need not scan.
         **kwargs: Any keyword pydantic's ``Field`` accepts (``ge``, ``max_length``, ...).
 
     Returns:
@@ -83,6 +88,7 @@ def Field(
         unique=unique,
         auto_now_add=auto_now_add,
         auto_now=auto_now,
+        index=index,
     )
     info: FieldInfo = _PydanticField(default, **kwargs)
     info.metadata.append(options)

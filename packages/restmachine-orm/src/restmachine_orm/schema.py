@@ -185,6 +185,7 @@ class ModelSchema:
         unique_fields: Fields whose values no two rows may share.
         auto_now_add: Fields set on create only.
         auto_now: Fields set on every write.
+        indexed_fields: Fields declared with ``index=True``.
         rows_are_flat: Every field holds an immutable scalar, so a shallow copy is a full copy.
     """
 
@@ -195,6 +196,7 @@ class ModelSchema:
     unique_fields: tuple[str, ...]
     auto_now_add: tuple[str, ...]
     auto_now: tuple[str, ...]
+    indexed_fields: tuple[str, ...]
     rows_are_flat: bool
     _adapters: dict[tuple[str, bool], TypeAdapter[Any]] = field(default_factory=dict, repr=False)
 
@@ -226,6 +228,7 @@ class ModelSchema:
             unique_fields=tuple(n for n, s in specs.items() if s.options.unique),
             auto_now_add=tuple(n for n, s in specs.items() if s.options.auto_now_add),
             auto_now=tuple(n for n, s in specs.items() if s.options.auto_now),
+            indexed_fields=tuple(n for n, s in specs.items() if s.options.index),
             rows_are_flat=all(spec.kind in _SCALAR_KINDS for spec in specs.values()),
         )
         for spec in specs.values():
@@ -339,6 +342,14 @@ def _check_field(model: str, spec: FieldSpec) -> None:
             )
         if spec.nullable:
             raise ModelDefinitionError(f"{where}: a key field cannot be optional (None)")
+    if options.index:
+        if options.is_key:
+            raise ModelDefinitionError(f"{where}: a key field is indexed already; drop index=True")
+        if spec.kind not in _SCALAR_KINDS:
+            raise ModelDefinitionError(
+                f"{where}: index=True needs a scalar type (str, number, bool, date, datetime, "
+                f"time, enum, UUID), not {spec.annotation!r}"
+            )
     if options.unique:
         if options.primary_key:
             raise ModelDefinitionError(

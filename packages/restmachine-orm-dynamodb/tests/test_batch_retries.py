@@ -1,0 +1,100 @@
+"""Batch paths retry what DynamoDB leaves unprocessed, until every item is written or read.
+
+The partial answers are injected at the HTTP layer (botocore's ``before-send``): the first
+batch request is split, half of it really sent to the server by a second client, and the
+other half handed back as unprocessed, exactly as DynamoDB does under load.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from restmachine_orm import Field, Model
+from restmachine_orm_dynamodb import DynamoDBBackend
+
+
+class Item(Model):
+    id: str = Field(primary_key=True)
+    n: int
+
+
+class _Body:
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self._data = json.dumps(payload).encode()
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+
+def _answer(request: Any, payload: dict[str, Any]) -> AWSResponse:
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse(request.url, 200, headers, _Body(payload))
+
+
+class HalfProcessed:
+    """Answers the first ``times`` batch requests of one kind with half of them unprocessed."""
+
+    def __init__(self, backend: DynamoDBBackend, other: Any, operation: str, times: int) -> None:
+        self.backend, self.other, self.operation, self.left = backend, other, operation, times
+        self.sent = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        target = request.headers["X-Amz-Target"]
+        target = target.decode() if isinstance(target, bytes) else target
+        if not target.endswith(self.operation):
+            return None
+        self.sent += 1
+        if self.left == 0:
+            return None
+        self.left -= 1
+        body = json.loads(request.body)
+        table = self.backend.table_name
+        if self.operation == "BatchWriteItem":
+            entries = body["RequestItems"][table]
+            half = len(entries) // 2
+            self.other.batch_write_item(RequestItems={table: entries[:half]})
+            return _answer(request, {"UnprocessedItems": {table: entries[half:]}})
+        keys = body["RequestItems"][table]["Keys"]
+        half = len(keys) // 2
+        got = self.other.batch_get_item(
+            RequestItems={table: {"Keys": keys[:half], "ConsistentRead": True}}
+        )
+        unprocessed = {table: {"Keys": keys[half:], "ConsistentRead": True}}
+        return _answer(request, {"Responses": got["Responses"], "UnprocessedKeys": unprocessed})
+
+
+@pytest.fixture
+def injected(backend: DynamoDBBackend, bind, second_client):
+    bind(Item)
+    installed: list[HalfProcessed] = []
+
+    def inject(operation: str, times: int) -> HalfProcessed:
+        fault = HalfProcessed(backend, second_client, operation, times)
+        backend.client.meta.events.register_first("before-send.dynamodb", fault)
+        installed.append(fault)
+        return fault
+
+    yield inject
+    for fault in installed:
+        backend.client.meta.events.unregister("before-send.dynamodb", fault)
+
+
+def test_unprocessed_writes_are_retried_to_completion_without_loss_or_duplicates(injected):
+    fault = injected("BatchWriteItem", times=3)
+    Item.create_many([{"id": f"i{k:03}", "n": k} for k in range(60)])
+    assert fault.sent > 3  # 3 chunks of at most 25, plus the retries of the halves
+    stored = Item.where().order_by("id").all()
+    assert [i.n for i in stored] == list(range(60))
+
+
+def test_unprocessed_keys_are_retried_and_results_keep_their_order(injected):
+    Item.create_many([{"id": f"i{k:03}", "n": k} for k in range(150)])
+    fault = injected("BatchGetItem", times=2)
+    wanted = [{"id": f"i{k:03}"} for k in (149, 0, 75, 3)] + [{"id": "missing"}]
+    found = Item.get_many(wanted * 30)
+    assert [None if i is None else i.n for i in found[:5]] == [149, 0, 75, 3, None]
+    assert fault.sent >= 3
