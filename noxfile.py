@@ -48,10 +48,15 @@ TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"]
 
 
 def install_packages(session: nox.Session, *packages: str) -> None:
-    """Install packages of this checkout (editable), never from an index."""
+    """Install packages of this checkout (editable); siblings never come from an index.
+
+    With all three packages, the core is installed with its ``dynamodb`` and ``testing``
+    extras, as a user would, and the extras' sibling wheels resolve to these checkouts.
+    """
     args: list[str] = []
     for package in packages:
-        args += ["-e", package]
+        extras = "[dynamodb,testing]" if package == CORE and set(PACKAGES) <= set(packages) else ""
+        args += ["-e", f"{package}{extras}"]
     session.install(*args)
 
 

@@ -168,6 +168,12 @@ def test_values_round_trip_exactly(store):
         assert stored is not None
         for name, value in data.items():
             assert getattr(stored, name) == value, name
+        for name, value in data.items():
+            assert type(getattr(stored, name)) is type(value), name
+    nested = Person.get(id="p2")
+    assert nested is not None
+    assert nested.extra == {"k": [1, 2], "n": None}
+    assert [type(v) for v in nested.extra["k"]] == [int, int]
 
 
 def test_ordering_several_fields_none_first_and_descending(store):

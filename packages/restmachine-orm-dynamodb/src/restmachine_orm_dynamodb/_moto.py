@@ -29,12 +29,19 @@ class EmbeddedMoto:
 
     def start(self) -> str:
         """Start serving on a free loopback port and return the endpoint URL."""
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
+        try:
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+            from werkzeug.serving import make_server
+        except ImportError as missing:
+            raise ModuleNotFoundError(
+                f"the embedded DynamoDB server needs moto ({missing}); install it with "
+                'pip install "restmachine-orm[dynamodb,testing]", or point '
+                "RESTMACHINE_ORM_DYNAMODB_ENDPOINT at a running server"
+            ) from missing
 
         class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:

@@ -77,12 +77,20 @@ def to_item(row: Mapping[str, Any]) -> dict[str, AttributeValue]:
     return {name: to_attribute(value) for name, value in row.items() if value is not None}
 
 
-def _plain(attribute: AttributeValue) -> Any:
+def _natural(number: str) -> int | float:
+    # Untyped (nested) numbers come back as Python would hold them: int, else float. A
+    # float was stored as its repr, so float() gives back exactly the value written.
+    exact = decimal.Decimal(number)
+    return int(exact) if exact == exact.to_integral_value() else float(number)
+
+
+def _plain(attribute: AttributeValue, *, top: bool = False) -> Any:
     ((kind, raw),) = attribute.items()
     if kind == "S" or kind == "BOOL" or kind == "B":
         return raw.value if hasattr(raw, "value") else raw
     if kind == "N":
-        return decimal.Decimal(raw)
+        # A field's own number stays exact until parse_value gives it the field's type.
+        return decimal.Decimal(raw) if top else _natural(raw)
     if kind == "NULL":
         return None
     if kind == "L":
@@ -92,7 +100,7 @@ def _plain(attribute: AttributeValue) -> Any:
     if kind in ("SS", "BS"):
         return list(raw)
     if kind == "NS":
-        return [decimal.Decimal(item) for item in raw]
+        return [_natural(item) for item in raw]
     raise TypeError(f"unknown DynamoDB attribute type {kind!r}")  # pragma: no cover
 
 
@@ -110,8 +118,10 @@ def parse_value(schema: ModelSchema, name: str, value: Any) -> Any:
     kind = spec.kind
     if value is None:
         return None
-    if kind is FieldKind.NUMBER and isinstance(value, decimal.Decimal):
-        return _number_parser(spec.inner)(value)
+    if isinstance(value, decimal.Decimal):
+        if kind is FieldKind.NUMBER:
+            return _number_parser(spec.inner)(value)
+        return _natural(str(value))
     if kind is FieldKind.DATETIME and isinstance(value, str):
         return dt.datetime.fromisoformat(value)
     if kind is FieldKind.DATE and isinstance(value, str):
@@ -130,5 +140,7 @@ def from_item(schema: ModelSchema, item: Mapping[str, AttributeValue]) -> dict[s
     row: dict[str, Any] = {}
     for name in schema.fields:
         attribute = item.get(name)
-        row[name] = None if attribute is None else parse_value(schema, name, _plain(attribute))
+        row[name] = (
+            None if attribute is None else parse_value(schema, name, _plain(attribute, top=True))
+        )
     return row
