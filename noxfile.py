@@ -67,10 +67,15 @@ def run_tests(
     *pytest_args: str,
     env: dict[str, str] | None = None,
 ) -> None:
-    """Install the packages and the test tools, then run pytest on the paths."""
+    """Install the packages and the test tools, then run pytest once per path.
+
+    One run per package keeps each package's tests standalone (and their module names
+    from colliding).
+    """
     install_packages(session, *packages)
     session.install(*TEST_TOOLS)
-    session.run("pytest", *paths, *pytest_args, *session.posargs, env=env or {})
+    for path in paths:
+        session.run("pytest", path, *pytest_args, *session.posargs, env=env or {})
 
 
 @nox.session(name="tests-inmemory", python=PYTHONS)

@@ -22,9 +22,7 @@ def test_complete_example_runs_on_both_backends(pytester, example):
     else:
         result.assert_outcomes(passed=8, skipped=8)
         result.stdout.fnmatch_lines(
-            [
-                "*backend 'dynamodb' is not installed*pip install \"restmachine-orm[dynamodb,testing]\""
-            ]
+            ["*'dynamodb' is not installed*pip install \"restmachine-orm[[]dynamodb,testing[]]\""]
         )
 
 
