@@ -39,11 +39,17 @@ class Model(BaseModel):
 
     model_backend: ClassVar[Backend] = InMemoryBackend()
     __orm_schema__: ClassVar[ModelSchema | None] = None
+    # Whether the class overrides before_save / after_save: skip empty calls on hot paths.
+    __orm_hooks__: ClassVar[tuple[bool, bool]] = (False, False)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         """Compute the class's schema once, as soon as pydantic has completed the class."""
         super().__pydantic_init_subclass__(**kwargs)
+        cls.__orm_hooks__ = (
+            cls.before_save is not Model.before_save,
+            cls.after_save is not Model.after_save,
+        )
         cls.__orm_schema__ = None
         if cls.__pydantic_complete__:
             cls.__orm_schema__ = ModelSchema.build(cls)
@@ -51,7 +57,8 @@ class Model(BaseModel):
     @classmethod
     def orm_schema(cls) -> ModelSchema:
         """Return the ORM's facts about this class (built once, on first need if deferred)."""
-        schema = cls.__dict__.get("__orm_schema__")
+        # Every subclass sets its own attribute at creation, so plain lookup is the class's own.
+        schema = cls.__orm_schema__
         if schema is None:
             if not cls.__pydantic_complete__:
                 cls.model_rebuild(raise_errors=True)
@@ -69,13 +76,18 @@ class Model(BaseModel):
             pydantic.ValidationError: The data does not fit the model.
             DuplicateKeyError: The key or a unique value is taken; nothing is written.
         """
-        instance = cls(**data)
-        instance._orm_stamp(creating=True)
-        instance.before_save()
-        row = instance._orm_row()
-        cls.model_backend.insert(instance.orm_schema(), row)
+        schema = cls.orm_schema()
+        instance: Self = cls.__pydantic_validator__.validate_python(data)
+        if schema.auto_now or schema.auto_now_add:
+            instance._orm_stamp(schema, creating=True)
+        before, after = cls.__orm_hooks__
+        if before:
+            instance.before_save()
+        row = dict(instance.__dict__) if schema.rows_are_flat else instance.model_dump()
+        cls.model_backend.insert(schema, row)
         instance._orm_remember(row)
-        instance.after_save()
+        if after:
+            instance.after_save()
         return instance
 
     @classmethod
@@ -86,12 +98,13 @@ class Model(BaseModel):
             pydantic.ValidationError: An item does not fit the model; nothing is written.
             DuplicateKeyError: A key or unique value is taken or repeated.
         """
+        schema = cls.orm_schema()
         instances = [cls(**item) for item in items]
         for instance in instances:
-            instance._orm_stamp(creating=True)
+            instance._orm_stamp(schema, creating=True)
             instance.before_save()
-        rows = [instance._orm_row() for instance in instances]
-        cls.model_backend.insert_many(cls.orm_schema(), rows)
+        rows = [instance._orm_row(schema) for instance in instances]
+        cls.model_backend.insert_many(schema, rows)
         for instance, row in zip(instances, rows, strict=True):
             instance._orm_remember(row)
             instance.after_save()
@@ -105,14 +118,16 @@ class Model(BaseModel):
             QueryError: A key field is missing, a non-key field is given, or a value does
                 not fit its field.
         """
-        row = cls.model_backend.get(cls.orm_schema(), cls._orm_key_from(key, "get"))
+        schema = cls.orm_schema()
+        row = cls.model_backend.get(schema, cls._orm_key_from(schema, key, "get"))
         return None if row is None else cls._orm_load(row)
 
     @classmethod
     def get_many(cls, keys: Iterable[Mapping[str, Any]]) -> list[Self | None]:
         """Return the row of each key in one backend call, ``None`` where there is none."""
-        wanted = [cls._orm_key_from(key, "get_many") for key in keys]
-        rows = cls.model_backend.get_many(cls.orm_schema(), wanted)
+        schema = cls.orm_schema()
+        wanted = [cls._orm_key_from(schema, key, "get_many") for key in keys]
+        rows = cls.model_backend.get_many(schema, wanted)
         return [None if row is None else cls._orm_load(row) for row in rows]
 
     @classmethod
@@ -126,11 +141,12 @@ class Model(BaseModel):
             pydantic.ValidationError: The data does not fit the model.
             DuplicateKeyError: A unique value belongs to another row; nothing is written.
         """
+        schema = cls.orm_schema()
         instance = cls(**data)
-        instance._orm_stamp(creating=True)
+        instance._orm_stamp(schema, creating=True)
         instance.before_save()
-        stored = cls.model_backend.upsert(instance.orm_schema(), instance._orm_row())
-        instance._orm_adopt(stored)
+        stored = cls.model_backend.upsert(schema, instance._orm_row(schema))
+        instance._orm_adopt(schema, stored)
         instance.after_save()
         return instance
 
@@ -160,17 +176,17 @@ class Model(BaseModel):
         """
         schema = self.orm_schema()
         stored = self._orm_stored()
-        key = self._orm_key()
-        self._orm_stamp(creating=False)
+        key = self._orm_key(schema)
+        self._orm_stamp(schema, creating=False)
         self.before_save()
-        row = self._orm_row()
+        row = self._orm_row(schema)
         changes = {
             name: value
             for name, value in row.items()
             if name not in schema.auto_now_add
             and (stored is None or name not in stored or stored[name] != value)
         }
-        self._orm_adopt(self.model_backend.update(schema, key, changes, stored))
+        self._orm_adopt(schema, self.model_backend.update(schema, key, changes, stored))
         self.after_save()
         return self
 
@@ -180,8 +196,8 @@ class Model(BaseModel):
         Raises:
             NotFoundError: The row does not exist (any more).
         """
-        key = self._orm_key()
-        self.model_backend.delete(self.orm_schema(), key, self._orm_stored())
+        schema = self.orm_schema()
+        self.model_backend.delete(schema, self._orm_key(schema), self._orm_stored())
         private = self.__pydantic_private__
         if private is not None:
             private.pop(_STORED, None)
@@ -204,14 +220,35 @@ class Model(BaseModel):
 
     @classmethod
     def _orm_load(cls, row: Row) -> Self:
-        instance = cls.model_validate(row)
+        instance: Self = cls.__pydantic_validator__.validate_python(row)
         instance._orm_remember(row)
         return instance
 
     @classmethod
-    def _orm_key_from(cls, given: Mapping[str, Any], method: str) -> Key:
-        schema = cls.orm_schema()
+    def _orm_load_all(cls, rows: Iterable[Row]) -> list[Self]:
+        """Validate stored rows into instances that remember them (the query hot path)."""
+        validate = cls.__pydantic_validator__.validate_python
+        loaded: list[Self] = []
+        for row in rows:
+            instance = validate(row)
+            private = instance.__pydantic_private__
+            if private is None:
+                object.__setattr__(instance, "__pydantic_private__", {_STORED: row})
+            else:
+                private[_STORED] = row
+            loaded.append(instance)
+        return loaded
+
+    @classmethod
+    def _orm_key_from(cls, schema: ModelSchema, given: Mapping[str, Any], method: str) -> Key:
         key_fields = schema.require_key()
+        if len(given) == len(key_fields):
+            try:
+                if len(key_fields) == 1:
+                    return (schema.coerce_key(key_fields[0], given[key_fields[0]]),)
+                return tuple(schema.coerce_key(name, given[name]) for name in key_fields)
+            except KeyError:
+                pass  # a field other than the key's: explained below
         extra = [name for name in given if name not in key_fields]
         missing = [name for name in key_fields if name not in given]
         if extra or missing:
@@ -228,13 +265,12 @@ class Model(BaseModel):
             for name in key_fields
         )
 
-    def _orm_row(self) -> Row:
-        if self.orm_schema().rows_are_flat:
+    def _orm_row(self, schema: ModelSchema) -> Row:
+        if schema.rows_are_flat:
             return dict(self.__dict__)
         return self.model_dump()
 
-    def _orm_stamp(self, *, creating: bool) -> None:
-        schema = self.orm_schema()
+    def _orm_stamp(self, schema: ModelSchema, *, creating: bool) -> None:
         if not (schema.auto_now or (creating and schema.auto_now_add)):
             return
         now = dt.datetime.now(dt.timezone.utc)
@@ -254,15 +290,14 @@ class Model(BaseModel):
         private = self.__pydantic_private__
         return None if private is None else private.get(_STORED)
 
-    def _orm_adopt(self, row: Row) -> None:
+    def _orm_adopt(self, schema: ModelSchema, row: Row) -> None:
         """Take the stored row's values, e.g. a kept ``auto_now_add`` after an upsert."""
-        if row != self._orm_row():
+        if row != self._orm_row(schema):
             fresh = type(self).model_validate(row)
             object.__setattr__(self, "__dict__", fresh.__dict__)
         self._orm_remember(row)
 
-    def _orm_key(self) -> Key:
-        schema = self.orm_schema()
+    def _orm_key(self, schema: ModelSchema) -> Key:
         current = schema.key_of(self.__dict__)
         stored = self._orm_stored()
         if stored is not None and schema.key_of(stored) != current:

@@ -261,6 +261,9 @@ class ModelSchema:
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """Return the key tuple of a row (or of any mapping holding the key fields)."""
+        fields = self.key_fields
+        if len(fields) == 1:
+            return (row[fields[0]],)
         return tuple(row[name] for name in self.require_key())
 
     def key_dict(self, key: tuple[Any, ...]) -> dict[str, Any]:
@@ -292,6 +295,18 @@ class ModelSchema:
             raise QueryError(
                 f"{self.name}.{name}: {value!r} is not a valid {what} for {purpose}: {reason}"
             ) from None
+
+    def coerce_key(self, name: str, value: Any) -> Any:
+        """Check one key value, skipping validation when it already has the exact type.
+
+        Raises:
+            QueryError: The value cannot be a value of that field.
+        """
+        if type(value) is str and self.fields[name].inner is str:
+            return value
+        if type(value) is int and self.fields[name].inner is int:
+            return value
+        return self.validate_value(name, value, purpose=f"key {name}=...")
 
     def field_spec(self, name: str, *, purpose: str) -> FieldSpec:
         """Return a field's spec, or fail naming the model and the fields it does have.

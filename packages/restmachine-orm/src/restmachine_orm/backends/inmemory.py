@@ -42,7 +42,7 @@ class InMemoryBackend(Backend):
 
     def __init__(self) -> None:
         """Start empty."""
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._tables: dict[type[Any], _Table] = {}
 
     def _table(self, schema: ModelSchema) -> _Table:
@@ -59,18 +59,26 @@ class InMemoryBackend(Backend):
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Store a new row (see ``Backend.insert``)."""
         key = schema.key_of(row)
+        stored = row if schema.rows_are_flat else copy.deepcopy(row)
         with self._lock:
-            table = self._table(schema)
-            self._check_new_key(schema, table, key)
+            table = self._tables.get(schema.model) or self._table(schema)
+            rows = table.rows
+            if key in rows:
+                self._check_new_key(schema, table, key)
+            if not schema.unique_fields:
+                rows[key] = stored  # the common case, kept to one dictionary write
+                return
             self._check_unique(schema, table, key, row)
-            self._store(schema, table, key, self._copy(schema, row), old=None)
+            self._store(schema, table, key, stored, old=None)
 
     def get(self, schema: ModelSchema, key: Key) -> Row | None:
         """Return the row with this key, or ``None``."""
         with self._lock:
             table = self._tables.get(schema.model)
             row = None if table is None else table.rows.get(key)
-        return None if row is None else self._copy(schema, row)
+        if row is None or schema.rows_are_flat:
+            return row
+        return self._copy(schema, row)
 
     def update(
         self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
@@ -111,8 +119,10 @@ class InMemoryBackend(Backend):
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Yield the selected rows (see ``Backend.query``)."""
         schema = spec.schema
-        for row in select_rows(self._candidates(spec), spec):
-            yield self._copy(schema, row)
+        selected = select_rows(self._candidates(spec), spec)
+        if schema.rows_are_flat:
+            return iter(selected)
+        return (self._copy(schema, row) for row in selected)
 
     def count(self, spec: QuerySpec) -> int:
         """Count the rows matching the filter."""
@@ -202,9 +212,11 @@ class InMemoryBackend(Backend):
     def _store(
         self, schema: ModelSchema, table: _Table, key: Key, new: Row, old: Row | None
     ) -> None:
+        table.rows[key] = new
+        if not schema.unique_fields:
+            return
         if old is not None:
             self._release(schema, table, old)
         for name in schema.unique_fields:
             if new[name] is not None:
                 table.unique[name][new[name]] = key
-        table.rows[key] = new

@@ -124,14 +124,13 @@ class Query(Generic[M]):
 
     def all(self) -> list[M]:
         """Run the query and return every matching instance."""
-        validate = self._model.model_validate
-        return [_loaded(validate(row), row) for row in self._model.model_backend.query(self._spec)]
+        return self._model._orm_load_all(self._model.model_backend.query(self._spec))
 
     def __iter__(self) -> Iterator[M]:
         """Iterate the matching instances."""
-        validate = self._model.model_validate
+        load = self._model._orm_load
         for row in self._model.model_backend.query(self._spec):
-            yield _loaded(validate(row), row)
+            yield load(row)
 
     def first(self) -> M | None:
         """Return the first matching instance, or ``None``."""
@@ -178,8 +177,7 @@ class Query(Generic[M]):
         rows = list(self._model.model_backend.query(window))
         more = len(rows) > page_size
         rows = rows[:page_size]
-        validate = self._model.model_validate
-        items = [_loaded(validate(row), row) for row in rows]
+        items = self._model._orm_load_all(rows)
         next_cursor = None
         if more:
             last = rows[-1]
@@ -194,8 +192,3 @@ def _conjoin(current: Filter | None, added: Filter) -> Filter:
     parts = current.children if isinstance(current, And) else (current,)
     more = added.children if isinstance(added, And) else (added,)
     return And(parts + more)
-
-
-def _loaded(instance: M, row: dict[str, Any]) -> M:
-    instance._orm_remember(row)
-    return instance

@@ -65,18 +65,17 @@ def _condition(cond: Condition) -> Predicate:
         return lambda row: (stored := row.get(name)) is not None and value in stored
     if lookup == "between":
         low, high = value
-        return _compared(name, lambda stored: low <= stored <= high, value)
-    compare = _ORDERING[lookup]
-    return _compared(name, lambda stored: compare(stored, value), value)
+        return _compared(name, lambda stored, _: low <= stored <= high, value)
+    return _compared(name, _ORDERING[lookup], value)
 
 
-def _compared(name: str, test: Callable[[Any], bool], value: Any) -> Predicate:
+def _compared(name: str, test: Callable[[Any, Any], bool], value: Any) -> Predicate:
     def predicate(row: Mapping[str, Any]) -> bool:
         stored = row.get(name)
         if stored is None:
             return False
         try:
-            return test(stored)
+            return test(stored, value)
         except TypeError:
             # e.g. a naive datetime against stored aware ones: say so instead of a bare TypeError.
             raise QueryError(

@@ -1,0 +1,93 @@
+"""Side-by-side timing: contenders measured in alternating rounds, compared as ratios.
+
+The machines are small and noisy, so absolute times mean little: every row times its
+contender and its floor in the same run, interleaved round by round, and reports the ratio
+of their medians.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Row:
+    """One comparison: a contender against a floor, with the goal for their ratio."""
+
+    name: str
+    contender: float  # median seconds per operation
+    floor: float
+    goal: float  # the ratio must be at most this
+    unit: str = "µs"
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.contender / self.floor if self.floor else float("inf")
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.ratio <= self.goal else "MISS"
+
+
+@dataclass
+class Table:
+    """A titled group of rows, printed as Markdown."""
+
+    title: str
+    contender: str
+    floor: str
+    rows: list[Row] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        scale = {"µs": 1e6, "ms": 1e3, "ratio": 1.0}
+        lines = [
+            f"### {self.title}",
+            "",
+            f"| operation | {self.contender} | {self.floor} | ratio | goal | |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for row in self.rows:
+            factor = scale[row.unit]
+            unit = "x" if row.unit == "ratio" else f" {row.unit}"
+            lines.append(
+                f"| {row.name} | {row.contender * factor:.2f}{unit} "
+                f"| {row.floor * factor:.2f}{unit} | {row.ratio:.2f}x "
+                f"| <= {row.goal:.2f}x | {row.verdict}{' ' + row.note if row.note else ''} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def side_by_side(
+    contenders: dict[str, Callable[[int], None]], *, rounds: int, ops: int
+) -> dict[str, float]:
+    """Time each contender ``rounds`` times, interleaved; return median seconds per op.
+
+    Each callable receives the round number and performs ``ops`` operations.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for round_number in range(rounds):
+        order = list(contenders.items())
+        if round_number % 2:
+            order.reverse()  # neither side always runs first (warm caches, turbo)
+        for name, run in order:
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                run(round_number)
+                samples[name].append((time.perf_counter() - start) / ops)
+            finally:
+                gc.enable()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def cpu_per_op(run: Callable[[], None], ops: int) -> float:
+    """Process (CPU) seconds per operation of one run."""
+    start = time.process_time()
+    run()
+    return (time.process_time() - start) / ops
