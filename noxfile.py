@@ -219,5 +219,8 @@ def build(session: nox.Session) -> None:
 def benchmarks(session: nox.Session) -> None:
     """Side-by-side ratio benchmarks (not part of the test run)."""
     install_packages(session, *PACKAGES)
-    session.install("pytest>=8")
-    session.run("python", "benchmarks/run.py", *session.posargs)
+    session.install(*TEST_TOOLS)
+    binary = _npm_servers(session) / ".bin" / "dynalite"
+    with local_server(session, [str(binary), "--port", "{port}"]) as endpoint:
+        env = {"RESTMACHINE_ORM_BENCH_ENDPOINT": endpoint}
+        session.run("python", "benchmarks/run.py", *session.posargs, env=env)

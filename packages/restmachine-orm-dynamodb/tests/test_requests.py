@@ -119,3 +119,13 @@ def test_exists_stops_at_the_first_page_with_a_match(bind, requests):
     requests.reset()
     assert Note.where(rank__gte=0).count() == 250
     assert len(requests.operations) > 1  # real pages happened
+
+
+def test_the_key_condition_is_not_repeated_as_a_filter_but_contradictions_hold(bind, requests):
+    bind(Message)
+    Message.create(thread="t1", seq=1, body="x")
+    requests.reset()
+    assert Message.where(thread="t1").count() == 1
+    ((_, body),) = requests.sent
+    assert "FilterExpression" not in body
+    assert Message.where(thread="t1").and_(thread="t2").all() == []

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from restmachine_orm.backends.base import Row
-from restmachine_orm.query import QuerySpec, compile_filter, pinned_values, select_rows
+from restmachine_orm.query import (
+    And,
+    Condition,
+    Filter,
+    QuerySpec,
+    compile_filter,
+    pinned_values,
+    select_rows,
+)
 from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
@@ -41,13 +49,30 @@ def _pinned_index(schema: ModelSchema, pinned: dict[str, Any]) -> str | None:
     return next((n for n in schema.indexed_fields if pinned.get(n) is not None), None)
 
 
+def _without(tree: Filter | None, field: str, value: Any) -> Filter | None:
+    """The filter less its top-level ``field == value`` (which a key condition guarantees)."""
+    parts = tree.children if isinstance(tree, And) else (tree,)
+    guaranteed = Condition(field, "eq", value)
+    kept = tuple(part for part in parts if part != guaranteed)
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else And(kept)
+
+
 def _request(
     backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec, path: str
 ) -> tuple[str, dict[str, Any]]:
     """The Query or Scan request for a filter (without paging)."""
     keys = backend.keys
     ex = Expressions()
-    matches = None if spec.filter is None else ex.filter(spec.filter, keys.pk)
+    pinned = pinned_values(spec.filter)
+    remaining = spec.filter
+    if path == "Query":
+        remaining = _without(remaining, schema.key_fields[0], pinned[schema.key_fields[0]])
+    elif path == "index":
+        field = _pinned_index(schema, pinned) or ""
+        remaining = _without(remaining, field, pinned.get(field))
+    matches = None if remaining is None else ex.filter(remaining, keys.pk)
     if path == "Query":
         partition = pinned_values(spec.filter)[schema.key_fields[0]]
         key_condition = (

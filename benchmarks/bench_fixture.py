@@ -1,0 +1,95 @@
+"""Per-test cost of the ``orm`` fixture, against plain pytest tests in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from _harness import Row, Table
+
+TESTS = """
+import pytest
+from restmachine_orm import Field, Model
+from restmachine_orm_testing import MultiBackendTestBase
+
+
+class Thing(Model):
+    id: str = Field(primary_key=True)
+
+
+class TestOrm(MultiBackendTestBase):
+    ENABLED_BACKENDS = {backends!r}
+
+    def get_test_models(self):
+        return [Thing]
+
+    @pytest.mark.parametrize("i", range({count}))
+    def test_orm(self, orm, i):
+        pass
+
+
+@pytest.mark.parametrize("i", range({count}))
+def test_plain(i):
+    pass
+"""
+
+TIMER = """
+import json
+
+DURATIONS = {}
+
+
+def pytest_runtest_logreport(report):
+    DURATIONS[report.nodeid] = DURATIONS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    with open("durations.json", "w") as out:
+        json.dump(DURATIONS, out)
+"""
+
+
+def _durations(backends: list[str], count: int) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder)
+        (path / "test_overhead.py").write_text(TESTS.format(backends=backends, count=count))
+        (path / "conftest.py").write_text(TIMER)
+        env = {**os.environ, "RESTMACHINE_ORM_BACKENDS": ""}
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+            cwd=path,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        measured = json.loads((path / "durations.json").read_text())
+    groups: dict[str, list[float]] = {"plain": [], **{name: [] for name in backends}}
+    for nodeid, seconds in measured.items():
+        if "test_plain" in nodeid:
+            groups["plain"].append(seconds)
+        else:
+            name = nodeid.rsplit("[", 1)[1].split("-")[0]
+            groups[name].append(seconds)
+    return groups
+
+
+def run(quick: bool) -> list[Table]:
+    count = 60 if quick else 200
+    groups = _durations(["inmemory", "dynamodb"], count)
+    plain = statistics.median(groups["plain"])
+    table = Table(
+        f"Per-test cost of the orm fixture ({count} tests each, medians of setup+call+teardown)",
+        "orm test",
+        "plain test",
+    )
+    goals = {"inmemory": 0.05e-3, "dynamodb": 3e-3}
+    for name, goal in goals.items():
+        table.rows.append(
+            Row(f"{name}", statistics.median(groups[name]), plain, goal=goal, unit="ms", added=True)
+        )
+    return [table]
