@@ -138,59 +138,50 @@ def run(quick: bool) -> list[Table]:
 
     # Reads over fixed data: 100 items in one partition, 1,000 in total.
     Reading.create_many([{"sensor": f"s{i % 10}", "at": i, "value": i} for i in range(1000)])
+
+    def raw_partition(**extra: object) -> None:
+        _drain(
+            raw,
+            "query",
+            TableName=t,
+            ConsistentRead=True,
+            **extra,
+            KeyConditionExpression="#k = :k AND begins_with(#s, :m)",
+            ExpressionAttributeNames={"#k": "pk", "#s": "sk"},
+            ExpressionAttributeValues={":k": {"S": "Reading#s3"}, ":m": {"S": "Reading"}},
+        )
+
+    def raw_filtered(**extra: object) -> None:
+        _drain(
+            raw,
+            "scan",
+            TableName=t,
+            ConsistentRead=True,
+            **extra,
+            FilterExpression="#t = :t AND #v >= :v",
+            ExpressionAttributeNames={"#t": "_type", "#v": "value"},
+            ExpressionAttributeValues={":t": {"S": "Reading"}, ":v": {"N": "900"}},
+        )
+
     reads = {
         "query 100 in a partition": (
             lambda _: Reading.where(sensor="s3").all(),
-            lambda _: _drain(
-                raw,
-                "query",
-                TableName=t,
-                KeyConditionExpression="#k = :k AND begins_with(#s, :m)",
-                ExpressionAttributeNames={"#k": "pk", "#s": "sk"},
-                ExpressionAttributeValues={":k": {"S": "Reading#s3"}, ":m": {"S": "Reading"}},
-                ConsistentRead=True,
-            ),
+            lambda _: raw_partition(),
             1.20,
         ),
         "scan + filter over 1,000": (
             lambda _: Reading.where(value__gte=900).all(),
-            lambda _: _drain(
-                raw,
-                "scan",
-                TableName=t,
-                FilterExpression="#t = :t AND #v >= :v",
-                ExpressionAttributeNames={"#t": "_type", "#v": "value"},
-                ExpressionAttributeValues={":t": {"S": "Reading"}, ":v": {"N": "900"}},
-                ConsistentRead=True,
-            ),
+            lambda _: raw_filtered(),
             1.20,
         ),
         "count in a partition": (
             lambda _: Reading.where(sensor="s3").count(),
-            lambda _: _drain(
-                raw,
-                "query",
-                TableName=t,
-                Select="COUNT",
-                KeyConditionExpression="#k = :k AND begins_with(#s, :m)",
-                ExpressionAttributeNames={"#k": "pk", "#s": "sk"},
-                ExpressionAttributeValues={":k": {"S": "Reading#s3"}, ":m": {"S": "Reading"}},
-                ConsistentRead=True,
-            ),
+            lambda _: raw_partition(Select="COUNT"),
             1.10,
         ),
         "count with a filter": (
             lambda _: Reading.where(value__gte=900).count(),
-            lambda _: _drain(
-                raw,
-                "scan",
-                TableName=t,
-                Select="COUNT",
-                FilterExpression="#t = :t AND #v >= :v",
-                ExpressionAttributeNames={"#t": "_type", "#v": "value"},
-                ExpressionAttributeValues={":t": {"S": "Reading"}, ":v": {"N": "900"}},
-                ConsistentRead=True,
-            ),
+            lambda _: raw_filtered(Select="COUNT"),
             1.10,
         ),
     }

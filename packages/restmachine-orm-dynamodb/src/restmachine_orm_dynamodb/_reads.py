@@ -49,7 +49,7 @@ def _pinned_index(schema: ModelSchema, pinned: dict[str, Any]) -> str | None:
     return next((n for n in schema.indexed_fields if pinned.get(n) is not None), None)
 
 
-def _without(tree: Filter | None, field: str, value: Any) -> Filter | None:
+def _without(tree: Filter, field: str, value: Any) -> Filter | None:
     """The filter less its top-level ``field == value`` (which a key condition guarantees)."""
     parts = tree.children if isinstance(tree, And) else (tree,)
     guaranteed = Condition(field, "eq", value)
@@ -65,27 +65,23 @@ def _request(
     """The Query or Scan request for a filter (without paging)."""
     keys = backend.keys
     ex = Expressions()
+    if path == "Scan":
+        entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
+        condition = entity
+        if spec.filter is not None:
+            condition = f"{entity} AND {ex.filter(spec.filter, keys.pk)}"
+        return "Scan", {"FilterExpression": condition, "ConsistentRead": True, **ex.request()}
+    assert spec.filter is not None
     pinned = pinned_values(spec.filter)
-    remaining = spec.filter
     if path == "Query":
-        remaining = _without(remaining, schema.key_fields[0], pinned[schema.key_fields[0]])
-    elif path == "index":
-        field = _pinned_index(schema, pinned) or ""
-        remaining = _without(remaining, field, pinned.get(field))
-    matches = None if remaining is None else ex.filter(remaining, keys.pk)
-    if path == "Query":
-        partition = pinned_values(spec.filter)[schema.key_fields[0]]
+        field = schema.key_fields[0]
         key_condition = (
-            f"{ex.name(keys.pk)} = {ex.value(keys.partition_value(schema, partition))} "
+            f"{ex.name(keys.pk)} = {ex.value(keys.partition_value(schema, pinned[field]))} "
             f"AND begins_with({ex.name(keys.sk)}, {ex.value(schema.name)})"
         )
-        request: dict[str, Any] = {"KeyConditionExpression": key_condition}
-        if matches is not None:
-            request["FilterExpression"] = matches
-    elif path == "index":
-        pinned = pinned_values(spec.filter)
-        field = _pinned_index(schema, pinned)
-        assert field is not None
+        request: dict[str, Any] = {"KeyConditionExpression": key_condition, "ConsistentRead": True}
+    else:
+        field = _pinned_index(schema, pinned) or ""
         index = keys.index_name(field)
         if index not in backend.index_names():
             raise DynamoDBError(
@@ -98,15 +94,12 @@ def _request(
             f"{ex.name(keys.index_attribute(field))} = "
             f"{ex.value(keys.index_value(schema, pinned[field]))}"
         )
+        # Global secondary indexes offer eventually consistent reads only.
         request = {"IndexName": index, "KeyConditionExpression": key_condition}
-        if matches is not None:
-            request["FilterExpression"] = matches
-        # Global secondary indexes only offer eventually consistent reads.
-        return "Query", {**request, **ex.request()}
-    else:
-        entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
-        request = {"FilterExpression": entity if matches is None else f"{entity} AND {matches}"}
-    return path, {**request, "ConsistentRead": True, **ex.request()}
+    remaining = _without(spec.filter, field, pinned[field])
+    if remaining is not None:
+        request["FilterExpression"] = ex.filter(remaining, keys.pk)
+    return "Query", {**request, **ex.request()}
 
 
 def _pages(backend: DynamoDBBackend, operation: str, request: dict[str, Any]) -> Iterator[Any]:

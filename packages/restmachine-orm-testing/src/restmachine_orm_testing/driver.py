@@ -75,63 +75,46 @@ class DriverInterface(abc.ABC):
 
     def execute_create(self, operation: CreateOperation) -> OperationResult:
         """Create a row with ``Model.create``."""
-
-        def create() -> OperationResult:
-            self.setup_backend(operation.model_class)
-            instance = operation.model_class.create(**operation.data)
-            return OperationResult(success=True, instance=instance, data=instance.model_dump())
-
-        return _attempt(create)
+        model = operation.model_class
+        return self._produce(model, lambda: model.create(**operation.data))
 
     def execute_get(self, operation: GetOperation) -> OperationResult:
         """Read a row with ``Model.get``; ``instance`` is ``None`` when there is none."""
-
-        def get() -> OperationResult:
-            self.setup_backend(operation.model_class)
-            instance = operation.model_class.get(**operation.key)
-            data = None if instance is None else instance.model_dump()
-            return OperationResult(success=True, instance=instance, data=data)
-
-        return _attempt(get)
+        model = operation.model_class
+        return self._produce(model, lambda: model.get(**operation.key))
 
     def execute_update(self, operation: UpdateOperation) -> OperationResult:
         """Assign the changes and ``save()``."""
+        instance = operation.instance
 
-        def update() -> OperationResult:
-            instance = operation.instance
-            self.setup_backend(type(instance))
+        def update() -> Model:
             for name, value in operation.changes.items():
                 setattr(instance, name, value)
-            instance.save()
-            return OperationResult(success=True, instance=instance, data=instance.model_dump())
+            return instance.save()
 
-        return _attempt(update)
+        return self._produce(type(instance), update)
 
     def execute_delete(self, operation: DeleteOperation) -> OperationResult:
         """Delete the row with ``instance.delete()``."""
+        instance = operation.instance
 
-        def delete() -> OperationResult:
-            self.setup_backend(type(operation.instance))
-            operation.instance.delete()
-            return OperationResult(success=True, instance=operation.instance)
+        def delete() -> Model:
+            instance.delete()
+            return instance
 
-        return _attempt(delete)
+        result = self._produce(type(instance), delete)
+        result.data = None
+        return result
 
     def execute_upsert(self, operation: UpsertOperation) -> OperationResult:
         """Insert or replace a row with ``Model.upsert``."""
-
-        def upsert() -> OperationResult:
-            self.setup_backend(operation.model_class)
-            instance = operation.model_class.upsert(**operation.data)
-            return OperationResult(success=True, instance=instance, data=instance.model_dump())
-
-        return _attempt(upsert)
+        model = operation.model_class
+        return self._produce(model, lambda: model.upsert(**operation.data))
 
     def execute_query(self, operation: QueryOperation) -> OperationResult:
         """Select rows with ``Model.where(...)``; ``data`` is the list of instances."""
 
-        def query() -> OperationResult:
-            self.setup_backend(operation.model_class)
+        def query() -> list[Model]:
             built = operation.model_class.where(**operation.filters)
             if operation.order_by:
                 built = built.order_by(*operation.order_by)
@@ -139,27 +122,38 @@ class DriverInterface(abc.ABC):
                 built = built.offset(operation.offset)
             if operation.limit is not None:
                 built = built.limit(operation.limit)
-            return OperationResult(success=True, data=built.all())
+            return built.all()
 
-        return _attempt(query)
+        return self._read(operation.model_class, query)
 
     def execute_count(self, operation: CountOperation) -> OperationResult:
         """Count rows with ``Model.where(...).count()``."""
-        return self._run(
-            operation.model_class, lambda: operation.model_class.where(**operation.filters).count()
-        )
+        model = operation.model_class
+        return self._read(model, lambda: model.where(**operation.filters).count())
 
     def execute_exists(self, operation: ExistsOperation) -> OperationResult:
         """Check for rows with ``Model.where(...).exists()``."""
-        return self._run(
-            operation.model_class, lambda: operation.model_class.where(**operation.filters).exists()
-        )
+        model = operation.model_class
+        return self._read(model, lambda: model.where(**operation.filters).exists())
 
     def execute_all(self, operation: AllOperation) -> OperationResult:
         """Read every row with ``Model.all()``."""
-        return self._run(operation.model_class, operation.model_class.all)
+        return self._read(operation.model_class, operation.model_class.all)
 
-    def _run(self, model: type[Model], read: Callable[[], Any]) -> OperationResult:
+    def _produce(self, model: type[Model], action: Callable[[], Model | None]) -> OperationResult:
+        """Run an action returning one instance (or ``None``); ``data`` is its dump."""
+
+        def run() -> OperationResult:
+            self.setup_backend(model)
+            instance = action()
+            data = None if instance is None else instance.model_dump()
+            return OperationResult(success=True, instance=instance, data=data)
+
+        return _attempt(run)
+
+    def _read(self, model: type[Model], read: Callable[[], Any]) -> OperationResult:
+        """Run a read whose value is the result's ``data``."""
+
         def run() -> OperationResult:
             self.setup_backend(model)
             return OperationResult(success=True, data=read())
