@@ -1,0 +1,133 @@
+"""Failure paths: thin cancellation reasons, batches that never finish, hostile input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from restmachine_orm import DuplicateKeyError, Field, Model, PartialWriteError
+from restmachine_orm_dynamodb import DynamoDBBackend, _batch
+
+
+class Member(Model):
+    id: str = Field(primary_key=True)
+    email: str = Field(unique=True)
+
+
+class Entry(Model):
+    id: str = Field(primary_key=True)
+    name: str
+    status: str = "new"
+    count: int = 0
+
+
+class _Body:
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.data = json.dumps(payload).encode()
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def _answer(request: Any, status: int, payload: dict[str, Any]) -> AWSResponse:
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse(request.url, status, headers, _Body(payload))
+
+
+def _target(request: Any) -> str:
+    target = request.headers["X-Amz-Target"]
+    return target.decode() if isinstance(target, bytes) else target
+
+
+@pytest.fixture
+def inject(backend: DynamoDBBackend):
+    handlers: list[Any] = []
+
+    def install(handler: Any) -> None:
+        backend.client.meta.events.register_first("before-send.dynamodb", handler)
+        handlers.append(handler)
+
+    yield install
+    for handler in handlers:
+        backend.client.meta.events.unregister("before-send.dynamodb", handler)
+
+
+def test_a_cancellation_without_reasons_is_diagnosed_by_reading(backend, bind, inject):
+    bind(Member)
+    Member.create(id="m1", email="taken@x.io")
+
+    def cancel_without_reasons(request: Any, **_: Any) -> AWSResponse | None:
+        # What some local servers send: the cancellation, but no CancellationReasons.
+        if not _target(request).endswith("TransactWriteItems"):
+            return None
+        return _answer(
+            request,
+            400,
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "message": "Transaction cancelled",
+            },
+        )
+
+    inject(cancel_without_reasons)
+    with pytest.raises(DuplicateKeyError) as caught:
+        Member.create(id="m2", email="taken@x.io")
+    assert caught.value.field == "email"
+    with pytest.raises(DuplicateKeyError) as caught:
+        Member.create(id="m1", email="free@x.io")
+    assert caught.value.fields == ("id",)
+
+
+def test_a_batch_that_stays_unprocessed_reports_the_rows_it_lost(
+    backend, bind, inject, monkeypatch
+):
+    bind(Entry)
+    monkeypatch.setattr(_batch, "BACKOFF_BASE", 0.0)
+
+    def never_process(request: Any, **_: Any) -> AWSResponse | None:
+        if not _target(request).endswith("BatchWriteItem"):
+            return None
+        body = json.loads(request.body)
+        entries = body["RequestItems"][backend.table_name]
+        lost = [e for e in entries if e["PutRequest"]["Item"]["id"]["S"] == "e3"]
+        if not lost:
+            return None
+        return _answer(request, 200, {"UnprocessedItems": {backend.table_name: lost}})
+
+    inject(never_process)
+    with pytest.raises(PartialWriteError) as caught:
+        Entry.create_many([{"id": "e3", "name": "x"}])
+    assert [row["id"] for row in caught.value.failed] == ["e3"]
+    Entry.create_many([{"id": "e1", "name": "ok"}])
+    assert Entry.get(id="e1") is not None
+
+
+def test_reserved_words_and_expression_text_in_values_are_inert(backend, bind):
+    bind(Entry)
+    hostile = ") OR attribute_exists(pk) OR (#n0 = :v0"
+    Entry.create(id="e1", name=hostile, status="count", count=1)
+    Entry.create(id="e2", name="plain", status="name", count=2)
+    assert [e.id for e in Entry.where(name=hostile)] == ["e1"]
+    assert [e.id for e in Entry.where(status="name", count__gte=2)] == ["e2"]
+    assert Entry.where(name__contains=":v0").count() == 1
+    assert Entry.get(id="e1").name == hostile
+
+
+def test_pagination_crosses_dynamodb_pages(backend, bind):
+    bind(Entry)
+    big = "z" * 9_000
+    Entry.create_many([{"id": f"e{i:03}", "name": big, "count": i % 5} for i in range(200)])
+    seen, cursor = [], None
+    while True:
+        page = Entry.where(count__lt=4).order_by("-count").paginate(37, cursor)
+        seen += [(e.count, e.id) for e in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    expected = sorted(
+        ((i % 5, f"e{i:03}") for i in range(200) if i % 5 < 4), key=lambda pair: (-pair[0], pair[1])
+    )
+    assert seen == expected
