@@ -76,7 +76,7 @@ class Model(BaseModel):
             pydantic.ValidationError: The data does not fit the model.
             DuplicateKeyError: The key or a unique value is taken; nothing is written.
         """
-        schema = cls.orm_schema()
+        schema = cls.__orm_schema__ or cls.orm_schema()
         instance: Self = cls.__pydantic_validator__.validate_python(data)
         if schema.auto_now or schema.auto_now_add:
             instance._orm_stamp(schema, creating=True)
@@ -85,7 +85,10 @@ class Model(BaseModel):
             instance.before_save()
         row = dict(instance.__dict__) if schema.rows_are_flat else instance.model_dump()
         cls.model_backend.insert(schema, row)
-        instance._orm_remember(row)
+        if instance.__pydantic_private__ is None:
+            object.__setattr__(instance, "__pydantic_private__", {_STORED: row})
+        else:
+            instance._orm_remember(row)
         if after:
             instance.after_save()
         return instance

@@ -65,11 +65,17 @@ class InMemoryBackend(Backend):
             rows = table.rows
             if key in rows:
                 self._check_new_key(schema, table, key)
-            if not schema.unique_fields:
-                rows[key] = stored  # the common case, kept to one dictionary write
-                return
-            self._check_unique(schema, table, key, row)
-            self._store(schema, table, key, stored, old=None)
+            # Inlined claim of unique values: create is the hottest write path.
+            unique = table.unique
+            for name in schema.unique_fields:
+                value = row[name]
+                if value is not None and value in unique[name]:
+                    raise DuplicateKeyError(schema.name, (name,), value, unique=True)
+            for name in schema.unique_fields:
+                value = row[name]
+                if value is not None:
+                    unique[name][value] = key
+            rows[key] = stored
 
     def get(self, schema: ModelSchema, key: Key) -> Row | None:
         """Return the row with this key, or ``None``."""
