@@ -15,6 +15,13 @@ class User(Model):
     age: int = Field(ge=0, default=0)
 
 
+class Note(Model):
+    id: str = Field(primary_key=True)
+    email: str
+    name: str
+    age: int = Field(ge=0, default=0)
+
+
 class PlainUser(BaseModel):
     id: str
     email: str
@@ -26,22 +33,22 @@ def _data(i: int) -> dict[str, object]:
     return {"id": f"u{i}", "email": f"u{i}@example.com", "name": "Name", "age": i % 90}
 
 
-def _create(rounds: int) -> Row:
+def _create(model: type[Model], label: str, rounds: int) -> Row:
     ops = 2_000
-    User.model_backend = InMemoryBackend()
+    model.model_backend = InMemoryBackend()
     store: dict[str, PlainUser] = {}
     batches = [[_data(r * ops + i) for i in range(ops)] for r in range(rounds)]
 
     def orm(round_number: int) -> None:
         for data in batches[round_number]:
-            User.create(**data)
+            model.create(**data)
 
     def floor(round_number: int) -> None:
         for data in batches[round_number]:
             store[data["id"]] = PlainUser.model_validate(data)  # type: ignore[index]
 
     medians = side_by_side({"orm": orm, "floor": floor}, rounds=rounds, ops=ops)
-    return Row("create", medians["orm"], medians["floor"], goal=2.0)
+    return Row(label, medians["orm"], medians["floor"], goal=2.0)
 
 
 def _get(rows: int, rounds: int) -> Row:
@@ -84,7 +91,8 @@ def _where(rounds: int) -> Row:
 def run(quick: bool) -> list[Table]:
     rounds = 5 if quick else 21
     table = Table("Core, in-memory backend", "ORM", "floor (pydantic + dict)")
-    table.rows.append(_create(rounds))
+    table.rows.append(_create(User, "create (with a unique field)", rounds))
+    table.rows.append(_create(Note, "create (no unique field)", rounds))
     small = _get(1_000, rounds)
     large = _get(100_000, rounds)
     table.rows += [small, large]
