@@ -134,7 +134,8 @@ class Query(Generic[M]):
 
     def first(self) -> M | None:
         """Return the first matching instance, or ``None``."""
-        found = self._with(limit=1).all()
+        limit = self._spec.limit
+        found = self._with(limit=1 if limit is None else min(limit, 1)).all()
         return found[0] if found else None
 
     def count(self) -> int:

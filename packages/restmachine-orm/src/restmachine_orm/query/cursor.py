@@ -36,7 +36,7 @@ def decode_cursor(schema: ModelSchema, order: Sequence[OrderBy], cursor: str) ->
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         signature, values = payload["order"], payload["after"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError):
+    except (AttributeError, binascii.Error, ValueError, TypeError, KeyError, UnicodeError):
         raise QueryError(f"{schema.name}: malformed pagination cursor {cursor!r}") from None
     expected = _signature(order)
     if signature != expected or not isinstance(values, list) or len(values) != len(order):
