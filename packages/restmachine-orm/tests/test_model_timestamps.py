@@ -138,3 +138,17 @@ def test_failed_save_stores_no_timestamp() -> None:
     with pytest.raises(NotFoundError):
         user.save()
     assert User.get(id="u1") is None
+
+
+def test_auto_fields_declared_without_a_default_need_no_value() -> None:
+
+    from restmachine_orm import Field, Model
+
+    class Stamped(Model):
+        id: str = Field(primary_key=True)
+        created: dt.datetime = Field(auto_now_add=True)
+        updated: dt.datetime = Field(auto_now=True)
+
+    row = Stamped.create(id="s1")
+    assert row.created is not None and row.updated is not None
+    assert Stamped.get(id="s1") == row

@@ -179,13 +179,15 @@ def test_a_cursor_that_is_not_a_string_is_a_query_error(cursor: Any, untouchable
 
 
 def test_a_handmade_cursor_for_the_right_ordering_works(ten) -> None:
-    page = Person.where().paginate(2, _cursor({"order": ["id"], "after": ["p7"]}))
+    page = Person.where().paginate(
+        2, _cursor({"model": "Person", "order": ["id"], "after": ["p7"]})
+    )
     assert [p.id for p in page.items] == ["p8", "p9"]
     assert page.next_cursor is None
 
 
 def test_cursor_values_are_validated_against_the_field(ten) -> None:
-    bad = _cursor({"order": ["age", "id"], "after": ["old", "p1"]})
+    bad = _cursor({"model": "Person", "order": ["age", "id"], "after": ["old", "p1"]})
     with pytest.raises(QueryError, match="is not a valid value for cursor"):
         Person.where().order_by("age").paginate(2, bad)
 
@@ -243,3 +245,9 @@ def test_walk_equals_the_ordered_query(
     pages = walk(Person.where().order_by(*order), page_size)
     assert [p.id for page in pages for p in page.items] == expected
     assert all(len(page.items) == page_size for page in pages[:-1])
+
+
+def test_a_cursor_of_another_model_is_refused(ten) -> None:
+    other = _cursor({"model": "Order", "order": ["id"], "after": ["p1"]})
+    with pytest.raises(QueryError, match="belongs to a query of 'Order'"):
+        Person.where().paginate(2, other)

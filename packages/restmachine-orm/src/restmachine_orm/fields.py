@@ -90,6 +90,9 @@ def Field(
         auto_now=auto_now,
         index=index,
     )
+    if (auto_now or auto_now_add) and default is PydanticUndefined and not kwargs:
+        # The ORM sets the value on write: declaring it must not make callers pass one.
+        default = None
     info: FieldInfo = _PydanticField(default, **kwargs)
     info.metadata.append(options)
     if options.is_key:

@@ -80,17 +80,14 @@ class Model(BaseModel):
         instance: Self = cls.__pydantic_validator__.validate_python(data)
         if schema.auto_now or schema.auto_now_add:
             instance._orm_stamp(schema, creating=True)
-        before, after = cls.__orm_hooks__
-        if before:
-            instance.before_save()
+        instance._orm_before_save()
         row = dict(instance.__dict__) if schema.rows_are_flat else instance.model_dump()
         cls.model_backend.insert(schema, row)
         if instance.__pydantic_private__ is None:
             object.__setattr__(instance, "__pydantic_private__", {_STORED: row})
         else:
             instance._orm_remember(row)
-        if after:
-            instance.after_save()
+        instance._orm_after_save()
         return instance
 
     @classmethod
@@ -105,12 +102,12 @@ class Model(BaseModel):
         instances = [cls(**item) for item in items]
         for instance in instances:
             instance._orm_stamp(schema, creating=True)
-            instance.before_save()
+            instance._orm_before_save()
         rows = [instance._orm_row(schema) for instance in instances]
         cls.model_backend.insert_many(schema, rows)
         for instance, row in zip(instances, rows, strict=True):
             instance._orm_remember(row)
-            instance.after_save()
+            instance._orm_after_save()
         return instances
 
     @classmethod
@@ -147,10 +144,10 @@ class Model(BaseModel):
         schema = cls.orm_schema()
         instance = cls(**data)
         instance._orm_stamp(schema, creating=True)
-        instance.before_save()
+        instance._orm_before_save()
         stored = cls.model_backend.upsert(schema, instance._orm_row(schema))
         instance._orm_adopt(schema, stored)
-        instance.after_save()
+        instance._orm_after_save()
         return instance
 
     @classmethod
@@ -181,7 +178,7 @@ class Model(BaseModel):
         stored = self._orm_stored()
         key = self._orm_key(schema)
         self._orm_stamp(schema, creating=False)
-        self.before_save()
+        self._orm_before_save()
         row = self._orm_row(schema)
         changes = {
             name: value
@@ -190,7 +187,7 @@ class Model(BaseModel):
             and (stored is None or name not in stored or stored[name] != value)
         }
         self._orm_adopt(schema, self.model_backend.update(schema, key, changes, stored))
-        self.after_save()
+        self._orm_after_save()
         return self
 
     def delete(self) -> None:
@@ -206,7 +203,11 @@ class Model(BaseModel):
             private.pop(_STORED, None)
 
     def before_save(self) -> None:
-        """Run before every create, save and upsert; override to adjust or check fields."""
+        """Run before every create, save and upsert; override to adjust or check fields.
+
+        Define it in the class body: whether a class overrides the hooks is read once, when
+        the class is created.
+        """
 
     def after_save(self) -> None:
         """Run after every successful create, save and upsert; override to react."""
@@ -220,6 +221,15 @@ class Model(BaseModel):
     __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
 
     # -- internals ---------------------------------------------------------------------
+
+    def _orm_before_save(self) -> None:
+        # Hooks are looked up once per class (see __orm_hooks__): every write path agrees.
+        if self.__orm_hooks__[0]:
+            self.before_save()
+
+    def _orm_after_save(self) -> None:
+        if self.__orm_hooks__[1]:
+            self.after_save()
 
     @classmethod
     def _orm_load(cls, row: Row) -> Self:

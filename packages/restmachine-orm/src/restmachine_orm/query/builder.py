@@ -182,7 +182,7 @@ class Query(Generic[M]):
         next_cursor = None
         if more:
             last = rows[-1]
-            next_cursor = encode_cursor(order, [last[field] for field, _ in order])
+            next_cursor = encode_cursor(schema, order, [last[field] for field, _ in order])
         return Page(items, next_cursor)
 
 

@@ -21,9 +21,13 @@ def _signature(order: Sequence[OrderBy]) -> list[str]:
     return [("-" if descending else "") + field for field, descending in order]
 
 
-def encode_cursor(order: Sequence[OrderBy], position: Sequence[Any]) -> str:
+def encode_cursor(schema: ModelSchema, order: Sequence[OrderBy], position: Sequence[Any]) -> str:
     """Encode a seek position (ordering values of a row) as a URL-safe string."""
-    payload = {"order": _signature(order), "after": to_jsonable_python(list(position))}
+    payload = {
+        "model": schema.name,
+        "order": _signature(order),
+        "after": to_jsonable_python(list(position)),
+    }
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
 
@@ -35,9 +39,14 @@ def decode_cursor(schema: ModelSchema, order: Sequence[OrderBy], cursor: str) ->
     """
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        signature, values = payload["order"], payload["after"]
+        model, signature, values = payload["model"], payload["order"], payload["after"]
     except (AttributeError, binascii.Error, ValueError, TypeError, KeyError, UnicodeError):
         raise QueryError(f"{schema.name}: malformed pagination cursor {cursor!r}") from None
+    if model != schema.name:
+        raise QueryError(
+            f"{schema.name}: this cursor belongs to a query of {model!r}; "
+            "pass it to the same query it came from"
+        )
     expected = _signature(order)
     if signature != expected or not isinstance(values, list) or len(values) != len(order):
         raise QueryError(
