@@ -26,6 +26,7 @@ nox.options.sessions = [
     "tests-dynamodb-local",
     "tests-dynalite",
     "example-suite",
+    "docs",
     "lint",
     "typecheck",
     "build",
@@ -174,6 +175,15 @@ def tests_dynalite(session: nox.Session) -> None:
 def example_suite(session: nox.Session) -> None:
     """The main job: the spec's examples on every built-in backend, zero configuration."""
     run_tests(session, PACKAGES, ["examples/spec"], "-rs")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the site with mkdocs --strict and run every Python block of the docs and README."""
+    install_packages(session, *PACKAGES)
+    session.install("mkdocs-material>=9.5", "pytest-markdown-docs>=0.9", *TEST_TOOLS)
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+    session.run("pytest", "--markdown-docs", "README.md", "docs", *session.posargs)
 
 
 @nox.session(python=DEFAULT_PYTHON)
