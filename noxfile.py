@@ -181,7 +181,12 @@ def example_suite(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site with mkdocs --strict and run every Python block of the docs and README."""
     install_packages(session, *PACKAGES)
-    session.install("mkdocs-material>=9.5", "pytest-markdown-docs>=0.9", *TEST_TOOLS)
+    session.install(
+        "mkdocs-material>=9.5",
+        "mkdocstrings[python]>=0.26",
+        "pytest-markdown-docs>=0.9",
+        *TEST_TOOLS,
+    )
     session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
     session.run("pytest", "--markdown-docs", "README.md", "docs", *session.posargs)
 
