@@ -131,3 +131,34 @@ def test_pagination_crosses_dynamodb_pages(backend, bind):
         ((i % 5, f"e{i:03}") for i in range(200) if i % 5 < 4), key=lambda pair: (-pair[0], pair[1])
     )
     assert seen == expected
+
+
+def test_key_and_value_both_taken_reports_the_key_as_the_reference_does(bind):
+    # Found by the differential test: the transaction fails on both the row and the claim.
+    bind(Member)
+    Member.create(id="m1", email="taken@x.io")
+    with pytest.raises(DuplicateKeyError) as caught:
+        Member.create(id="m1", email="taken@x.io")
+    assert caught.value.fields == ("id",)
+
+
+def test_without_reasons_a_taken_key_is_still_reported_before_a_taken_value(bind, inject):
+    bind(Member)
+    Member.create(id="m1", email="taken@x.io")
+
+    def cancel_without_reasons(request: Any, **_: Any) -> AWSResponse | None:
+        if not _target(request).endswith("TransactWriteItems"):
+            return None
+        return _answer(
+            request,
+            400,
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "message": "Transaction cancelled",
+            },
+        )
+
+    inject(cancel_without_reasons)
+    with pytest.raises(DuplicateKeyError) as caught:
+        Member.create(id="m1", email="taken@x.io")
+    assert caught.value.fields == ("id",)

@@ -41,6 +41,8 @@ class Transaction:
         schema: The model written.
         table: The table name.
         row_key: The table key of the row.
+        row_exists: Whether the row's action requires the row to exist (update, delete)
+            or to be absent (insert); how a failure is explained when reasons are missing.
         actions: The request's ``TransactItems``; the row's own action is added first.
         claims: Action index to the (field, value) whose sentinel it creates.
     """
@@ -49,6 +51,7 @@ class Transaction:
     schema: ModelSchema
     table: str
     row_key: dict[str, AttributeValue]
+    row_exists: bool
     actions: list[dict[str, Any]] = field(default_factory=list)
     claims: dict[int, tuple[str, Any]] = field(default_factory=dict)
 
@@ -106,8 +109,12 @@ class Transaction:
         )
 
     def _diagnose(self, client: Any, codes: list[str]) -> None:
+        # The row's own condition is reported first, as the in-memory backend checks the
+        # key before unique values.
         if codes:
             failed = [i for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+        elif self._row_present(client) != self.row_exists:
+            failed = [0]
         else:
             # Some local servers give no reasons: check the claims by reading their sentinels.
             failed = [
@@ -115,11 +122,18 @@ class Transaction:
                 for i, (name, value) in self.claims.items()
                 if self._taken_by_other(client, name, value)
             ] or [0]
+        if 0 in failed:
+            raise RowConditionFailed()
         for index in failed:
             if index in self.claims:
                 name, value = self.claims[index]
                 raise DuplicateKeyError(self.schema.name, (name,), value, unique=True)
         raise RowConditionFailed()
+
+    def _row_present(self, client: Any) -> bool:
+        with translated(client, self.table, "GetItem"):
+            found = client.get_item(TableName=self.table, Key=self.row_key, ConsistentRead=True)
+        return "Item" in found
 
     def _taken_by_other(self, client: Any, name: str, value: Any) -> bool:
         with translated(client, self.table, "GetItem"):

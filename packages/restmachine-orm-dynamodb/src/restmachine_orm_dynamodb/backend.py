@@ -174,9 +174,8 @@ class DynamoDBBackend(Backend):
                 raise self._key_duplicate(schema, key)
             return
         for _ in range(_STALE_RETRIES):
-            transaction = Transaction(
-                self.keys, schema, self.table_name, self.keys.item_key(schema, key)
-            )
+            item_key = self.keys.item_key(schema, key)
+            transaction = Transaction(self.keys, schema, self.table_name, item_key, False)
             transaction.add("Put", Item=item, **absent)
             for name, value in claims:
                 transaction.claim(name, value)
@@ -253,7 +252,7 @@ class DynamoDBBackend(Backend):
                 if old is None:
                     raise NotFoundError(schema.name, schema.key_dict(key))
             ex = Expressions()
-            transaction = Transaction(self.keys, schema, self.table_name, item_key)
+            transaction = Transaction(self.keys, schema, self.table_name, item_key, True)
             transaction.add(
                 "Delete",
                 Key=item_key,
@@ -301,7 +300,7 @@ class DynamoDBBackend(Backend):
                 if old is not None
                 else f"attribute_not_exists({ex.name(self.keys.pk)})"
             )
-            transaction = Transaction(self.keys, schema, self.table_name, item_key)
+            transaction = Transaction(self.keys, schema, self.table_name, item_key, old is not None)
             body = {n: v for n, v in new.items() if n not in schema.key_fields}
             transaction.add(
                 "Update",
