@@ -25,6 +25,7 @@ nox.options.sessions = [
     "tests-dynamodb",
     "tests-dynamodb-local",
     "tests-dynalite",
+    "conformance",
     "example-suite",
     "docs",
     "lint",
@@ -115,6 +116,20 @@ def _npm_servers(session: nox.Session) -> Path:
     return modules
 
 
+def _dynamodb_local(emulator: Path) -> list[str]:
+    """The command running AWS's DynamoDB Local from the npm package's jar."""
+    return [
+        "java",
+        f"-Djava.library.path={emulator / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(emulator / "DynamoDBLocal.jar"),
+        "-inMemory",
+        "-disableTelemetry",
+        "-port",
+        "{port}",
+    ]
+
+
 @contextlib.contextmanager
 def local_server(session: nox.Session, command: list[str]) -> Iterator[str]:
     """Run a local DynamoDB-compatible server on a free port; yield its endpoint."""
@@ -147,17 +162,7 @@ def tests_dynamodb(session: nox.Session) -> None:
 def tests_dynamodb_local(session: nox.Session) -> None:
     """The same tests on AWS's DynamoDB Local (the most faithful emulator), run with Java."""
     emulator = _npm_servers(session) / "amplify-dynamodb-simulator" / "emulator"
-    command = [
-        "java",
-        f"-Djava.library.path={emulator / 'DynamoDBLocal_lib'}",
-        "-jar",
-        str(emulator / "DynamoDBLocal.jar"),
-        "-inMemory",
-        "-disableTelemetry",
-        "-port",
-        "{port}",
-    ]
-    with local_server(session, command) as endpoint:
+    with local_server(session, _dynamodb_local(emulator)) as endpoint:
         env = {ENDPOINT_VAR: endpoint}
         run_tests(session, PACKAGES, [f"{DYNAMODB}/tests", "examples/spec"], env=env)
 
@@ -169,6 +174,17 @@ def tests_dynalite(session: nox.Session) -> None:
     with local_server(session, [str(binary), "--port", "{port}"]) as endpoint:
         env = {ENDPOINT_VAR: endpoint}
         run_tests(session, PACKAGES, [f"{DYNAMODB}/tests_dynalite"], env=env)
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def conformance(session: nox.Session) -> None:
+    """The conformance suite and differential tests: inmemory, moto, then DynamoDB Local."""
+    suite = [f"{TESTING}/conformance"]
+    run_tests(session, PACKAGES, suite, env={ENDPOINT_VAR: ""})
+    emulator = _npm_servers(session) / "amplify-dynamodb-simulator" / "emulator"
+    with local_server(session, _dynamodb_local(emulator)) as endpoint:
+        env = {ENDPOINT_VAR: endpoint, "RESTMACHINE_ORM_BACKENDS": "dynamodb"}
+        run_tests(session, PACKAGES, suite, env=env)
 
 
 @nox.session(name="example-suite", python=DEFAULT_PYTHON)

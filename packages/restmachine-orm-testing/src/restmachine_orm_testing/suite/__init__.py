@@ -1,0 +1,41 @@
+"""The conformance suite: prove a backend behaves like the in-memory reference.
+
+Subclass each class in your own test module and name your backend::
+
+    from restmachine_orm_testing import suite
+
+    class TestCrud(suite.TestCrud):
+        ENABLED_BACKENDS = ["inmemory", "mybackend"]
+
+Import the module, not the classes, so that only your subclasses are collected. Test ids
+(``TestCrud::test_create_stores_exactly_the_row[mybackend]``) never change; ``SUITE_TESTS``
+maps each to the ``SUITE_VERSION`` that added it, so an upgrade shows what is new. Tests that
+need an optional feature are marked ``requires(...)`` and skipped, with the reason in the
+report, on backends whose capabilities lack it.
+"""
+
+from __future__ import annotations
+
+from ._base import SUITE_TESTS, SUITE_VERSION, SuiteBase
+from .crud import TestCrud, TestUniqueValues
+from .differential import TestDifferential, run_differential
+from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
+from .values import TestHooks, TestText, TestTimestamps, TestTypes
+
+__all__ = [
+    "SUITE_TESTS",
+    "SUITE_VERSION",
+    "SuiteBase",
+    "TestCrud",
+    "TestDifferential",
+    "TestHooks",
+    "TestLogic",
+    "TestLookups",
+    "TestOrdering",
+    "TestPagination",
+    "TestText",
+    "TestTimestamps",
+    "TestTypes",
+    "TestUniqueValues",
+    "run_differential",
+]

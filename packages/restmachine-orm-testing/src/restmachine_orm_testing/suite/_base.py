@@ -1,0 +1,40 @@
+"""What every suite class shares: its models, and the version record of each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from restmachine_orm import Model
+
+from ..base import MultiBackendTestBase
+from .models import SUITE_MODELS
+
+__all__ = ["SUITE_TESTS", "SUITE_VERSION", "SuiteBase", "since"]
+
+#: The suite's version: a release that adds tests raises it, and ``SUITE_TESTS`` says which.
+SUITE_VERSION = "1.0"
+
+SUITE_TESTS: dict[str, str] = {}
+"""``"TestClass::test_name"`` of every suite test, to the suite version that added it."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def since(version: str) -> Callable[[F], F]:
+    """Record the suite version a test appeared in (its id never changes afterwards)."""
+
+    def record(test: F) -> F:
+        owner = test.__qualname__.split(".")[0]
+        SUITE_TESTS[f"{owner}::{test.__name__}"] = version
+        return test
+
+    return record
+
+
+class SuiteBase(MultiBackendTestBase):
+    """Base of the suite's classes: all suite models start empty in every test."""
+
+    def get_test_models(self) -> list[type[Model]]:
+        """Every model the suite stores."""
+        return list(SUITE_MODELS)

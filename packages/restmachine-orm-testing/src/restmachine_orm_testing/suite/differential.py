@@ -1,0 +1,226 @@
+"""Differential testing: random operation sequences, every result compared with the reference.
+
+``run_differential(make_backend)`` drives hypothesis' stateful testing: each example starts
+both stores empty, applies the same random creates, gets, saves, upserts, deletes, queries
+and counts to the in-memory reference and to the backend under test, and fails on the first
+step whose result, or raised error type, differs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+
+from restmachine_orm import Backend, DuplicateKeyError, Field, InMemoryBackend, Model
+
+from ._base import SuiteBase, since
+
+__all__ = [
+    "DIFFERENTIAL_EXAMPLES",
+    "DiffEvent",
+    "DiffMember",
+    "TestDifferential",
+    "run_differential",
+]
+
+
+class DiffMember(Model):
+    """A key, a unique value, and fields to filter and order by."""
+
+    id: str = Field(primary_key=True)
+    email: str = Field(unique=True)
+    age: int = 0
+    nick: str | None = None
+
+
+class DiffEvent(Model):
+    """A composite key."""
+
+    stream: str = Field(partition_key=True)
+    seq: int = Field(sort_key=True)
+    n: int = 0
+
+
+MODELS: tuple[type[Model], ...] = (DiffMember, DiffEvent)
+
+#: Sequences per backend in ``TestDifferential``; ``RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES``
+#: changes it (CI keeps the default).
+DIFFERENTIAL_EXAMPLES = int(os.environ.get("RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES", "500"))
+
+# Small alphabets, so that keys and unique values collide often.
+ids = st.sampled_from(["a", "b", "c", "d"])
+emails = st.sampled_from(["x@t", "y@t", "z@t"])
+ages = st.integers(min_value=0, max_value=5)
+nicks = st.none() | st.sampled_from(["p", "q"])
+streams = st.sampled_from(["s1", "s2"])
+seqs = st.integers(min_value=0, max_value=4)
+member_filters = st.sampled_from(
+    [
+        {},
+        {"age__gte": 2},
+        {"age": 3},
+        {"age__ne": 3},
+        {"nick__isnull": True},
+        {"nick": "p"},
+        {"nick__ne": "p"},
+        {"email": "y@t"},
+        {"id__in": ["a", "c"]},
+        {"age__between": (1, 3)},
+        {"email__startswith": "x"},
+    ]
+)
+orderings = st.sampled_from([(), ("age", "id"), ("-age", "id"), ("nick", "-id")])
+
+
+def _outcome(action: Callable[[], Any]) -> Any:
+    """What an action produced, comparable across backends: a value or an error's shape."""
+    try:
+        return ("ok", action())
+    except DuplicateKeyError as error:
+        return ("error", "DuplicateKeyError", error.fields)
+    except Exception as error:
+        return ("error", type(error).__name__)
+
+
+def _dump(found: Any) -> Any:
+    if found is None:
+        return None
+    if isinstance(found, list):
+        return [item.model_dump() for item in found]
+    return found.model_dump()
+
+
+class _Differential(RuleBasedStateMachine):
+    """The same steps on the reference and on the target; results must match."""
+
+    make_target: Callable[[], Backend]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reference: Backend = InMemoryBackend()
+        self.target = type(self).make_target()
+        self.target.clear()
+        self.saved = {model: model.__dict__.get("model_backend") for model in MODELS}
+
+    def teardown(self) -> None:
+        for model, before in self.saved.items():
+            if before is not None:
+                model.model_backend = before
+            elif "model_backend" in model.__dict__:
+                delattr(model, "model_backend")
+
+    def both(self, step: str, action: Callable[[], Any]) -> None:
+        outcomes = []
+        for backend in (self.reference, self.target):
+            for model in MODELS:
+                model.model_backend = backend
+            outcomes.append(_outcome(action))
+        expected, actual = outcomes
+        assert actual == expected, f"{step}: reference gave {expected!r}, backend gave {actual!r}"
+
+    @initialize()
+    def empty(self) -> None:
+        self.both("start", lambda: DiffMember.where().count())
+
+    @rule(id_=ids, email=emails, age=ages, nick=nicks)
+    def create(self, id_: str, email: str, age: int, nick: str | None) -> None:
+        self.both(
+            f"create {id_} {email}",
+            lambda: DiffMember.create(id=id_, email=email, age=age, nick=nick).model_dump(),
+        )
+
+    @rule(id_=ids)
+    def get(self, id_: str) -> None:
+        self.both(f"get {id_}", lambda: _dump(DiffMember.get(id=id_)))
+
+    @rule(id_=ids, age=ages, email=st.none() | emails)
+    def save(self, id_: str, age: int, email: str | None) -> None:
+        def change() -> Any:
+            member = DiffMember.get(id=id_)
+            if member is None:
+                return None
+            member.age = age
+            if email is not None:
+                member.email = email
+            return member.save().model_dump()
+
+        self.both(f"save {id_} age={age} email={email}", change)
+
+    @rule(id_=ids, email=emails, age=ages)
+    def upsert(self, id_: str, email: str, age: int) -> None:
+        self.both(
+            f"upsert {id_} {email}",
+            lambda: DiffMember.upsert(id=id_, email=email, age=age).model_dump(),
+        )
+
+    @rule(id_=ids, email=emails)
+    def delete(self, id_: str, email: str) -> None:
+        # A made-up instance: deleting a missing row must fail the same way everywhere.
+        self.both(f"delete {id_}", lambda: DiffMember(id=id_, email=email).delete())
+
+    @rule(filters=member_filters, order=orderings)
+    def query(self, filters: dict[str, Any], order: tuple[str, ...]) -> None:
+        def run() -> Any:
+            query = DiffMember.where(**filters)
+            if order:
+                return _dump(query.order_by(*order).all())
+            return sorted(_dump(query.all()), key=lambda row: row["id"])
+
+        self.both(f"query {filters} order={order}", run)
+        self.both(f"count {filters}", lambda: DiffMember.where(**filters).count())
+        self.both(f"exists {filters}", lambda: DiffMember.where(**filters).exists())
+
+    @rule(stream=streams, seq=seqs, n=ages)
+    def create_event(self, stream: str, seq: int, n: int) -> None:
+        self.both(
+            f"event {stream}/{seq}",
+            lambda: DiffEvent.create(stream=stream, seq=seq, n=n).model_dump(),
+        )
+
+    @rule(stream=streams, low=seqs)
+    def query_events(self, stream: str, low: int) -> None:
+        self.both(
+            f"events {stream} seq>={low}",
+            lambda: _dump(DiffEvent.where(stream=stream, seq__gte=low).order_by("seq").all()),
+        )
+
+
+def run_differential(
+    make_backend: Callable[[], Backend], *, examples: int = 500, steps: int = 12
+) -> None:
+    """Compare a backend with the in-memory reference over random operation sequences.
+
+    Args:
+        make_backend: Returns the backend under test (it is cleared before every example).
+        examples: How many sequences to run (derandomized: the same ones every run).
+        steps: At most this many operations per sequence.
+
+    Raises:
+        AssertionError: A step's result or error type differed; hypothesis prints the
+            shortest sequence it found that shows it.
+    """
+    machine = type("Differential", (_Differential,), {"make_target": staticmethod(make_backend)})
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=steps,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
+
+
+class TestDifferential(SuiteBase):
+    """Random operation sequences give the reference's results on the backend under test."""
+
+    @since("1.0")
+    def test_matches_the_reference(self, orm: tuple[Any, str]) -> None:
+        client, _ = orm
+        run_differential(lambda: client.driver.backend, examples=DIFFERENTIAL_EXAMPLES)

@@ -1,0 +1,74 @@
+"""The models the conformance suite stores: every key shape, constraint and value type."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from typing import Any
+
+from restmachine_orm import Field, Model
+
+__all__ = ["SUITE_MODELS", "Color", "Event", "Hooked", "Member", "Sample"]
+
+
+class Color(str, enum.Enum):
+    """An enum stored by value."""
+
+    RED = "red"
+    BLUE = "blue"
+
+
+class Member(Model):
+    """A primary key, a unique field, optional and auto-set fields."""
+
+    id: str = Field(primary_key=True)
+    email: str = Field(unique=True)
+    name: str
+    age: int = Field(ge=0, default=0)
+    nickname: str | None = None
+    tags: list[str] = []
+    created_at: dt.datetime | None = Field(None, auto_now_add=True)
+    updated_at: dt.datetime | None = Field(None, auto_now=True)
+
+
+class Event(Model):
+    """A composite key: partition and sort."""
+
+    stream: str = Field(partition_key=True)
+    seq: int = Field(sort_key=True)
+    kind: str = "note"
+
+
+class Sample(Model):
+    """One field of each supported value type."""
+
+    id: str = Field(primary_key=True)
+    integer: int = 0
+    real: float = 0.0
+    exact: decimal.Decimal = decimal.Decimal("0")
+    flag: bool = False
+    text: str = ""
+    moment: dt.datetime | None = None
+    day: dt.date | None = None
+    items: list[int] = []
+    mapping: dict[str, Any] = {}
+    optional: str | None = None
+    color: Color = Color.RED
+
+
+class Hooked(Model):
+    """Hooks that change and observe writes."""
+
+    id: str = Field(primary_key=True)
+    title: str
+    saves: int = 0
+
+    def before_save(self) -> None:
+        """Normalise the title and count writes."""
+        self.title = self.title.strip()
+        self.saves += 1
+
+
+SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked]
+"""Every model of the suite, for ``get_test_models``."""
