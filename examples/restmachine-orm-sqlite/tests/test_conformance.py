@@ -1,0 +1,49 @@
+"""The conformance suite and the differential tests, on SQLite: the whole plugin path."""
+
+from restmachine_orm_testing import suite
+
+BACKENDS = ["sqlite"]
+
+
+class TestCrud(suite.TestCrud):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestUniqueValues(suite.TestUniqueValues):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestLookups(suite.TestLookups):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestLogic(suite.TestLogic):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestOrdering(suite.TestOrdering):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestPagination(suite.TestPagination):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestTypes(suite.TestTypes):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestTimestamps(suite.TestTimestamps):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestHooks(suite.TestHooks):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestText(suite.TestText):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestDifferential(suite.TestDifferential):
+    ENABLED_BACKENDS = BACKENDS
