@@ -138,7 +138,10 @@ def local_server(session: nox.Session, command: list[str]) -> Iterator[str]:
     port = _free_port()
     argv = [part.replace("{port}", str(port)) for part in command]
     session.log(f"starting {' '.join(argv)}")
-    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    # Run from the servers' folder: DynamoDB Local writes a metadata file into its cwd.
+    server = subprocess.Popen(
+        argv, cwd=SERVERS, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
