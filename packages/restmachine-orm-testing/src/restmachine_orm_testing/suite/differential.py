@@ -14,6 +14,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from restmachine_orm import Backend, DuplicateKeyError, Field, InMemoryBackend, Model
@@ -190,6 +191,24 @@ class _Differential(RuleBasedStateMachine):
         )
 
 
+def _failure_database() -> DirectoryBasedExampleDatabase:
+    """Where failing sequences are kept, to be replayed first: outside any checkout."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    default = os.path.join(cache, "restmachine-orm", "hypothesis")
+    return DirectoryBasedExampleDatabase(os.environ.get("RESTMACHINE_ORM_HYPOTHESIS_DB", default))
+
+
+def _exploration() -> dict[str, Any]:
+    """CI replays the same sequences every run; elsewhere, explore and remember failures.
+
+    hypothesis cannot do both at once (a derandomized run has no database), so ``CI``
+    (set by CI services) chooses; ``RESTMACHINE_ORM_DERANDOMIZE=1`` forces the CI mode.
+    """
+    if os.environ.get("CI") or os.environ.get("RESTMACHINE_ORM_DERANDOMIZE"):
+        return {"derandomize": True}
+    return {"database": _failure_database()}
+
+
 def run_differential(
     make_backend: Callable[[], Backend], *, examples: int = 500, steps: int = 12
 ) -> None:
@@ -197,7 +216,7 @@ def run_differential(
 
     Args:
         make_backend: Returns the backend under test (it is cleared before every example).
-        examples: How many sequences to run (derandomized: the same ones every run).
+        examples: How many sequences to run (in CI, the same ones every run).
         steps: At most this many operations per sequence.
 
     Raises:
@@ -210,8 +229,8 @@ def run_differential(
         settings=settings(
             max_examples=examples,
             stateful_step_count=steps,
-            derandomize=True,
             deadline=None,
+            **_exploration(),
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
