@@ -42,6 +42,20 @@ def _target(request: Any) -> str:
     return target.decode() if isinstance(target, bytes) else target
 
 
+def cancel_without_reasons(request: Any, **_: Any) -> AWSResponse | None:
+    """What some local servers send for a cancelled transaction: no CancellationReasons."""
+    if not _target(request).endswith("TransactWriteItems"):
+        return None
+    return _answer(
+        request,
+        400,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "message": "Transaction cancelled",
+        },
+    )
+
+
 @pytest.fixture
 def inject(backend: DynamoDBBackend):
     handlers: list[Any] = []
@@ -58,19 +72,6 @@ def inject(backend: DynamoDBBackend):
 def test_a_cancellation_without_reasons_is_diagnosed_by_reading(backend, bind, inject):
     bind(Member)
     Member.create(id="m1", email="taken@x.io")
-
-    def cancel_without_reasons(request: Any, **_: Any) -> AWSResponse | None:
-        # What some local servers send: the cancellation, but no CancellationReasons.
-        if not _target(request).endswith("TransactWriteItems"):
-            return None
-        return _answer(
-            request,
-            400,
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-                "message": "Transaction cancelled",
-            },
-        )
 
     inject(cancel_without_reasons)
     with pytest.raises(DuplicateKeyError) as caught:
@@ -145,18 +146,6 @@ def test_key_and_value_both_taken_reports_the_key_as_the_reference_does(bind):
 def test_without_reasons_a_taken_key_is_still_reported_before_a_taken_value(bind, inject):
     bind(Member)
     Member.create(id="m1", email="taken@x.io")
-
-    def cancel_without_reasons(request: Any, **_: Any) -> AWSResponse | None:
-        if not _target(request).endswith("TransactWriteItems"):
-            return None
-        return _answer(
-            request,
-            400,
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-                "message": "Transaction cancelled",
-            },
-        )
 
     inject(cancel_without_reasons)
     with pytest.raises(DuplicateKeyError) as caught:
