@@ -71,11 +71,16 @@ class Table:
 
 
 def side_by_side(
-    contenders: dict[str, Callable[[int], None]], *, rounds: int, ops: int
+    contenders: dict[str, Callable[[int], None]],
+    *,
+    rounds: int,
+    ops: int,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Time each contender ``rounds`` times, interleaved; return median seconds per op.
 
-    Each callable receives the round number and performs ``ops`` operations.
+    Each callable receives the round number and performs ``ops`` operations. ``clock``
+    may be ``time.process_time`` to compare CPU spent by this process instead of wall time.
     """
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for round_number in range(rounds):
@@ -86,16 +91,9 @@ def side_by_side(
             gc.collect()
             gc.disable()
             try:
-                start = time.perf_counter()
+                start = clock()
                 run(round_number)
-                samples[name].append((time.perf_counter() - start) / ops)
+                samples[name].append((clock() - start) / ops)
             finally:
                 gc.enable()
     return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def cpu_per_op(run: Callable[[], None], ops: int) -> float:
-    """Process (CPU) seconds per operation of one run."""
-    start = time.process_time()
-    run()
-    return (time.process_time() - start) / ops

@@ -10,7 +10,7 @@ import os
 import time
 
 import boto3
-from _harness import Row, Table, cpu_per_op, side_by_side
+from _harness import Row, Table, side_by_side
 
 from restmachine_orm import Field, Model
 from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
@@ -191,13 +191,19 @@ def run(quick: bool) -> list[Table]:
 
     cpu = Table("Client CPU per point operation (process time)", "ORM", "raw boto3")
     Reading.create_many([{"sensor": "cpu", "at": i} for i in range(ops)])
-    orm_cpu = cpu_per_op(lambda: [Reading.get(sensor="cpu", at=i) for i in range(ops)], ops)
-    raw_cpu = cpu_per_op(
-        lambda: [
-            raw.get_item(TableName=t, Key=_key("cpu", i), ConsistentRead=True) for i in range(ops)
-        ],
-        ops,
+    measured = side_by_side(
+        {
+            "orm": lambda _: [Reading.get(sensor="cpu", at=i) for i in range(ops)],
+            "floor": lambda _: [
+                raw.get_item(TableName=t, Key=_key("cpu", i), ConsistentRead=True)
+                for i in range(ops)
+            ],
+        },
+        rounds=rounds * 2,
+        ops=ops,
+        clock=time.process_time,
     )
+    orm_cpu, raw_cpu = measured["orm"], measured["floor"]
     cpu.rows.append(
         Row("get: CPU added per op", orm_cpu, raw_cpu, goal=0.05e-3, unit="ms", added=True)
     )
