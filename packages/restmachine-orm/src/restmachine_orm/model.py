@@ -81,12 +81,9 @@ class Model(BaseModel):
         if schema.auto_now or schema.auto_now_add:
             instance._orm_stamp(schema, creating=True)
         instance._orm_before_save()
-        row = dict(instance.__dict__) if schema.rows_are_flat else instance.model_dump()
+        row = instance._orm_row(schema)
         cls.model_backend.insert(schema, row)
-        if instance.__pydantic_private__ is None:
-            object.__setattr__(instance, "__pydantic_private__", {_STORED: row})
-        else:
-            instance._orm_remember(row)
+        instance._orm_remember(row)
         instance._orm_after_save()
         return instance
 
@@ -240,15 +237,12 @@ class Model(BaseModel):
     @classmethod
     def _orm_load_all(cls, rows: Iterable[Row]) -> list[Self]:
         """Validate stored rows into instances that remember them (the query hot path)."""
+        # The query hot path: one validator call and one remember per row, no other frame.
         validate = cls.__pydantic_validator__.validate_python
         loaded: list[Self] = []
         for row in rows:
             instance = validate(row)
-            private = instance.__pydantic_private__
-            if private is None:
-                object.__setattr__(instance, "__pydantic_private__", {_STORED: row})
-            else:
-                private[_STORED] = row
+            instance._orm_remember(row)
             loaded.append(instance)
         return loaded
 

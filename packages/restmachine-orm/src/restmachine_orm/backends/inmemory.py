@@ -59,32 +59,21 @@ class InMemoryBackend(Backend):
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Store a new row (see ``Backend.insert``)."""
         key = schema.key_of(row)
-        stored = row if schema.rows_are_flat else copy.deepcopy(row)
+        stored = self._copy(schema, row)
         with self._lock:
-            table = self._tables.get(schema.model) or self._table(schema)
-            rows = table.rows
-            if key in rows:
+            table = self._table(schema)
+            if key in table.rows:
                 self._check_new_key(schema, table, key)
-            # Inlined claim of unique values: create is the hottest write path.
-            unique = table.unique
-            for name in schema.unique_fields:
-                value = row[name]
-                if value is not None and value in unique[name]:
-                    raise DuplicateKeyError(schema.name, (name,), value, unique=True)
-            for name in schema.unique_fields:
-                value = row[name]
-                if value is not None:
-                    unique[name][value] = key
-            rows[key] = stored
+            if schema.unique_fields:
+                self._check_unique(schema, table, key, row)
+            self._store(schema, table, key, stored, old=None)
 
     def get(self, schema: ModelSchema, key: Key) -> Row | None:
         """Return the row with this key, or ``None``."""
         with self._lock:
             table = self._tables.get(schema.model)
             row = None if table is None else table.rows.get(key)
-        if row is None or schema.rows_are_flat:
-            return row
-        return self._copy(schema, row)
+        return None if row is None else self._copy(schema, row)
 
     def update(
         self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
