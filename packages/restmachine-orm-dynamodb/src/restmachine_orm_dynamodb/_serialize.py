@@ -44,7 +44,7 @@ def text_of(value: Any) -> str:
 def _number(value: int | float | decimal.Decimal) -> AttributeValue:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"DynamoDB cannot store the number {value!r}")
-    return {"N": str(value) if not isinstance(value, float) else repr(value)}
+    return {"N": text_of(value)}
 
 
 def to_attribute(value: Any) -> AttributeValue:
