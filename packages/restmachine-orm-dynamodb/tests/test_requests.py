@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from restmachine_orm import Field, Model
+import pytest
+
+from restmachine_orm import ConcurrentModificationError, Field, Model
 
 
 class Note(Model):
@@ -17,6 +19,12 @@ class Account(Model):
     id: str = Field(primary_key=True)
     email: str = Field(unique=True)
     name: str
+
+
+class Draft(Model):
+    id: str = Field(primary_key=True)
+    text: str = ""
+    version: int = Field(version=True)
 
 
 class Message(Model):
@@ -54,6 +62,39 @@ def test_save_sends_only_changed_fields_and_reads_back_in_the_same_request(bind,
     assigned = set(body["ExpressionAttributeNames"].values())
     assert "rank" in assigned
     assert "text" not in assigned
+
+
+def test_versioned_writes_check_the_version_in_the_same_request(bind, requests):
+    bind(Draft)
+    draft = Draft.create(id="d1")
+    requests.reset()
+    draft.text = "changed"
+    draft.save()
+    ((operation, body),) = requests.sent
+    assert operation == "UpdateItem"
+    assert "version" in body["ExpressionAttributeNames"].values()
+    assert {"N": "1"} in body["ExpressionAttributeValues"].values()
+    requests.reset()
+    latest = Draft.upsert(id="d1", text="again")
+    assert requests.operations == ["UpdateItem"]
+    requests.reset()
+    latest.delete()
+    assert requests.operations == ["DeleteItem"]
+
+
+def test_a_refused_versioned_write_reads_once_to_explain_itself(bind, requests):
+    bind(Draft)
+    stale = Draft.create(id="d1")
+    Draft.upsert(id="d1", text="newer")
+    requests.reset()
+    stale.text = "stale"
+    with pytest.raises(ConcurrentModificationError):
+        stale.save()
+    assert requests.operations == ["UpdateItem", "GetItem"]
+    requests.reset()
+    with pytest.raises(ConcurrentModificationError):
+        stale.delete()
+    assert requests.operations == ["DeleteItem", "GetItem"]
 
 
 def test_create_and_delete_with_unique_fields_send_one_transaction(bind, requests):

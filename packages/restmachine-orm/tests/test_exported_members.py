@@ -51,6 +51,7 @@ def test_package_exports_the_documented_api() -> None:
         "CAPABILITIES",
         "Backend",
         "BackendError",
+        "ConcurrentModificationError",
         "DuplicateKeyError",
         "Field",
         "FieldOptions",

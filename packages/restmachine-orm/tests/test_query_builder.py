@@ -197,9 +197,18 @@ def test_isnull(filters, expected) -> None:
     assert ids(Person.where(**filters)) == expected
 
 
-def test_comparing_naive_with_stored_aware_datetimes_is_a_query_error() -> None:
-    with pytest.raises(QueryError, match="cannot compare the stored value"):
-        Person.where(seen__gt=dt.datetime(2024, 2, 1)).all()
+def test_a_naive_datetime_never_orders_against_stored_aware_ones() -> None:
+    naive = dt.datetime(2024, 2, 1)
+    assert ids(Person.where(seen__gt=naive)) == []
+    assert ids(Person.where(seen__lte=naive)) == []
+    assert ids(Person.where(seen__between=(naive, dt.datetime(2025, 1, 1)))) == []
+    assert ids(Person.where(seen__isnull=False).not_(seen__gt=naive)) == ["p1", "p3"]
+    assert Person.where(seen__gt=naive).count() == 0
+
+
+def test_between_a_naive_and_an_aware_bound_is_a_query_error() -> None:
+    with pytest.raises(QueryError, match=r"Person\.seen: seen__between takes two naive or two"):
+        Person.where(seen__between=(dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1, tzinfo=UTC)))
 
 
 # -- combinations ----------------------------------------------------------------------

@@ -18,7 +18,13 @@ from typing import Any, ClassVar
 
 from pydantic_core import to_jsonable_python
 
-from restmachine_orm import Backend, DuplicateKeyError, ModelSchema, NotFoundError
+from restmachine_orm import (
+    Backend,
+    ConcurrentModificationError,
+    DuplicateKeyError,
+    ModelSchema,
+    NotFoundError,
+)
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec, compile_filter, select_rows
 
@@ -148,6 +154,8 @@ class SQLiteBackend(Backend):
             old = self._read(db, schema, key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
+            if schema.version_field is not None:
+                _check_version(schema, key, old, changes[schema.version_field] - 1)
             new = {**old, **changes}
             self._replace(db, schema, key, new)
         return new
@@ -157,6 +165,9 @@ class SQLiteBackend(Backend):
         key = schema.key_of(row)
         with self._transaction() as db:
             old = self._read(db, schema, key)
+            if schema.version_field is not None:
+                stored = 0 if old is None else old[schema.version_field] or 0
+                row = {**row, schema.version_field: stored + 1}
             if old is None:
                 self._insert(db, schema, row)
                 return row
@@ -167,6 +178,11 @@ class SQLiteBackend(Backend):
     def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
         """Delete the row (its unique values go with it)."""
         with self._transaction() as db:
+            if schema.version_field is not None and previous is not None:
+                old = self._read(db, schema, key)
+                if old is None:
+                    raise NotFoundError(schema.name, schema.key_dict(key))
+                _check_version(schema, key, old, previous[schema.version_field])
             deleted = db.execute(
                 f"DELETE FROM {self._table(schema)} WHERE {self._where_key(schema)}",
                 [_column_value(value) for value in key],
@@ -211,3 +227,10 @@ class SQLiteBackend(Backend):
         """Tell whether a row matches."""
         matches = compile_filter(spec.filter)
         return any(matches(row) for row in self._rows(spec.schema))
+
+
+def _check_version(schema: ModelSchema, key: Key, stored: Row, expected: int) -> None:
+    """Refuse a write based on another version than the stored one (optimistic locking)."""
+    actual = stored[schema.version_field or ""]
+    if actual != expected:
+        raise ConcurrentModificationError(schema.name, schema.key_dict(key), expected, actual)

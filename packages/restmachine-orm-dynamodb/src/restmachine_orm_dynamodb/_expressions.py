@@ -1,16 +1,18 @@
 """Filter trees to DynamoDB condition expressions, every name and value a placeholder.
 
 The expressions reproduce the in-memory semantics: a missing attribute (a ``None`` field)
-never satisfies an ordering, text or ``in`` lookup, while ``ne`` and ``not_`` match it.
+never satisfies an ordering, text or ``in`` lookup, while ``ne`` and ``not_`` match it, and
+a naive datetime never satisfies an ordering against an aware one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from restmachine_orm.query import And, Condition, Filter, Not, Or
 
-from ._serialize import AttributeValue, to_attribute
+from ._serialize import AttributeValue, text_of, to_attribute
 
 __all__ = ["Expressions"]
 
@@ -78,10 +80,11 @@ class Expressions:
             same = absent if value is None else f"{path} = {self.value(value)}"
             return same if lookup == "eq" else f"(NOT {same})"
         if lookup in _OPERATORS:
-            return f"{path} {_OPERATORS[lookup]} {self.value(value)}"
+            return self._same_form(path, value, f"{path} {_OPERATORS[lookup]} {self.value(value)}")
         if lookup == "between":
             low, high = value
-            return f"{path} BETWEEN {self.value(low)} AND {self.value(high)}"
+            compared = f"{path} BETWEEN {self.value(low)} AND {self.value(high)}"
+            return self._same_form(path, low, compared)
         if lookup == "in":
             return self._in(path, value)
         if lookup in ("startswith", "contains") and value == "":
@@ -89,6 +92,16 @@ class Expressions:
             return f"attribute_type({path}, {self.value('S')})"
         function = "begins_with" if lookup == "startswith" else "contains"
         return f"{function}({path}, {self.value(value)})"
+
+    def _same_form(self, path: str, operand: Any, comparison: str) -> str:
+        """Restrict a datetime comparison to stored values of the operand's form.
+
+        Datetimes are stored as fixed-width ISO text, naive ones without an offset, so the
+        text's length tells naive from aware; in memory the two never compare either.
+        """
+        if not isinstance(operand, dt.datetime):
+            return comparison
+        return f"({comparison} AND size({path}) = {self.value(len(text_of(operand)))})"
 
     def _in(self, path: str, values: tuple[Any, ...]) -> str:
         present = [v for v in values if v is not None]

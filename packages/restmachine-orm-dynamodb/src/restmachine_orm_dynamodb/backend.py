@@ -21,6 +21,7 @@ from ._requests import error_code, translated
 from ._serialize import AttributeValue, from_item, to_item
 from ._table import add_indexes, create_table, existing_indexes
 from ._transactions import RowConditionFailed, Transaction, unique_condition
+from ._versions import expected_version, refused, stored_version, version_condition
 
 __all__ = ["DEFAULT_CONFIG", "DynamoDBBackend"]
 
@@ -202,19 +203,23 @@ class DynamoDBBackend(Backend):
             for n in schema.unique_fields
             if n in changes and (previous is None or previous.get(n) != changes[n])
         ]
-        if not moved:
-            ex = Expressions()
-            request = {
-                "Key": self.keys.item_key(schema, key),
-                "UpdateExpression": self._assignments(ex, schema, changes),
-                "ConditionExpression": f"attribute_exists({ex.name(self.keys.pk)})",
-                "ReturnValues": "ALL_NEW",
-            }
-            answer = self._conditional("UpdateItem", **request, **ex.request())
-            if answer is None:
-                raise NotFoundError(schema.name, schema.key_dict(key))
+        if moved:
+            return self._rewrite(schema, key, changes, previous, keep_created=False)
+        expected = expected_version(schema, changes)
+        ex = Expressions()
+        request = {
+            "Key": self.keys.item_key(schema, key),
+            "UpdateExpression": self._assignments(ex, schema, changes),
+            "ConditionExpression": f"attribute_exists({ex.name(self.keys.pk)})"
+            + version_condition(ex, schema, expected),
+            "ReturnValues": "ALL_NEW",
+        }
+        answer = self._conditional("UpdateItem", **request, **ex.request())
+        if answer is not None:
             return from_item(schema, answer["Attributes"])
-        return self._rewrite(schema, key, changes, previous, keep_created=False)
+        if expected is None:
+            raise NotFoundError(schema.name, schema.key_dict(key))
+        refused(schema, key, self._read_row(schema, key), expected)
 
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
         """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
@@ -225,7 +230,9 @@ class DynamoDBBackend(Backend):
             answer = self.call(
                 "UpdateItem",
                 Key=self.keys.item_key(schema, key),
-                UpdateExpression=self._assignments(ex, schema, row, keep=schema.auto_now_add),
+                UpdateExpression=self._assignments(
+                    ex, schema, row, keep=schema.auto_now_add, count=schema.version_field
+                ),
                 ReturnValues="ALL_NEW",
                 **ex.request(),
             )
@@ -237,13 +244,23 @@ class DynamoDBBackend(Backend):
         """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
         schema = self._schema(schema)
         item_key = self.keys.item_key(schema, key)
+        expected = (
+            None
+            if schema.version_field is None or previous is None
+            else previous[schema.version_field]
+        )
         if not schema.unique_fields:
-            condition = {
-                "ConditionExpression": "attribute_exists(#pk)",
-                "ExpressionAttributeNames": {"#pk": self.keys.pk},
-            }
-            if self._conditional("DeleteItem", Key=item_key, **condition) is None:
-                raise NotFoundError(schema.name, schema.key_dict(key))
+            ex = Expressions()
+            condition = f"attribute_exists({ex.name(self.keys.pk)})" + version_condition(
+                ex, schema, expected
+            )
+            answer = self._conditional(
+                "DeleteItem", Key=item_key, ConditionExpression=condition, **ex.request()
+            )
+            if answer is None:
+                if expected is None:
+                    raise NotFoundError(schema.name, schema.key_dict(key))
+                refused(schema, key, self._read_row(schema, key), expected)
             return
         old = previous
         for _ in range(_STALE_RETRIES):
@@ -251,12 +268,14 @@ class DynamoDBBackend(Backend):
                 old = self._read_row(schema, key)
                 if old is None:
                     raise NotFoundError(schema.name, schema.key_dict(key))
+                if expected is not None and stored_version(schema, old) != expected:
+                    refused(schema, key, old, expected)
             ex = Expressions()
             transaction = Transaction(self.keys, schema, self.table_name, item_key, True)
             transaction.add(
                 "Delete",
                 Key=item_key,
-                ConditionExpression=unique_condition(ex, self.keys, schema, old),
+                ConditionExpression=self._row_condition(ex, schema, old),
                 **ex.request(),
             )
             for name in schema.unique_fields:
@@ -268,6 +287,12 @@ class DynamoDBBackend(Backend):
             except RowConditionFailed:
                 old = None  # changed or gone meanwhile: read it again
         raise NotFoundError(schema.name, schema.key_dict(key))
+
+    def _row_condition(self, ex: Expressions, schema: ModelSchema, old: Row) -> str:
+        """The row exists and is still ``old``: its unique values and its version."""
+        return unique_condition(ex, self.keys, schema, old) + version_condition(
+            ex, schema, stored_version(schema, old)
+        )
 
     def _rewrite(
         self,
@@ -284,19 +309,24 @@ class DynamoDBBackend(Backend):
         keeps its ``auto_now_add`` values. Otherwise a missing row is ``NotFoundError``.
         """
         item_key = self.keys.item_key(schema, key)
+        expected = None if keep_created else expected_version(schema, changes)
         old = previous
         for _ in range(_STALE_RETRIES):
             if old is None:
                 old = self._read_row(schema, key)
             if old is None and not keep_created:
                 raise NotFoundError(schema.name, schema.key_dict(key))
+            if expected is not None and old is not None and stored_version(schema, old) != expected:
+                refused(schema, key, old, expected)
             base = old or {}
             new = {**base, **changes, **schema.key_dict(key)}
             if keep_created and old is not None:
                 new.update({n: old[n] for n in schema.auto_now_add})
+            if keep_created and schema.version_field is not None:
+                new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
             ex = Expressions()
             condition = (
-                unique_condition(ex, self.keys, schema, old)
+                self._row_condition(ex, schema, old)
                 if old is not None
                 else f"attribute_not_exists({ex.name(self.keys.pk)})"
             )
@@ -325,14 +355,25 @@ class DynamoDBBackend(Backend):
         raise NotFoundError(schema.name, schema.key_dict(key))
 
     def _assignments(
-        self, ex: Expressions, schema: ModelSchema, changes: Row, keep: tuple[str, ...] = ()
+        self,
+        ex: Expressions,
+        schema: ModelSchema,
+        changes: Row,
+        keep: tuple[str, ...] = (),
+        count: str | None = None,
     ) -> str:
-        """``SET`` the non-``None`` changes (``keep`` ones only if absent), ``REMOVE`` the rest."""
+        """``SET`` the non-``None`` changes, ``REMOVE`` the rest.
+
+        ``keep`` fields are set only if absent; the ``count`` field is raised by one from
+        its stored value (0 when absent) instead of taking the value in ``changes``.
+        """
         sets = [f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}"]
         removes = []
         for name, value in changes.items():
             path = ex.name(name)
-            if value is None:
+            if name == count:
+                sets.append(f"{path} = if_not_exists({path}, {ex.value(0)}) + {ex.value(1)}")
+            elif value is None:
                 removes.append(path)
             elif name in keep:
                 sets.append(f"{path} = if_not_exists({path}, {ex.value(value)})")

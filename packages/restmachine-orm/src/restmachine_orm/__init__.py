@@ -7,6 +7,7 @@ from .backends.base import CAPABILITIES, Backend
 from .backends.inmemory import InMemoryBackend
 from .errors import (
     BackendError,
+    ConcurrentModificationError,
     DuplicateKeyError,
     ModelDefinitionError,
     NotFoundError,
@@ -23,6 +24,7 @@ __all__ = [
     "CAPABILITIES",
     "Backend",
     "BackendError",
+    "ConcurrentModificationError",
     "DuplicateKeyError",
     "Field",
     "FieldOptions",

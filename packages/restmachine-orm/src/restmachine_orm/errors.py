@@ -10,6 +10,7 @@ Hierarchy::
     ├── ModelDefinitionError     a model class is declared inconsistently (raised at class creation)
     ├── DuplicateKeyError        a key or a unique value is already taken
     ├── NotFoundError            the row to update or delete does not exist (any more)
+    ├── ConcurrentModificationError  a versioned row changed since it was read (stale save)
     ├── QueryError               a lookup, filter, ordering or cursor is invalid
     └── BackendError             the storage failed; the original exception is ``__cause__``
         └── PartialWriteError    a batch write stored some rows but not others (``.failed``)
@@ -26,6 +27,7 @@ from typing import Any
 
 __all__ = [
     "BackendError",
+    "ConcurrentModificationError",
     "DuplicateKeyError",
     "ModelDefinitionError",
     "NotFoundError",
@@ -99,6 +101,36 @@ class NotFoundError(OrmError):
     def __reduce__(self) -> tuple[Any, ...]:
         """Keep the error picklable, e.g. across pytest-xdist workers."""
         return (NotFoundError, (self.model, self.key))
+
+
+class ConcurrentModificationError(OrmError):
+    """A write of a versioned row was refused: another writer changed it since it was read.
+
+    Nothing was written. Read the row again, apply the change to it and save that.
+
+    Attributes:
+        model: Name of the model class.
+        key: The row's key, as a ``{field: value}`` mapping.
+        expected: The version the instance was read at.
+        actual: The version stored now.
+    """
+
+    def __init__(self, model: str, key: dict[str, Any], expected: int, actual: int) -> None:
+        """Build the error and its message from the model, key and both versions."""
+        self.model = model
+        self.key = dict(key)
+        self.expected = expected
+        self.actual = actual
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.key.items())
+        super().__init__(
+            f"{model}({shown}): the stored row is at version {actual}, but this write was "
+            f"based on version {expected}: another writer changed it meanwhile. Nothing was "
+            f"written; read the row again ({model}.get(...)) and apply the change to it"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Keep the error picklable, e.g. across pytest-xdist workers."""
+        return (ConcurrentModificationError, (self.model, self.key, self.expected, self.actual))
 
 
 class QueryError(OrmError, ValueError):

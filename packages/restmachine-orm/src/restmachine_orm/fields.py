@@ -25,6 +25,9 @@ class FieldOptions:
         auto_now_add: Set to the current UTC time when the row is created, never changed after.
         auto_now: Set to the current UTC time on every write.
         index: Backends with secondary indexes answer equality filters on it from one.
+        version: The row's version number, for optimistic locking: set to 1 on create,
+            raised by one on every write, and a ``save()`` or ``delete()`` of an instance
+            read at an older version fails with ``ConcurrentModificationError``.
     """
 
     primary_key: bool = False
@@ -34,6 +37,7 @@ class FieldOptions:
     auto_now_add: bool = False
     auto_now: bool = False
     index: bool = False
+    version: bool = False
 
     @property
     def is_key(self) -> bool:
@@ -59,6 +63,7 @@ def Field(
     auto_now_add: bool = False,
     auto_now: bool = False,
     index: bool = False,
+    version: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Declare a model field: pydantic's ``Field`` with storage options.
@@ -76,6 +81,9 @@ def Field(
         auto_now: Set to the current UTC time on every create, save and upsert.
         index: Keep a secondary index on the field where the backend has them (DynamoDB:
             a global secondary index), so ``where(field=value)`` need not scan.
+        version: Make this ``int`` field the row's version for optimistic locking: the ORM
+            sets it (1 on create, +1 on every write) and refuses a stale ``save()`` or
+            ``delete()`` with ``ConcurrentModificationError``, writing nothing.
         **kwargs: Any keyword pydantic's ``Field`` accepts (``ge``, ``max_length``, ...).
 
     Returns:
@@ -89,10 +97,11 @@ def Field(
         auto_now_add=auto_now_add,
         auto_now=auto_now,
         index=index,
+        version=version,
     )
-    if (auto_now or auto_now_add) and default is PydanticUndefined and not kwargs:
+    if (auto_now or auto_now_add or version) and default is PydanticUndefined and not kwargs:
         # The ORM sets the value on write: declaring it must not make callers pass one.
-        default = None
+        default = 0 if version else None
     info: FieldInfo = _PydanticField(default, **kwargs)
     info.metadata.append(options)
     if options.is_key:

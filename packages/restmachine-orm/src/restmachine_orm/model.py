@@ -14,6 +14,7 @@ from .backends.inmemory import InMemoryBackend
 from .errors import OrmError, QueryError
 from .query.builder import Query
 from .schema import ModelSchema
+from .storable import check_row
 
 __all__ = ["Model"]
 
@@ -31,11 +32,13 @@ class Model(BaseModel):
             backend shared by the process; assign another on a class to rebind that class
             (and its subclasses that do not set their own).
 
-    Unknown fields are rejected, assignments are validated, and key fields reject empty
-    strings, so data that one backend accepts every backend accepts.
+    Unknown fields are rejected, assignments are validated, key fields reject empty strings,
+    and values no backend could store (NaN, numbers beyond 38 digits, arbitrary objects in
+    untyped fields) are refused before writing, so data one backend accepts every backend
+    accepts.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     model_backend: ClassVar[Backend] = InMemoryBackend()
     __orm_schema__: ClassVar[ModelSchema | None] = None
@@ -78,10 +81,10 @@ class Model(BaseModel):
         """
         schema = cls.__orm_schema__ or cls.orm_schema()
         instance: Self = cls.__pydantic_validator__.validate_python(data)
-        if schema.auto_now or schema.auto_now_add:
+        if schema.auto_now or schema.auto_now_add or schema.version_field:
             instance._orm_stamp(schema, creating=True)
         instance._orm_before_save()
-        row = instance._orm_row(schema)
+        row = instance._orm_write_row(schema)
         cls.model_backend.insert(schema, row)
         instance._orm_remember(row)
         instance._orm_after_save()
@@ -100,7 +103,7 @@ class Model(BaseModel):
         for instance in instances:
             instance._orm_stamp(schema, creating=True)
             instance._orm_before_save()
-        rows = [instance._orm_row(schema) for instance in instances]
+        rows = [instance._orm_write_row(schema) for instance in instances]
         cls.model_backend.insert_many(schema, rows)
         for instance, row in zip(instances, rows, strict=True):
             instance._orm_remember(row)
@@ -142,7 +145,7 @@ class Model(BaseModel):
         instance = cls(**data)
         instance._orm_stamp(schema, creating=True)
         instance._orm_before_save()
-        stored = cls.model_backend.upsert(schema, instance._orm_row(schema))
+        stored = cls.model_backend.upsert(schema, instance._orm_write_row(schema))
         instance._orm_adopt(schema, stored)
         instance._orm_after_save()
         return instance
@@ -169,6 +172,8 @@ class Model(BaseModel):
         Raises:
             NotFoundError: The row does not exist (any more); nothing is written.
             DuplicateKeyError: A changed unique value is taken; nothing is written.
+            ConcurrentModificationError: The model has a version field and the row was
+                changed since this instance read it; nothing is written.
             OrmError: A key field was changed (keys are immutable).
         """
         schema = self.orm_schema()
@@ -176,14 +181,22 @@ class Model(BaseModel):
         key = self._orm_key(schema)
         self._orm_stamp(schema, creating=False)
         self._orm_before_save()
-        row = self._orm_row(schema)
+        row = self._orm_write_row(schema)
+        version = schema.version_field
+        if version is not None:
+            # The write is based on the version this instance was read at, not on whatever
+            # the caller may have assigned to the field.
+            row[version] = (row[version] if stored is None else stored[version]) + 1
         changes = {
             name: value
             for name, value in row.items()
             if name not in schema.auto_now_add
             and (stored is None or name not in stored or stored[name] != value)
         }
-        self._orm_adopt(schema, self.model_backend.update(schema, key, changes, stored))
+        written = self.model_backend.update(schema, key, changes, stored)
+        if version is not None:
+            self.__dict__[version] = written[version]
+        self._orm_adopt(schema, written)
         self._orm_after_save()
         return self
 
@@ -192,6 +205,8 @@ class Model(BaseModel):
 
         Raises:
             NotFoundError: The row does not exist (any more).
+            ConcurrentModificationError: The model has a version field and the row was
+                changed since this instance read it; nothing is deleted.
         """
         schema = self.orm_schema()
         self.model_backend.delete(schema, self._orm_key(schema), self._orm_stored())
@@ -277,7 +292,15 @@ class Model(BaseModel):
             return dict(self.__dict__)
         return self.model_dump()
 
+    def _orm_write_row(self, schema: ModelSchema) -> Row:
+        """The row to write, refused if a value in it is one some backend cannot store."""
+        row = self._orm_row(schema)
+        check_row(schema, row)
+        return row
+
     def _orm_stamp(self, schema: ModelSchema, *, creating: bool) -> None:
+        if creating and schema.version_field is not None:
+            self.__dict__[schema.version_field] = 1
         if not (schema.auto_now or (creating and schema.auto_now_add)):
             return
         now = dt.datetime.now(dt.timezone.utc)

@@ -186,6 +186,8 @@ class ModelSchema:
         auto_now_add: Fields set on create only.
         auto_now: Fields set on every write.
         indexed_fields: Fields declared with ``index=True``.
+        version_field: The field declared with ``version=True``, if any.
+        number_fields: Fields holding numbers (their values are checked before writes).
         rows_are_flat: Every field holds an immutable scalar, so a shallow copy is a full copy.
     """
 
@@ -197,6 +199,8 @@ class ModelSchema:
     auto_now_add: tuple[str, ...]
     auto_now: tuple[str, ...]
     indexed_fields: tuple[str, ...]
+    version_field: str | None
+    number_fields: tuple[str, ...]
     rows_are_flat: bool
     _adapters: dict[tuple[str, bool], TypeAdapter[Any]] = field(default_factory=dict, repr=False)
 
@@ -229,6 +233,8 @@ class ModelSchema:
             auto_now_add=tuple(n for n, s in specs.items() if s.options.auto_now_add),
             auto_now=tuple(n for n, s in specs.items() if s.options.auto_now),
             indexed_fields=tuple(n for n, s in specs.items() if s.options.index),
+            version_field=_version_field(model.__name__, specs),
+            number_fields=tuple(n for n, s in specs.items() if s.kind is FieldKind.NUMBER),
             rows_are_flat=all(spec.kind in _SCALAR_KINDS for spec in specs.values()),
         )
         for spec in specs.values():
@@ -346,6 +352,15 @@ def _key_fields(model: str, specs: dict[str, FieldSpec]) -> tuple[str, ...]:
     return tuple(primary + partition + sort)
 
 
+def _version_field(model: str, specs: dict[str, FieldSpec]) -> str | None:
+    names = [name for name, spec in specs.items() if spec.options.version]
+    if len(names) > 1:
+        raise ModelDefinitionError(
+            f"{model}: only one field may set version=True, found {', '.join(names)}"
+        )
+    return names[0] if names else None
+
+
 def _check_field(model: str, spec: FieldSpec) -> None:
     where = f"{model}.{spec.name}"
     options = spec.options
@@ -384,3 +399,13 @@ def _check_field(model: str, spec: FieldSpec) -> None:
             )
         if options.is_key:
             raise ModelDefinitionError(f"{where}: a key field cannot be set automatically")
+    if options.version:
+        if spec.inner is not int or spec.nullable:
+            raise ModelDefinitionError(
+                f"{where}: version=True needs a plain int field, not {spec.annotation!r}"
+            )
+        if options.is_key or options.unique or options.auto_now or options.auto_now_add:
+            raise ModelDefinitionError(
+                f"{where}: the version field is set by the ORM; it cannot also be a key, "
+                "unique or auto_now/auto_now_add"
+            )

@@ -9,7 +9,7 @@ from typing import Any
 
 from restmachine_orm import Field, Model
 
-__all__ = ["SUITE_MODELS", "Color", "Event", "Hooked", "Member", "Sample"]
+__all__ = ["SUITE_MODELS", "Account", "Color", "Event", "Hooked", "Member", "Sample"]
 
 
 class Color(str, enum.Enum):
@@ -70,5 +70,16 @@ class Hooked(Model):
         self.saves += 1
 
 
-SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked]
+class Account(Model):
+    """A versioned row (optimistic locking) with a unique field."""
+
+    id: str = Field(primary_key=True)
+    handle: str = Field(unique=True)
+    owner: str = ""
+    balance: int = 0
+    note: str = ""
+    version: int = Field(version=True)
+
+
+SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked, Account]
 """Every model of the suite, for ``get_test_models``."""

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from ..errors import (
     BackendError,
+    ConcurrentModificationError,
     DuplicateKeyError,
     ModelDefinitionError,
     NotFoundError,
@@ -29,6 +30,7 @@ __all__ = [
     "CAPABILITIES",
     "Backend",
     "BackendError",
+    "ConcurrentModificationError",
     "DuplicateKeyError",
     "Key",
     "ModelDefinitionError",
@@ -67,6 +69,11 @@ class Backend(abc.ABC):
     #: The optional features of this backend (names from ``CAPABILITIES``).
     capabilities: ClassVar[frozenset[str]] = frozenset()
 
+    #: The largest row the backend stores, in its own measure of bytes (``None``: no limit).
+    #: A backend with a limit refuses a larger row with ``pydantic.ValidationError`` naming
+    #: the model, the size and the limit, before writing anything.
+    max_item_bytes: ClassVar[int | None] = None
+
     @abc.abstractmethod
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Store a new row.
@@ -89,9 +96,15 @@ class Backend(abc.ABC):
         may use it to release changed unique values without reading first, but must not
         trust it: the stored row may have changed since.
 
+        When the model has a version field (``schema.version_field``), ``changes`` holds it
+        with the new version, and the write must happen only if the stored version is the
+        one before it (``changes[field] - 1``), checked atomically with the write.
+
         Raises:
             NotFoundError: No row has this key.
             DuplicateKeyError: A changed unique value is taken; nothing is written.
+            ConcurrentModificationError: The stored version is not the expected one;
+                nothing is written.
         """
 
     @abc.abstractmethod
@@ -99,6 +112,8 @@ class Backend(abc.ABC):
         """Insert the row, or replace the row with its key; return the stored row.
 
         A replaced row keeps its ``auto_now_add`` values and releases its old unique values.
+        A model's version field is stored as the replaced row's version plus one (1 for a
+        new row), whatever the given row holds: an upsert is a write that checks no version.
 
         Raises:
             DuplicateKeyError: A unique value is held by another row; nothing is written.
@@ -108,10 +123,14 @@ class Backend(abc.ABC):
     def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
         """Remove a row and release its unique values.
 
-        ``previous`` is the row as the caller last saw it, when known (see ``update``).
+        ``previous`` is the row as the caller last saw it, when known (see ``update``). For a
+        model with a version field, a known ``previous`` makes the delete conditional on the
+        stored version still being ``previous[field]``.
 
         Raises:
             NotFoundError: No row has this key.
+            ConcurrentModificationError: The stored version is not ``previous``'s; nothing
+                is deleted.
         """
 
     @abc.abstractmethod

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import DuplicateKeyError, NotFoundError
+from ..errors import ConcurrentModificationError, DuplicateKeyError, NotFoundError
 from ..query.execution import select_rows
 from ..query.filters import pinned_values
 from ..query.predicate import compile_filter
@@ -84,6 +84,8 @@ class InMemoryBackend(Backend):
             old = table.rows.get(key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
+            if schema.version_field is not None:
+                self._check_version(schema, key, old, changes[schema.version_field] - 1)
             new = {**old, **self._copy(schema, changes)}
             self._check_unique(schema, table, key, new)
             self._store(schema, table, key, new, old=old)
@@ -98,6 +100,8 @@ class InMemoryBackend(Backend):
             new = self._copy(schema, row)
             if old is not None and schema.auto_now_add:
                 new = {**new, **{name: old[name] for name in schema.auto_now_add}}
+            if schema.version_field is not None:
+                new = {**new, schema.version_field: _next_version(schema, old)}
             self._check_unique(schema, table, key, new)
             self._store(schema, table, key, new, old=old)
         return self._copy(schema, new)
@@ -106,9 +110,12 @@ class InMemoryBackend(Backend):
         """Remove a row and release its unique values."""
         with self._lock:
             table = self._table(schema)
-            old = table.rows.pop(key, None)
+            old = table.rows.get(key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
+            if schema.version_field is not None and previous is not None:
+                self._check_version(schema, key, old, previous[schema.version_field])
+            del table.rows[key]
             self._release(schema, table, old)
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
@@ -199,6 +206,12 @@ class InMemoryBackend(Backend):
                 raise DuplicateKeyError(schema.name, (name,), value, unique=True)
 
     @staticmethod
+    def _check_version(schema: ModelSchema, key: Key, old: Row, expected: int) -> None:
+        stored = old[schema.version_field]  # type: ignore[index]  # callers checked it is set
+        if stored != expected:
+            raise ConcurrentModificationError(schema.name, schema.key_dict(key), expected, stored)
+
+    @staticmethod
     def _release(schema: ModelSchema, table: _Table, row: Row) -> None:
         for name in schema.unique_fields:
             if row[name] is not None:
@@ -215,3 +228,10 @@ class InMemoryBackend(Backend):
         for name in schema.unique_fields:
             if new[name] is not None:
                 table.unique[name][new[name]] = key
+
+
+def _next_version(schema: ModelSchema, old: Row | None) -> int:
+    """The version an upsert stores: one past the replaced row's (1 for a new row)."""
+    if old is None:
+        return 1
+    return int(old.get(schema.version_field) or 0) + 1  # type: ignore[arg-type]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import QueryError
 from ..schema import LOOKUPS, FieldKind, FieldSpec, ModelSchema
+from ..storable import number_problem
 from .filters import And, Condition, Filter
 
 __all__ = ["parse_filters", "split_lookup"]
@@ -73,6 +76,11 @@ def _condition(schema: ModelSchema, keyword: str, value: Any) -> Condition:
         if not isinstance(value, (list, tuple)) or len(value) != 2:
             raise QueryError(f"{where}: {keyword} takes a (low, high) pair, not {value!r}")
         low, high = (_single(schema, spec, keyword, item, allow_none=False) for item in value)
+        if _aware(low) != _aware(high):
+            raise QueryError(
+                f"{where}: {keyword} takes two naive or two timezone-aware datetimes, "
+                f"not one of each: {value!r}"
+            )
         return Condition(spec.name, lookup, (low, high))
     if lookup in ("startswith", "contains") and spec.kind is FieldKind.STR:
         if not isinstance(value, str):
@@ -101,9 +109,26 @@ def _single(
                 "matches nothing; it is rejected as a likely mistake"
             )
         return None
-    return schema.validate_value(spec.name, value, purpose=keyword)
+    return _storable(
+        schema, spec, keyword, schema.validate_value(spec.name, value, purpose=keyword)
+    )
 
 
 def _element(schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any) -> Any:
     # A list field's `contains` looks for one element: check it as the element type.
-    return schema.validate_value(spec.name, value, purpose=keyword, element=True)
+    checked = schema.validate_value(spec.name, value, purpose=keyword, element=True)
+    return _storable(schema, spec, keyword, checked)
+
+
+def _storable(schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any) -> Any:
+    # No stored number is beyond what every backend can hold, and DynamoDB refuses such an
+    # operand outright, so the filter is refused everywhere alike.
+    if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
+        problem = number_problem(value)
+        if problem is not None:
+            raise QueryError(f"{schema.name}.{spec.name}: {keyword}: {problem}")
+    return value
+
+
+def _aware(value: Any) -> bool:
+    return isinstance(value, dt.datetime) and value.tzinfo is not None

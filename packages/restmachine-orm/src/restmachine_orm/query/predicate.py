@@ -2,16 +2,17 @@
 
 The in-memory backend filters with it; any backend can use it for what its storage cannot
 evaluate natively, and so match the in-memory semantics exactly: a stored ``None`` never
-satisfies an ordering or text lookup, while ``ne`` treats it as a value like any other.
+satisfies an ordering or text lookup, while ``ne`` treats it as a value like any other, and
+a naive datetime never satisfies an ordering against an aware one (nor the reverse).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import QueryError
 from .filters import And, Condition, Filter, Not, Or
 
 __all__ = ["Predicate", "compile_filter"]
@@ -70,16 +71,17 @@ def _condition(cond: Condition) -> Predicate:
 
 
 def _compared(name: str, test: Callable[[Any, Any], bool], value: Any) -> Predicate:
+    operand = value[0] if isinstance(value, tuple) else value
+    # Naive and timezone-aware datetimes have no order between them: a stored value of the
+    # other kind never matches, as on backends that compare their stored text.
+    aware = operand.tzinfo is not None if isinstance(operand, dt.datetime) else None
+
     def predicate(row: Mapping[str, Any]) -> bool:
         stored = row.get(name)
         if stored is None:
             return False
-        try:
-            return test(stored, value)
-        except TypeError:
-            # e.g. a naive datetime against stored aware ones: say so instead of a bare TypeError.
-            raise QueryError(
-                f"field {name!r}: cannot compare the stored value {stored!r} with {value!r}"
-            ) from None
+        if aware is not None and (stored.tzinfo is not None) is not aware:
+            return False
+        return test(stored, value)
 
     return predicate
