@@ -47,3 +47,15 @@ class TestText(suite.TestText):
 
 class TestDifferential(suite.TestDifferential):
     ENABLED_BACKENDS = BACKENDS
+
+
+class TestConcurrentWrites(suite.TestConcurrentWrites):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestOptimisticLocking(suite.TestOptimisticLocking):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestBadInput(suite.TestBadInput):
+    ENABLED_BACKENDS = BACKENDS

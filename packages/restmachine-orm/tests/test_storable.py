@@ -10,7 +10,13 @@ import pytest
 from conftest import UntouchableBackend
 
 from restmachine_orm import Field, Model, QueryError
-from restmachine_orm.storable import number_problem
+from restmachine_orm.storable import (
+    MAX_KEY_BYTES,
+    MAX_ROW_BYTES,
+    MAX_SORT_KEY_BYTES,
+    number_problem,
+    stored_size,
+)
 
 
 class Reading(Model):
@@ -106,3 +112,88 @@ def test_a_filter_on_an_unstorable_number_is_a_query_error(
 ) -> None:
     with pytest.raises(QueryError, match=message):
         Reading.where(**filters)
+
+
+class Document(Model):
+    id: str = Field(primary_key=True)
+    slug: str = Field(unique=True)
+    body: str = ""
+    parts: list[str] = []
+
+
+class Entry(Model):
+    stream: str = Field(partition_key=True)
+    name: str = Field(sort_key=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        ("", 0),
+        ("é", 2),
+        (12345, 4),
+        (decimal.Decimal("1.50"), 2),
+        (None, 1),
+        (True, 1),
+        (b"abc", 3),
+        (["ab", 7], 3 + (2 + 1) + (2 + 1)),
+        ({"k": "v"}, 3 + 1 + 1 + 1),
+    ],
+)
+def test_stored_size_follows_dynamodb_measure(value: Any, size: int) -> None:
+    assert stored_size(value) == size
+
+
+@pytest.mark.parametrize(
+    ("data", "loc", "message"),
+    [
+        ({"body": "é" * 200_000}, ("body",), "the row takes 400021 bytes stored, more than"),
+        ({"parts": ["x" * 1_000] * 400}, ("parts",), "its largest field is 'parts'"),
+        ({"slug": "s" * 1_025}, ("slug",), "takes 1025 bytes in UTF-8; key, unique and"),
+        ({"id": "€" * 342}, ("id",), "takes 1026 bytes in UTF-8"),
+    ],
+)
+def test_a_row_or_key_too_big_to_store_is_refused_before_any_write(
+    untouchable: UntouchableBackend, data: dict[str, Any], loc: tuple[Any, ...], message: str
+) -> None:
+    row = {"id": "d1", "slug": "s"} | data
+    for write in (lambda: Document.create(**row), lambda: Document.upsert(**row)):
+        with pytest.raises(pydantic.ValidationError) as caught:
+            write()
+        (error,) = caught.value.errors()
+        assert caught.value.title == "Document"
+        assert error["loc"] == loc
+        assert message in error["msg"]
+    assert untouchable.calls == []
+
+
+def test_the_largest_row_allowed_is_stored() -> None:
+    # Names and values: id "d1", slug "s", parts [] (3 bytes), then the body's own bytes.
+    others = len("id") + 2 + len("slug") + 1 + len("parts") + 3 + len("body")
+    body = "b" * (MAX_ROW_BYTES - others)
+    Document.create(id="d1", slug="s", body=body)
+    with pytest.raises(pydantic.ValidationError, match="393217 bytes stored"):
+        Document.create(id="d2", slug="t", body=body + "b")
+    assert [d.id for d in Document.all()] == ["d1"]
+
+
+def test_a_composite_sort_key_has_half_the_room_of_a_partition_key() -> None:
+    Entry.create(stream="s" * MAX_KEY_BYTES, name="n" * MAX_SORT_KEY_BYTES)
+    with pytest.raises(pydantic.ValidationError, match="at most 512"):
+        Entry.create(stream="s", name="n" * (MAX_SORT_KEY_BYTES + 1))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: Document.get(id="x" * 1_025), r"Document\.id: key id=\.\.\.: the value takes"),
+        (lambda: Document.where(slug="x" * 2_000), r"Document\.slug: slug: the value takes 2000"),
+        (lambda: Document.where(id__in=["a", "b" * 1_100]), r"Document\.id: id__in: .* 1100"),
+    ],
+)
+def test_a_key_lookup_longer_than_any_stored_key_is_a_query_error(
+    untouchable: UntouchableBackend, call: Any, message: str
+) -> None:
+    with pytest.raises(QueryError, match=message):
+        call()
+    assert untouchable.calls == []

@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import ModelDefinitionError, QueryError
 from .fields import FieldOptions, options_of
+from .storable import MAX_KEY_BYTES, MAX_SORT_KEY_BYTES, text_problem
 
 if TYPE_CHECKING:
     from .model import Model
@@ -188,6 +189,9 @@ class ModelSchema:
         indexed_fields: Fields declared with ``index=True``.
         version_field: The field declared with ``version=True``, if any.
         number_fields: Fields holding numbers (their values are checked before writes).
+        text_fields: Fields holding strings (the only flat values whose size is unbounded).
+        byte_limits: The most UTF-8 bytes a value may take, for every string field that is
+            part of a key, unique or indexed (see ``storable``).
         rows_are_flat: Every field holds an immutable scalar, so a shallow copy is a full copy.
     """
 
@@ -201,6 +205,8 @@ class ModelSchema:
     indexed_fields: tuple[str, ...]
     version_field: str | None
     number_fields: tuple[str, ...]
+    text_fields: tuple[str, ...]
+    byte_limits: dict[str, int]
     rows_are_flat: bool
     _adapters: dict[tuple[str, bool], TypeAdapter[Any]] = field(default_factory=dict, repr=False)
 
@@ -235,6 +241,8 @@ class ModelSchema:
             indexed_fields=tuple(n for n, s in specs.items() if s.options.index),
             version_field=_version_field(model.__name__, specs),
             number_fields=tuple(n for n, s in specs.items() if s.kind is FieldKind.NUMBER),
+            text_fields=tuple(n for n, s in specs.items() if s.kind is FieldKind.STR),
+            byte_limits={n: _byte_limit(s.options) for n, s in specs.items() if _is_bounded(s)},
             rows_are_flat=all(spec.kind in _SCALAR_KINDS for spec in specs.values()),
         )
         for spec in specs.values():
@@ -306,13 +314,18 @@ class ModelSchema:
         """Check one key value, skipping validation when it already has the exact type.
 
         Raises:
-            QueryError: The value cannot be a value of that field.
+            QueryError: The value cannot be a value of that field, or is longer than any
+                stored key can be.
         """
-        if type(value) is str and self.fields[name].inner is str:
-            return value
         if type(value) is int and self.fields[name].inner is int:
             return value
-        return self.validate_value(name, value, purpose=f"key {name}=...")
+        if type(value) is not str or self.fields[name].inner is not str:
+            value = self.validate_value(name, value, purpose=f"key {name}=...")
+        limit = self.byte_limits.get(name)
+        problem = None if limit is None else text_problem(value, limit)
+        if problem is not None:
+            raise QueryError(f"{self.name}.{name}: key {name}=...: {problem}")
+        return value
 
     def field_spec(self, name: str, *, purpose: str) -> FieldSpec:
         """Return a field's spec, or fail naming the model and the fields it does have.
@@ -350,6 +363,15 @@ def _key_fields(model: str, specs: dict[str, FieldSpec]) -> tuple[str, ...]:
             f"{model}: sort_key field {sort[0]!r} needs a partition_key=True field beside it"
         )
     return tuple(primary + partition + sort)
+
+
+def _is_bounded(spec: FieldSpec) -> bool:
+    options = spec.options
+    return spec.kind is FieldKind.STR and (options.is_key or options.unique or options.index)
+
+
+def _byte_limit(options: FieldOptions) -> int:
+    return MAX_SORT_KEY_BYTES if options.sort_key else MAX_KEY_BYTES
 
 
 def _version_field(model: str, specs: dict[str, FieldSpec]) -> str | None:

@@ -1,9 +1,18 @@
 """What every backend can store: the value rules checked before any write or filter.
 
 A model must behave the same on every backend, so values that one of them cannot hold are
-refused everywhere, before anything is sent: numbers must be finite, have at most 38
-significant digits and a magnitude DynamoDB can hold (the strictest built-in backend), and
-values nested in list, dict and untyped fields must be of a type every backend stores.
+refused everywhere, before anything is sent. DynamoDB, the strictest built-in backend, sets
+the limits:
+
+- numbers are finite, with at most 38 significant digits and a magnitude it can hold;
+- values nested in list, dict and untyped fields are of a type every backend stores, and
+  mapping keys are non-empty strings;
+- a row takes at most ``MAX_ROW_BYTES``, measured as DynamoDB measures an item (UTF-8 names
+  and values), which leaves room within its 400 KB item limit for the key, type and index
+  attributes a backend adds;
+- a string that is part of a key, unique or indexed takes at most ``MAX_KEY_BYTES`` in UTF-8
+  (``MAX_SORT_KEY_BYTES`` for the sort part of a composite key), since backends build their
+  keys and sentinels from it and DynamoDB bounds key attributes at 2048 and 1024 bytes.
 """
 
 from __future__ import annotations
@@ -21,10 +30,32 @@ from pydantic_core import PydanticCustomError, ValidationError
 if TYPE_CHECKING:
     from .schema import ModelSchema
 
-__all__ = ["MAX_DIGITS", "check_row", "number_problem", "unstorable_error"]
+__all__ = [
+    "MAX_DIGITS",
+    "MAX_KEY_BYTES",
+    "MAX_ROW_BYTES",
+    "MAX_SORT_KEY_BYTES",
+    "check_row",
+    "number_problem",
+    "stored_size",
+    "text_problem",
+    "unstorable_error",
+]
 
 #: Significant digits a stored number may have.
 MAX_DIGITS = 38
+#: Bytes a row may take: DynamoDB's 400 KB item limit less 16 KiB for a backend's own
+#: attributes (table key, entity type, index keys).
+MAX_ROW_BYTES = 384 * 1024
+#: UTF-8 bytes of a key, unique or indexed string value.
+MAX_KEY_BYTES = 1024
+#: UTF-8 bytes of the sort part of a composite key (DynamoDB's sort key limit is 1024, and
+#: the backend prefixes the value with the model's name).
+MAX_SORT_KEY_BYTES = 512
+# Every flat value but a string takes at most this, its field name included (names are
+# identifiers; a datetime's ISO text is 32 bytes, a 38-digit number 21): rows whose text
+# is short are accepted without measuring them.
+_FLAT_FIELD_BOUND = 256
 _INT_LIMIT = 10**MAX_DIGITS
 # The magnitude range DynamoDB documents for numbers: 1E-130 to 9.99…E+125.
 _MIN_EXPONENT, _MAX_EXPONENT = -130, 125
@@ -55,6 +86,56 @@ def number_problem(value: int | float | decimal.Decimal) -> str | None:
     return None
 
 
+def text_problem(value: str, limit: int) -> str | None:
+    """Why a key, unique or indexed string is too long to store, or ``None``."""
+    # Four bytes per character at most: short strings are decided without encoding them.
+    if len(value) * 4 <= limit:
+        return None
+    size = len(value.encode())
+    if size <= limit:
+        return None
+    return (
+        f"the value takes {size} bytes in UTF-8; key, unique and indexed values take at "
+        f"most {limit}"
+    )
+
+
+def _number_size(value: int | float | decimal.Decimal) -> int:
+    exact = decimal.Decimal(repr(value)) if isinstance(value, float) else decimal.Decimal(value)
+    digits = "".join(map(str, exact.as_tuple().digits)).strip("0")
+    return (len(digits) + 1) // 2 + 1
+
+
+def stored_size(value: Any) -> int:
+    """The bytes a value takes stored, by DynamoDB's measure of attribute values."""
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return _number_size(value)
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    if isinstance(value, enum.Enum):
+        return stored_size(value.value)
+    if isinstance(value, dt.datetime):
+        return 32  # ISO-8601 in UTC, to the microsecond
+    if isinstance(value, (dt.date, dt.time, uuid.UUID)):
+        return len(str(value))
+    if isinstance(value, BaseModel):
+        return stored_size(value.model_dump())
+    if isinstance(value, Mapping):
+        # A map costs 3 bytes, and each entry its name, its value and one byte.
+        return 3 + sum(len(str(k).encode()) + stored_size(v) + 1 for k, v in value.items())
+    # Lists likewise, without names; check_row has refused every other type already.
+    return 3 + sum(stored_size(item) + 1 for item in value)
+
+
+def _row_size(row: Mapping[str, Any]) -> int:
+    # None fields are not stored (DynamoDB: an absent attribute).
+    return sum(len(n.encode()) + stored_size(v) for n, v in row.items() if v is not None)
+
+
 _Loc = tuple[str | int, ...]
 
 
@@ -71,6 +152,9 @@ def _nested_problem(value: Any, path: _Loc) -> tuple[_Loc, Any, str] | None:
         for name, item in value.items():
             if not isinstance(name, str):
                 return path, value, f"mapping keys must be strings, not {type(name).__name__}"
+            if not name:
+                # DynamoDB names nested attributes by their keys, and a name is never empty.
+                return path, value, "mapping keys must not be empty strings"
             found = _nested_problem(item, (*path, name))
             if found is not None:
                 return found
@@ -99,13 +183,13 @@ def unstorable_error(model: str, loc: _Loc, value: Any, problem: str) -> Validat
 
 
 def check_row(schema: ModelSchema, row: Mapping[str, Any]) -> None:
-    """Refuse a row holding a value some backend cannot store.
+    """Refuse a row holding a value some backend cannot store, or too big to store.
 
     Raises:
         pydantic.ValidationError: Names the model, the field (and path inside it) and why.
     """
-    names = schema.number_fields if schema.rows_are_flat else schema.fields
-    for name in names:
+    flat = schema.rows_are_flat
+    for name in schema.number_fields if flat else schema.fields:
         value = row[name]
         # The common case, a small int or a plain string, is decided without a call.
         kind = type(value)
@@ -114,3 +198,30 @@ def check_row(schema: ModelSchema, row: Mapping[str, Any]) -> None:
         found = _nested_problem(value, (name,))
         if found is not None:
             raise unstorable_error(schema.name, *found)
+    if flat:
+        chars = 0
+        for name in schema.text_fields:
+            text = row[name]
+            if text is not None:
+                chars += len(text)
+        # Short text: no string can be over a key limit and the row is small (the usual case).
+        if 4 * chars <= MAX_SORT_KEY_BYTES and _FLAT_FIELD_BOUND * len(row) <= MAX_ROW_BYTES:
+            return
+    for name, limit in schema.byte_limits.items():
+        text = row[name]
+        problem = None if text is None else text_problem(text, limit)
+        if problem is not None:
+            raise unstorable_error(schema.name, (name,), text, problem)
+    if flat and 4 * chars + _FLAT_FIELD_BOUND * len(row) <= MAX_ROW_BYTES:
+        return
+    size = _row_size(row)
+    if size > MAX_ROW_BYTES:
+        largest = max((n for n in row if row[n] is not None), key=lambda n: stored_size(row[n]))
+        raise unstorable_error(
+            schema.name,
+            (largest,),
+            row[largest],
+            f"the row takes {size} bytes stored, more than the {MAX_ROW_BYTES} a row may take "
+            f"(DynamoDB's 400 KB item limit less room for keys); its largest field is "
+            f"{largest!r} ({stored_size(row[largest])} bytes)",
+        )

@@ -17,6 +17,8 @@ report, on backends whose capabilities lack it.
 from __future__ import annotations
 
 from ._base import SUITE_TESTS, SUITE_VERSION, SuiteBase
+from .bad_input import TestBadInput
+from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential, run_differential
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
@@ -26,11 +28,14 @@ __all__ = [
     "SUITE_TESTS",
     "SUITE_VERSION",
     "SuiteBase",
+    "TestBadInput",
+    "TestConcurrentWrites",
     "TestCrud",
     "TestDifferential",
     "TestHooks",
     "TestLogic",
     "TestLookups",
+    "TestOptimisticLocking",
     "TestOrdering",
     "TestPagination",
     "TestText",

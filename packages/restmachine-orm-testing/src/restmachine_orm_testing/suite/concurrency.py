@@ -156,9 +156,10 @@ class TestOptimisticLocking(SuiteBase):
         copies = [client.get_and_verify_exists(Account, id="a1") for _ in range(WRITERS)]
 
         def write(i: int) -> str:
-            copies[i].note = f"writer {i}"
+            note = f"writer {i}"
+            copies[i].note = note
             copies[i].save()
-            return copies[i].note
+            return note
 
         (winner,), errors = split(race(write))
         assert len(errors) == WRITERS - 1

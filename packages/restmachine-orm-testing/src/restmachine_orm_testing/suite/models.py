@@ -9,7 +9,7 @@ from typing import Any
 
 from restmachine_orm import Field, Model
 
-__all__ = ["SUITE_MODELS", "Account", "Color", "Event", "Hooked", "Member", "Sample"]
+__all__ = ["SUITE_MODELS", "Account", "Awkward", "Color", "Event", "Hooked", "Member", "Sample"]
 
 
 class Color(str, enum.Enum):
@@ -81,5 +81,17 @@ class Account(Model):
     version: int = Field(version=True)
 
 
-SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked, Account]
+class Awkward(Model):
+    """Field names that are DynamoDB reserved words or not ASCII, and an untyped mapping."""
+
+    key: str = Field(partition_key=True)
+    order: str = Field(sort_key=True)
+    name: str = ""
+    count: int = 0
+    status: str | None = None
+    größe: int = 0
+    data: dict[str, Any] = {}
+
+
+SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked, Account, Awkward]
 """Every model of the suite, for ``get_test_models``."""

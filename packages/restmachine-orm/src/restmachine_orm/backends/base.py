@@ -69,11 +69,6 @@ class Backend(abc.ABC):
     #: The optional features of this backend (names from ``CAPABILITIES``).
     capabilities: ClassVar[frozenset[str]] = frozenset()
 
-    #: The largest row the backend stores, in its own measure of bytes (``None``: no limit).
-    #: A backend with a limit refuses a larger row with ``pydantic.ValidationError`` naming
-    #: the model, the size and the limit, before writing anything.
-    max_item_bytes: ClassVar[int | None] = None
-
     @abc.abstractmethod
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Store a new row.

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import QueryError
 from ..schema import LOOKUPS, FieldKind, FieldSpec, ModelSchema
-from ..storable import number_problem
+from ..storable import number_problem, text_problem
 from .filters import And, Condition, Filter
 
 __all__ = ["parse_filters", "split_lookup"]
@@ -121,12 +121,15 @@ def _element(schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any) -> 
 
 
 def _storable(schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any) -> Any:
-    # No stored number is beyond what every backend can hold, and DynamoDB refuses such an
-    # operand outright, so the filter is refused everywhere alike.
+    # No stored number or key is beyond what every backend can hold, and DynamoDB refuses
+    # such an operand outright, so the filter is refused everywhere alike.
+    problem = None
     if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
         problem = number_problem(value)
-        if problem is not None:
-            raise QueryError(f"{schema.name}.{spec.name}: {keyword}: {problem}")
+    elif isinstance(value, str) and spec.name in schema.byte_limits:
+        problem = text_problem(value, schema.byte_limits[spec.name])
+    if problem is not None:
+        raise QueryError(f"{schema.name}.{spec.name}: {keyword}: {problem}")
     return value
 
 
