@@ -13,7 +13,9 @@ import pytest
 
 from restmachine_orm import Backend, InMemoryBackend, Model
 from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
+from restmachine_orm_dynamodb._keys import SENTINEL
 from restmachine_orm_dynamodb._moto import EmbeddedMoto
+from restmachine_orm_dynamodb._serialize import from_item
 from restmachine_orm_dynamodb.testing import ENV_ENDPOINT
 
 
@@ -113,3 +115,61 @@ def bind(backend: DynamoDBBackend) -> Iterator[Any]:
 @pytest.fixture
 def reference() -> InMemoryBackend:
     return InMemoryBackend()
+
+
+@pytest.fixture
+def inject(backend: DynamoDBBackend) -> Iterator[Any]:
+    """Install ``before-send`` handlers on the backend's client for one test (first in line)."""
+    handlers: list[Any] = []
+
+    def install(handler: Any) -> None:
+        backend.client.meta.events.register_first("before-send.dynamodb", handler)
+        handlers.append(handler)
+
+    yield install
+    for handler in handlers:
+        backend.client.meta.events.unregister("before-send.dynamodb", handler)
+
+
+def scan_all(client: Any, table: str) -> list[dict[str, Any]]:
+    """Every item of the table, read by a client of the test's own (consistent scan)."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = client.scan(**request)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@pytest.fixture
+def claims(backend: DynamoDBBackend, second_client: Any) -> Any:
+    """Check that a model's unique values and their sentinels match one to one.
+
+    Every stored value has a sentinel owned by its row, and every sentinel belongs to a
+    row holding its value: nothing claimed by nobody, nothing held without a claim.
+    """
+
+    def check(model: type[Model]) -> None:
+        schema = model.orm_schema()
+        keys = backend.keys
+        items = scan_all(second_client, backend.table_name)
+        rows = [i for i in items if i.get(keys.entity) == {"S": schema.name}]
+        expected = {}
+        for item in rows:
+            row = from_item(schema, item)
+            for name in schema.unique_fields:
+                if row[name] is not None:
+                    sentinel = keys.sentinel_key(schema, name, row[name])
+                    owner = {keys.pk: item[keys.pk], keys.sk: item[keys.sk]}
+                    expected[sentinel[keys.pk]["S"]] = owner
+        prefix = f"{schema.name}#"
+        sentinels = {
+            i[keys.pk]["S"]: i[keys.owner]["M"]
+            for i in items
+            if i[keys.sk] == {"S": SENTINEL} and i[keys.pk]["S"].startswith(prefix)
+        }
+        assert sentinels == expected
+
+    return check

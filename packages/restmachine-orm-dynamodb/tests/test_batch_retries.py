@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from answers import answer, operation
 from botocore.awsrequest import AWSResponse
 
 from restmachine_orm import Field, Model
@@ -22,19 +23,6 @@ class Item(Model):
     n: int
 
 
-class _Body:
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self._data = json.dumps(payload).encode()
-
-    def stream(self, **_: Any) -> Any:
-        yield self._data
-
-
-def _answer(request: Any, payload: dict[str, Any]) -> AWSResponse:
-    headers = {"Content-Type": "application/x-amz-json-1.0"}
-    return AWSResponse(request.url, 200, headers, _Body(payload))
-
-
 class HalfProcessed:
     """Answers the first ``times`` batch requests of one kind with half of them unprocessed."""
 
@@ -43,9 +31,7 @@ class HalfProcessed:
         self.sent = 0
 
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        target = request.headers["X-Amz-Target"]
-        target = target.decode() if isinstance(target, bytes) else target
-        if not target.endswith(self.operation):
+        if operation(request) != self.operation:
             return None
         self.sent += 1
         if self.left == 0:
@@ -57,14 +43,14 @@ class HalfProcessed:
             entries = body["RequestItems"][table]
             half = len(entries) // 2
             self.other.batch_write_item(RequestItems={table: entries[:half]})
-            return _answer(request, {"UnprocessedItems": {table: entries[half:]}})
+            return answer(request, {"UnprocessedItems": {table: entries[half:]}})
         keys = body["RequestItems"][table]["Keys"]
         half = len(keys) // 2
         got = self.other.batch_get_item(
             RequestItems={table: {"Keys": keys[:half], "ConsistentRead": True}}
         )
         unprocessed = {table: {"Keys": keys[half:], "ConsistentRead": True}}
-        return _answer(request, {"Responses": got["Responses"], "UnprocessedKeys": unprocessed})
+        return answer(request, {"Responses": got["Responses"], "UnprocessedKeys": unprocessed})
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from answers import answer, error, operation
 from botocore.awsrequest import AWSResponse
 
 from restmachine_orm import DuplicateKeyError, Field, Model, PartialWriteError
-from restmachine_orm_dynamodb import DynamoDBBackend, _batch
+from restmachine_orm_dynamodb import _batch
 
 
 class Member(Model):
@@ -24,49 +25,11 @@ class Entry(Model):
     count: int = 0
 
 
-class _Body:
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.data = json.dumps(payload).encode()
-
-    def stream(self, **_: Any) -> Any:
-        yield self.data
-
-
-def _answer(request: Any, status: int, payload: dict[str, Any]) -> AWSResponse:
-    headers = {"Content-Type": "application/x-amz-json-1.0"}
-    return AWSResponse(request.url, status, headers, _Body(payload))
-
-
-def _target(request: Any) -> str:
-    target = request.headers["X-Amz-Target"]
-    return target.decode() if isinstance(target, bytes) else target
-
-
 def cancel_without_reasons(request: Any, **_: Any) -> AWSResponse | None:
     """What some local servers send for a cancelled transaction: no CancellationReasons."""
-    if not _target(request).endswith("TransactWriteItems"):
+    if operation(request) != "TransactWriteItems":
         return None
-    return _answer(
-        request,
-        400,
-        {
-            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-            "message": "Transaction cancelled",
-        },
-    )
-
-
-@pytest.fixture
-def inject(backend: DynamoDBBackend):
-    handlers: list[Any] = []
-
-    def install(handler: Any) -> None:
-        backend.client.meta.events.register_first("before-send.dynamodb", handler)
-        handlers.append(handler)
-
-    yield install
-    for handler in handlers:
-        backend.client.meta.events.unregister("before-send.dynamodb", handler)
+    return error(request, "TransactionCanceledException", "Transaction cancelled")
 
 
 def test_a_cancellation_without_reasons_is_diagnosed_by_reading(backend, bind, inject):
@@ -89,14 +52,14 @@ def test_a_batch_that_stays_unprocessed_reports_the_rows_it_lost(
     monkeypatch.setattr(_batch, "BACKOFF_BASE", 0.0)
 
     def never_process(request: Any, **_: Any) -> AWSResponse | None:
-        if not _target(request).endswith("BatchWriteItem"):
+        if operation(request) != "BatchWriteItem":
             return None
         body = json.loads(request.body)
         entries = body["RequestItems"][backend.table_name]
         lost = [e for e in entries if e["PutRequest"]["Item"]["id"]["S"] == "e3"]
         if not lost:
             return None
-        return _answer(request, 200, {"UnprocessedItems": {backend.table_name: lost}})
+        return answer(request, {"UnprocessedItems": {backend.table_name: lost}})
 
     inject(never_process)
     with pytest.raises(PartialWriteError) as caught:

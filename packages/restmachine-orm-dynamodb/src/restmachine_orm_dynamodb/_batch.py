@@ -14,6 +14,8 @@ from restmachine_orm.schema import ModelSchema
 from ._expressions import Expressions
 from ._keys import SENTINEL
 from ._serialize import AttributeValue, from_item
+from ._transactions import RowConditionFailed, Transaction, send_together
+from .errors import DynamoDBError
 
 if TYPE_CHECKING:
     from .backend import DynamoDBBackend
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["clear", "get_many", "insert_many", "write_batch"]
 
 WRITE_LIMIT = 25  # items per BatchWriteItem
+TRANSACTION_LIMIT = 100  # actions per TransactWriteItems
 READ_LIMIT = 100  # keys per BatchGetItem
 ATTEMPTS = 8
 BACKOFF_BASE = 0.02
@@ -94,69 +97,120 @@ def get_many(
 
 
 def insert_many(backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row]) -> None:
-    """Check that no key or unique value is taken, then write rows and sentinels in batches.
+    """Check that no key or unique value is taken, then write the rows.
 
-    The check and the write are separate requests: a concurrent writer can slip between
-    them, which ``create`` (one conditional request) does not allow.
+    Rows without unique values go by ``BatchWriteItem``, 25 at a time. Rows with unique
+    values go by ``TransactWriteItems``, each row together with its claims (several rows to
+    one transaction, up to its 100 actions), so no row is ever stored without its claims and
+    no claim without its row, even if the process dies half-way.
+
+    The check and the writes are separate requests: a concurrent writer can slip between
+    them. With unique values, the transactions' conditions still refuse it (``DuplicateKeyError``
+    if nothing was written yet, else ``PartialWriteError`` naming the rows not stored);
+    without them, ``BatchWriteItem`` (which has no conditions) overwrites it.
 
     Raises:
         DuplicateKeyError: A key or unique value is taken or repeated; nothing is written.
-        PartialWriteError: Some rows stayed unprocessed after every retry.
+        PartialWriteError: Some rows could not be stored; ``failed`` lists them.
     """
-    keys = backend.keys
-    requests: list[dict[str, Any]] = []
-    claimed: dict[tuple[str, str], tuple[tuple[str, ...], Any, bool]] = {}
-    rows_by_item: dict[tuple[str, str], Row] = {}
-    for row in rows:
+    creations = [backend.creation(schema, row, backend.item(schema, row)) for row in rows]
+    claimed = _claimed(backend, schema, rows, creations)
+    _refuse_taken(backend, schema, claimed)
+    if not schema.unique_fields:
+        _write_plain(backend, schema, rows, creations)
+    else:
+        _write_transactions(backend, schema, rows, creations)
+
+
+_Claim = tuple[tuple[str, ...], Any, bool, Transaction]
+
+
+def _claimed(
+    backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row], creations: list[Transaction]
+) -> dict[tuple[str, str], _Claim]:
+    """Every item the rows create, each to what it claims, in the order the reference checks."""
+    claimed: dict[tuple[str, str], _Claim] = {}
+    for row, creation in zip(rows, creations, strict=True):
         key = schema.key_of(row)
-        item = backend.item(schema, row)
-        identity = _identity(backend, item)
         shown = key[0] if len(key) == 1 else key
-        _claim(claimed, identity, (schema.key_fields, shown, False), schema)
-        rows_by_item[identity] = row
-        requests.append({"PutRequest": {"Item": item}})
-        for name in schema.unique_fields:
-            if row[name] is None:
-                continue
-            sentinel = keys.sentinel_key(schema, name, row[name])
-            _claim(claimed, _identity(backend, sentinel), ((name,), row[name], True), schema)
-            owner = {"M": backend.keys.item_key(schema, key)}
-            requests.append(
-                {
-                    "PutRequest": {
-                        "Item": {
-                            **sentinel,
-                            keys.entity: {"S": SENTINEL},
-                            keys.owner: owner,
-                        }
-                    }
-                }
-            )
-    existing = _read_batch(backend, [_key_of(backend, i) for i in claimed])
-    for identity in existing:
-        fields, value, unique = claimed[identity]
+        row_claim = (schema.key_fields, shown, False, creation)
+        _claim(claimed, _identity(backend, creation.row_key), row_claim, schema)
+        for name, value in creation.claims.values():
+            sentinel = backend.keys.sentinel_key(schema, name, value)
+            _claim(claimed, _identity(backend, sentinel), ((name,), value, True, creation), schema)
+    return claimed
+
+
+def _refuse_taken(
+    backend: DynamoDBBackend, schema: ModelSchema, claimed: dict[tuple[str, str], _Claim]
+) -> None:
+    """Raise for the first claimed item that exists, deleting sentinels that are orphans."""
+    existing = _read_batch(backend, [_key_of(backend, identity) for identity in claimed])
+    for identity, (fields, value, unique, creation) in claimed.items():
+        item = existing.get(identity)
+        if item is None:
+            continue
+        if unique and not creation.held(backend.client, fields[0], value, item):
+            continue
         raise DuplicateKeyError(schema.name, fields, value, unique=unique)
-    failed = write_batch(backend, requests)
+
+
+def _write_plain(
+    backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row], creations: list[Transaction]
+) -> None:
+    """Write rows without unique values by ``BatchWriteItem``; report the ones lost."""
+    items = [creation.actions[0]["Put"]["Item"] for creation in creations]
+    failed = write_batch(backend, [{"PutRequest": {"Item": item}} for item in items])
     if failed:
-        lost = [
-            rows_by_item[_identity(backend, r["PutRequest"]["Item"])]
-            for r in failed
-            if _identity(backend, r["PutRequest"]["Item"]) in rows_by_item
-        ]
+        by_item = {_identity(backend, item): row for item, row in zip(items, rows, strict=True)}
+        lost = [by_item[_identity(backend, r["PutRequest"]["Item"])] for r in failed]
         raise PartialWriteError(
             f"{schema.name}: {len(failed)} items stayed unprocessed after {ATTEMPTS} attempts",
             failed=lost,
         )
 
 
+def _write_transactions(
+    backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row], creations: list[Transaction]
+) -> None:
+    """Write rows with their claims, as many rows to a transaction as its limit allows."""
+    chunks: list[list[int]] = [[]]
+    actions = 0
+    for index, creation in enumerate(creations):
+        if actions + len(creation.actions) > TRANSACTION_LIMIT:
+            chunks.append([])
+            actions = 0
+        chunks[-1].append(index)
+        actions += len(creation.actions)
+    for number, chunk in enumerate(chunks):
+        try:
+            send_together(backend.client, [creations[index] for index in chunk])
+        except RowConditionFailed as taken:
+            # A create's only condition is that its row is absent: its key is taken.
+            row = rows[creations.index(taken.transaction or creations[chunk[0]])]
+            failure: Exception = backend.key_taken(schema, schema.key_of(row))
+        except (DuplicateKeyError, DynamoDBError) as error:
+            failure = error
+        else:
+            continue
+        if number == 0:
+            raise failure from None
+        lost = [rows[index] for later in chunks[number:] for index in later]
+        raise PartialWriteError(
+            f"{schema.name}: {len(rows) - len(lost)} rows were stored, then {failure}; "
+            f"the other {len(lost)} were not",
+            failed=lost,
+        ) from failure
+
+
 def _claim(
-    claimed: dict[tuple[str, str], tuple[tuple[str, ...], Any, bool]],
+    claimed: dict[tuple[str, str], _Claim],
     identity: tuple[str, str],
-    what: tuple[tuple[str, ...], Any, bool],
+    what: _Claim,
     schema: ModelSchema,
 ) -> None:
     if identity in claimed:
-        fields, value, unique = what
+        fields, value, unique, _ = what
         raise DuplicateKeyError(schema.name, fields, value, unique=unique)
     claimed[identity] = what
 

@@ -40,8 +40,12 @@ class Expressions:
 
     def value(self, value: Any) -> str:
         """Return a new placeholder bound to a value."""
+        return self.encoded(to_attribute(value))
+
+    def encoded(self, attribute: AttributeValue) -> str:
+        """Return a new placeholder bound to a value already in DynamoDB's form."""
         placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = to_attribute(value)
+        self.values[placeholder] = attribute
         return placeholder
 
     def request(self) -> dict[str, Any]:

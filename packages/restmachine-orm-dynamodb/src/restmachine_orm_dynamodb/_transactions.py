@@ -2,8 +2,13 @@
 
 A row and the sentinels of its unique values change together or not at all. The row's own
 action always comes first, conditioned on the row being as the caller believes; when that
-condition fails the caller reads the row and rebuilds the transaction, so a unique value is
-never left claimed by nobody.
+condition fails the caller reads the row and rebuilds the transaction.
+
+No write of this backend leaves a sentinel without its row, but one can still be orphaned
+from outside it: a process killed in the middle of ``clear()``, an item deleted by hand. A
+claim that meets a sentinel therefore checks it: a sentinel whose owner row no longer holds
+the value is deleted (atomically with that check) and the claim retried, so a value is never
+left claimed by nobody.
 """
 
 from __future__ import annotations
@@ -23,13 +28,19 @@ from ._requests import error_code, translated
 from ._serialize import AttributeValue
 from .errors import DynamoDBError
 
-__all__ = ["RowConditionFailed", "Transaction", "unique_condition"]
+__all__ = ["RowConditionFailed", "Transaction", "send_together", "unique_condition"]
 
 _ATTEMPTS = 6
 
 
 class RowConditionFailed(Exception):
-    """The row's action failed its condition: missing, present, or changed meanwhile."""
+    """The row's action failed its condition: missing, present, or changed meanwhile.
+
+    Attributes:
+        transaction: The transaction whose row it is (set when sent together with others).
+    """
+
+    transaction: Transaction | None = None
 
 
 @dataclass
@@ -77,6 +88,8 @@ class Transaction:
             Item=item,
             ConditionExpression="attribute_not_exists(#pk)",
             ExpressionAttributeNames={"#pk": self.keys.pk},
+            # A refused claim returns the sentinel in its way: who owns it, without a read.
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
 
     def release(self, name: str, value: Any) -> None:
@@ -90,67 +103,147 @@ class Transaction:
             DuplicateKeyError: A claimed unique value belongs to another row.
             RowConditionFailed: The row's own condition failed.
         """
-        for attempt in range(_ATTEMPTS):
-            with translated(client, self.table, "TransactWriteItems"):
-                try:
-                    client.transact_write_items(TransactItems=self.actions)
-                    return
-                except ClientError as error:
-                    if error_code(error) != "TransactionCanceledException":
-                        raise
-                    codes = _reason_codes(error)
-            if "ConditionalCheckFailed" in codes or not codes:
-                self._diagnose(client, codes)
-            # Only conflicts with other transactions are left: nothing was written.
-            time.sleep(random.uniform(0, 0.005 * 2**attempt))
-        raise DynamoDBError(
-            f"{self.schema.name}: TransactWriteItems on table {self.table!r} kept conflicting "
-            f"with concurrent writes after {_ATTEMPTS} attempts"
-        )
+        send_together(client, [self])
 
-    def _diagnose(self, client: Any, codes: list[str]) -> None:
+    def diagnose(self, client: Any, reasons: list[dict[str, Any]], *, alone: bool) -> None:
+        """Raise what a failed condition means; return if it was only an orphan, now freed.
+
+        ``reasons`` are this transaction's own cancellation reasons (empty when the server
+        gave none). ``alone`` says whether it was sent alone: then a failure nothing else
+        explains is the row's own condition.
+        """
         # The row's own condition is reported first, as the in-memory backend checks the
         # key before unique values.
-        if codes:
-            failed = [i for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+        if reasons:
+            failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+            if 0 in failed:
+                raise RowConditionFailed()
         elif self._row_present(client) != self.row_exists:
-            failed = [0]
-        else:
-            # Some local servers give no reasons: check the claims by reading their sentinels.
-            failed = [
-                i
-                for i, (name, value) in self.claims.items()
-                if self._taken_by_other(client, name, value)
-            ] or [0]
-        if 0 in failed:
             raise RowConditionFailed()
+        else:
+            failed = list(self.claims)  # some local servers give no reasons: check every claim
+        freed = False
         for index in failed:
-            if index in self.claims:
-                name, value = self.claims[index]
+            if index not in self.claims:
+                continue
+            name, value = self.claims[index]
+            sentinel = reasons[index].get("Item") if reasons else None
+            held = self.held(client, name, value, sentinel)
+            if held:
                 raise DuplicateKeyError(self.schema.name, (name,), value, unique=True)
-        raise RowConditionFailed()
+            freed = freed or held is False
+        if alone and not freed and not reasons:
+            raise RowConditionFailed()
+
+    def held(
+        self, client: Any, name: str, value: Any, sentinel: dict[str, Any] | None
+    ) -> bool | None:
+        """Whether another row holds ``name=value``, deleting the sentinel if it is an orphan.
+
+        Args:
+            client: The boto3 client.
+            name: The unique field.
+            value: Its value.
+            sentinel: The sentinel item, when the caller has it already.
+
+        Returns:
+            ``True`` if a row holds the value, ``False`` if the sentinel was an orphan and is
+            now deleted, ``None`` if there is no sentinel (any more).
+        """
+        key = self.keys.sentinel_key(self.schema, name, value)
+        if sentinel is None:
+            with translated(client, self.table, "GetItem"):
+                sentinel = client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get(
+                    "Item"
+                )
+        if sentinel is None:
+            return None
+        owner = sentinel.get(self.keys.owner)
+        if not isinstance(owner, dict) or "M" not in owner:
+            return True  # no owner recorded: nothing proves it an orphan
+        # One atomic step: delete the sentinel only if its owner row does not hold the value.
+        ex = Expressions()
+        pk, field = ex.name(self.keys.pk), ex.name(name)
+        check = {
+            "TableName": self.table,
+            "Key": owner["M"],
+            "ConditionExpression": (
+                f"attribute_not_exists({pk}) OR attribute_not_exists({field}) "
+                f"OR {field} <> {ex.value(value)}"
+            ),
+            **ex.request(),
+        }
+        mine = Expressions()
+        delete = {
+            "TableName": self.table,
+            "Key": key,
+            "ConditionExpression": f"{mine.name(self.keys.owner)} = {mine.encoded(owner)}",
+            **mine.request(),
+        }
+        with translated(client, self.table, "TransactWriteItems"):
+            try:
+                client.transact_write_items(
+                    TransactItems=[{"ConditionCheck": check}, {"Delete": delete}]
+                )
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                codes = [str(reason.get("Code", "None")) for reason in _reasons(error)]
+                # The owner holds the value (or, without reasons, assume so: never steal).
+                return not codes or codes[0] == "ConditionalCheckFailed"
+        return False
 
     def _row_present(self, client: Any) -> bool:
         with translated(client, self.table, "GetItem"):
             found = client.get_item(TableName=self.table, Key=self.row_key, ConsistentRead=True)
         return "Item" in found
 
-    def _taken_by_other(self, client: Any, name: str, value: Any) -> bool:
-        with translated(client, self.table, "GetItem"):
-            found = client.get_item(
-                TableName=self.table,
-                Key=self.keys.sentinel_key(self.schema, name, value),
-                ConsistentRead=True,
-            ).get("Item")
-        return found is not None and found.get(self.keys.owner) != self.owner
+
+def send_together(client: Any, transactions: list[Transaction]) -> None:
+    """Send the actions of several rows' transactions as one atomic ``TransactWriteItems``.
+
+    Conflicts with concurrent transactions and orphaned claims are retried with backoff.
+
+    Raises:
+        DuplicateKeyError: A claimed unique value belongs to another row.
+        RowConditionFailed: A row's own condition failed (``.transaction`` says whose).
+    """
+    first = transactions[0]
+    actions = [action for transaction in transactions for action in transaction.actions]
+    for attempt in range(_ATTEMPTS):
+        with translated(client, first.table, "TransactWriteItems"):
+            try:
+                client.transact_write_items(TransactItems=actions)
+                return
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                reasons = _reasons(error)
+        codes = [reason.get("Code") for reason in reasons]
+        if "ConditionalCheckFailed" in codes or not codes:
+            start = 0
+            for transaction in transactions:
+                own = reasons[start : start + len(transaction.actions)]
+                start += len(transaction.actions)
+                if own and "ConditionalCheckFailed" not in [r.get("Code") for r in own]:
+                    continue
+                try:
+                    transaction.diagnose(client, own, alone=len(transactions) == 1)
+                except RowConditionFailed as failed:
+                    failed.transaction = transaction
+                    raise
+        # Conflicts with other transactions, or an orphaned claim freed: nothing was
+        # written, try again.
+        time.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise DynamoDBError(
+        f"{first.schema.name}: TransactWriteItems on table {first.table!r} kept conflicting "
+        f"with concurrent writes after {_ATTEMPTS} attempts"
+    )
 
 
-def _reason_codes(error: ClientError) -> list[str]:
+def _reasons(error: ClientError) -> list[dict[str, Any]]:
     reasons = error.response.get("CancellationReasons") or []
-    return [
-        str(reason.get("Code", "None")) if isinstance(reason, dict) else "None"
-        for reason in reasons
-    ]
+    return [reason if isinstance(reason, dict) else {} for reason in reasons]
 
 
 def unique_condition(

@@ -154,7 +154,8 @@ class DynamoDBBackend(Backend):
         )
         return None if item is None else from_item(schema, item)
 
-    def _key_duplicate(self, schema: ModelSchema, key: Key) -> DuplicateKeyError:
+    def key_taken(self, schema: ModelSchema, key: Key) -> DuplicateKeyError:
+        """The error of a create whose key another row has."""
         shown = key[0] if len(key) == 1 else key
         return DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
 
@@ -165,28 +166,39 @@ class DynamoDBBackend(Backend):
         schema = self._schema(schema)
         key = schema.key_of(row)
         item = self.item(schema, row)
-        absent = {
-            "ConditionExpression": "attribute_not_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": self.keys.pk},
-        }
-        claims = [(n, row[n]) for n in schema.unique_fields if row[n] is not None]
-        if not claims:
+        if all(row[name] is None for name in schema.unique_fields):
+            absent = {
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": self.keys.pk},
+            }
             if self._conditional("PutItem", Item=item, **absent) is None:
-                raise self._key_duplicate(schema, key)
+                raise self.key_taken(schema, key)
             return
         for _ in range(_STALE_RETRIES):
-            item_key = self.keys.item_key(schema, key)
-            transaction = Transaction(self.keys, schema, self.table_name, item_key, False)
-            transaction.add("Put", Item=item, **absent)
-            for name, value in claims:
-                transaction.claim(name, value)
             try:
-                transaction.send(self.client)
+                self.creation(schema, row, item).send(self.client)
                 return
             except RowConditionFailed:
                 if self._read_row(schema, key) is not None:
-                    raise self._key_duplicate(schema, key) from None
-        raise self._key_duplicate(schema, key)
+                    raise self.key_taken(schema, key) from None
+        raise self.key_taken(schema, key)
+
+    def creation(
+        self, schema: ModelSchema, row: Row, item: dict[str, AttributeValue]
+    ) -> Transaction:
+        """The transaction creating a row: its item if absent, and a claim per unique value."""
+        key = self.keys.item_key(schema, schema.key_of(row))
+        transaction = Transaction(self.keys, schema, self.table_name, key, False)
+        transaction.add(
+            "Put",
+            Item=item,
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": self.keys.pk},
+        )
+        for name in schema.unique_fields:
+            if row[name] is not None:
+                transaction.claim(name, row[name])
+        return transaction
 
     def get(self, schema: ModelSchema, key: Key) -> Row | None:
         """Read a row with one consistent ``GetItem``."""
