@@ -17,7 +17,7 @@ from restmachine_orm import (
     NotFoundError,
     QueryError,
 )
-from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError
+from restmachine_orm_dynamodb import DynamoDBBackend
 
 
 class Color(str, enum.Enum):

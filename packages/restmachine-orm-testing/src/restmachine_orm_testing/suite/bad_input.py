@@ -1,7 +1,7 @@
-"""Bad input, one table row per case: the error type, a message naming what was wrong, and
-storage left exactly as it was; and awkward input that must be stored exactly.
+"""Bad input, a table row per case: the error, a message naming what was wrong, no write.
 
-Every case runs against a baseline of stored rows, which must read back unchanged after a
+Refused input must raise its error type, with a message naming model, field and problem,
+and leave storage exactly as it was; awkward but valid input must be stored exactly. Every case runs against a baseline of stored rows, which must read back unchanged after a
 refused call, so a backend that writes half of a refused row, or anything at all, fails.
 """
 
