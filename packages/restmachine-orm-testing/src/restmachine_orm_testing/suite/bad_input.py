@@ -1,8 +1,9 @@
 """Bad input, a table row per case: the error, a message naming what was wrong, no write.
 
 Refused input must raise its error type, with a message naming model, field and problem,
-and leave storage exactly as it was; awkward but valid input must be stored exactly. Every case runs against a baseline of stored rows, which must read back unchanged after a
-refused call, so a backend that writes half of a refused row, or anything at all, fails.
+and leave storage exactly as it was; awkward but valid input must be stored exactly. Every
+case runs against a baseline of stored rows, which must read back unchanged after a refused
+call, so a backend that writes half of a refused row, or anything at all, fails.
 """
 
 from __future__ import annotations
