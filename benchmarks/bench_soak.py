@@ -1,0 +1,271 @@
+"""A bounded soak: 4 threads x 5,000 mixed operations, then the final state against an oracle.
+
+Each thread creates, reads, saves and deletes rows of its own key range, keeping an oracle
+of what it wrote; all threads also claim unique handles from one small shared pool, and
+increment one shared, versioned counter (retrying on ``ConcurrentModificationError``), so
+writers collide all the time. At the end every stored row must be exactly the oracle's,
+the counts exact, the counter equal to the number of increments, and no handle held twice.
+
+Runs on the in-memory backend and on a DynamoDB server with transactions: the one at
+``RESTMACHINE_ORM_BENCH_TRANSACTIONAL_ENDPOINT`` (``nox -s benchmarks`` starts DynamoDB
+Local), else an embedded moto server.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from restmachine_orm import (
+    Backend,
+    ConcurrentModificationError,
+    DuplicateKeyError,
+    Field,
+    InMemoryBackend,
+    Model,
+)
+
+ENDPOINT_VAR = "RESTMACHINE_ORM_BENCH_TRANSACTIONAL_ENDPOINT"
+THREADS = 4
+HANDLES = 40  # the shared pool of unique values every thread competes for
+
+
+class SoakItem(Model):
+    id: str = Field(primary_key=True)
+    handle: str | None = Field(None, unique=True)
+    n: int = 0
+    note: str = ""
+
+
+class SoakCounter(Model):
+    id: str = Field(primary_key=True)
+    total: int = 0
+    version: int = Field(version=True)
+
+
+@dataclass
+class Worker:
+    """One thread's operations, its oracle, and how long each operation took."""
+
+    number: int
+    ops: int
+    rows: dict[str, tuple[str | None, int, str]] = field(default_factory=dict)
+    increments: int = 0
+    latencies: list[float] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    def run(self, start: threading.Barrier) -> None:
+        rng = random.Random(self.number)
+        start.wait()
+        for step in range(self.ops):
+            kind = rng.choices(
+                ["create", "get", "save", "claim", "delete", "count", "increment"],
+                weights=[25, 25, 15, 10, 10, 5, 10],
+            )[0]
+            began = time.perf_counter()
+            try:
+                getattr(self, kind)(rng, step)
+            except Exception as error:  # every failure is reported, none is expected
+                self.failures.append(f"{kind}: {type(error).__name__}: {error}")
+            self.latencies.append(time.perf_counter() - began)
+            self.kinds[kind] += 1
+
+    def _mine(self, rng: random.Random) -> str | None:
+        return rng.choice(sorted(self.rows)) if self.rows else None
+
+    def create(self, rng: random.Random, step: int) -> None:
+        key = f"w{self.number}-{step}"
+        SoakItem.create(id=key, n=step, note=f"created {step}")
+        self.rows[key] = (None, step, f"created {step}")
+
+    def get(self, rng: random.Random, step: int) -> None:
+        key = self._mine(rng)
+        if key is None:
+            return
+        found = SoakItem.get(id=key)
+        expected = self.rows[key]
+        if found is None or (found.handle, found.n, found.note) != expected:
+            self.failures.append(f"get {key}: read {found}, wrote {expected}")
+
+    def save(self, rng: random.Random, step: int) -> None:
+        key = self._mine(rng)
+        if key is None:
+            return
+        item = SoakItem.get(id=key)
+        assert item is not None
+        item.n, item.note = item.n + 1, f"saved {step}"
+        item.save()
+        self.rows[key] = (item.handle, item.n, item.note)
+
+    def claim(self, rng: random.Random, step: int) -> None:
+        key = self._mine(rng)
+        if key is None:
+            return
+        item = SoakItem.get(id=key)
+        assert item is not None
+        item.handle = f"handle-{rng.randrange(HANDLES)}"
+        try:
+            item.save()
+        except DuplicateKeyError:
+            return  # another row holds it: nothing was written
+        self.rows[key] = (item.handle, item.n, item.note)
+
+    def delete(self, rng: random.Random, step: int) -> None:
+        key = self._mine(rng)
+        if key is None:
+            return
+        item = SoakItem.get(id=key)
+        assert item is not None
+        item.delete()
+        del self.rows[key]
+
+    def count(self, rng: random.Random, step: int) -> None:
+        SoakItem.where(n__gte=step).count()
+
+    def increment(self, rng: random.Random, step: int) -> None:
+        while True:
+            counter = SoakCounter.get(id="shared")
+            assert counter is not None
+            counter.total += 1
+            try:
+                counter.save()
+                break
+            except ConcurrentModificationError:
+                continue
+        self.increments += 1
+
+
+@dataclass
+class Soak:
+    """The outcome of one soak on one backend."""
+
+    backend: str
+    ops: int
+    seconds: float
+    latencies: list[float]
+    problems: list[str]
+
+    @property
+    def throughput(self) -> float:
+        return self.ops / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def soak(name: str, backend: Backend, ops: int) -> Soak:
+    SoakItem.model_backend = SoakCounter.model_backend = backend
+    SoakCounter.create(id="shared")
+    workers = [Worker(number, ops) for number in range(THREADS)]
+    start = threading.Barrier(THREADS + 1)
+    threads = [threading.Thread(target=w.run, args=(start,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    problems = [problem for worker in workers for problem in worker.failures]
+    problems += verify(workers)
+    latencies = [latency for worker in workers for latency in worker.latencies]
+    return Soak(name, THREADS * ops, seconds, latencies, problems)
+
+
+def verify(workers: list[Worker]) -> list[str]:
+    """Compare the final state with the oracles: rows, counts, counter, unique handles."""
+    problems = []
+    oracle = {key: row for worker in workers for key, row in worker.rows.items()}
+    stored = {item.id: (item.handle, item.n, item.note) for item in SoakItem.all()}
+    lost = sorted(oracle.keys() - stored.keys())
+    extra = sorted(stored.keys() - oracle.keys())
+    wrong = sorted(k for k in oracle.keys() & stored.keys() if oracle[k] != stored[k])
+    for label, keys in (("lost", lost), ("not deleted", extra), ("differ", wrong)):
+        if keys:
+            problems.append(f"{len(keys)} rows {label}: {keys[:5]}")
+    if SoakItem.where().count() != len(oracle):
+        problems.append(f"count() is {SoakItem.where().count()}, the oracle holds {len(oracle)}")
+    handles = [row[0] for row in oracle.values() if row[0] is not None]
+    if len(handles) != len(set(handles)):
+        problems.append("a handle is held by two rows")
+    for handle in set(handles):
+        if [item.id for item in SoakItem.where(handle=handle)] != [
+            key for key, row in oracle.items() if row[0] == handle
+        ]:
+            problems.append(f"where(handle={handle!r}) does not find its one row")
+    counter = SoakCounter.get(id="shared")
+    increments = sum(worker.increments for worker in workers)
+    if counter is None or counter.total != increments or counter.version != increments + 1:
+        problems.append(f"counter is {counter}, after {increments} increments")
+    return problems
+
+
+class SoakTable:
+    """The soak results, printed as a Markdown table."""
+
+    def __init__(self, results: list[Soak]) -> None:
+        self.results = results
+
+    def markdown(self) -> str:
+        lines = [
+            f"### Soak: {THREADS} threads x {self.results[0].ops // THREADS:,} mixed operations",
+            "",
+            "| backend | ops | ops/s | p50 | p99 | final state vs oracle |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for result in self.results:
+            verdict = "exact" if not result.problems else "; ".join(result.problems[:3])
+            lines.append(
+                f"| {result.backend} | {result.ops:,} | {result.throughput:,.0f} "
+                f"| {result.percentile(0.5) * 1e3:.3f} ms | {result.percentile(0.99) * 1e3:.3f} ms "
+                f"| {verdict} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def _dynamodb() -> tuple[str, Backend, Callable[[], None]]:
+    import boto3
+
+    from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
+
+    url = os.environ.get(ENDPOINT_VAR)
+    stop: Callable[[], None] = lambda: None  # noqa: E731
+    label = "DynamoDB Local"
+    if not url:
+        from restmachine_orm_dynamodb._moto import EmbeddedMoto
+
+        server = EmbeddedMoto()
+        url, stop, label = server.start(), server.stop, "moto (embedded)"
+    raw = boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="soak",
+        aws_secret_access_key="soak",
+        config=DEFAULT_CONFIG,
+    )
+    backend = DynamoDBBackend(f"soak-{uuid.uuid4().hex[:12]}", client=raw)
+    backend.create_table()
+    return f"dynamodb on {label}", backend, stop
+
+
+def run(quick: bool) -> list[SoakTable]:
+    ops = 250 if quick else 5_000
+    results = [soak("inmemory", InMemoryBackend(), ops)]
+    name, backend, stop = _dynamodb()
+    try:
+        results.append(soak(name, backend, ops))
+    finally:
+        stop()
+    for result in results:
+        print(f"soak on {result.backend}: {statistics.fmean(result.latencies) * 1e3:.3f} ms mean")
+    return [SoakTable(results)]
