@@ -50,6 +50,9 @@ def test_unique_fields_raise_a_backend_error_that_says_why(backend):
     assert "TransactWriteItems" in str(failure.value)
     assert "restmachine-orm-dynalite" in str(failure.value)
     assert Member.get(id="m1") is None  # nothing was written without its claim
+    with pytest.raises(TransactionsUnsupportedError):
+        Member.create_many([{"id": "m2", "email": "n@example.com"}])
+    assert Member.get(id="m2") is None
 
 
 def test_models_without_unique_fields_work_fully(backend):
