@@ -286,9 +286,13 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON, default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Side-by-side ratio benchmarks (not part of the test run)."""
+    """Side-by-side ratio benchmarks and the soak test (not part of the test run).
+
+    ``nox -s benchmarks -- --markdown benchmarks/RESULTS.md --chart docs/assets/ratios.png``
+    writes the published results.
+    """
     install_packages(session, *PACKAGES)
-    session.install(*TEST_TOOLS)
+    session.install(*TEST_TOOLS, "-r", "benchmarks/requirements.txt")
     servers = _npm_servers(session)
     dynalite = [str(servers / ".bin" / "dynalite"), "--port", "{port}"]
     local = _dynamodb_local(servers / "amplify-dynamodb-simulator" / "emulator")

@@ -52,7 +52,7 @@ class Table:
     rows: list[Row] = field(default_factory=list)
 
     def markdown(self) -> str:
-        scale = {"µs": 1e6, "ms": 1e3, "ratio": 1.0}
+        scale = {"µs": 1e6, "ms": 1e3, "ratio": 1.0, "KiB": 1 / 1024}
         lines = [
             f"### {self.title}",
             "",

@@ -170,3 +170,14 @@ def test_the_key_condition_is_not_repeated_as_a_filter_but_contradictions_hold(b
     ((_, body),) = requests.sent
     assert "FilterExpression" not in body
     assert Message.where(thread="t1").and_(thread="t2").all() == []
+
+
+def test_iterating_a_query_reads_one_page_at_a_time(bind, requests):
+    bind(Note)
+    Note.create_many([{"id": f"n{i:03}", "text": "t" * 9_000} for i in range(250)])
+    requests.reset()
+    rows = iter(Note.where(rank__gte=0))
+    next(rows)
+    assert requests.operations == ["Scan"]  # ~2.2 MB of items: three pages, one read so far
+    assert sum(1 for _ in rows) == 249
+    assert requests.operations == ["Scan"] * 3

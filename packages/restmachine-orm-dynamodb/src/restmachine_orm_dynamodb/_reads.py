@@ -142,8 +142,11 @@ def rows(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iter
         return
     operation, request = _request(backend, schema, spec, path)
     for answer in _pages(backend, operation, request):
-        for item in answer.get("Items", ()):
+        # Drop each page before asking for the next: a page at a time is all it holds.
+        items = answer.pop("Items", [])
+        for item in items:
             yield from_item(schema, item)
+        del items
 
 
 def select(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:

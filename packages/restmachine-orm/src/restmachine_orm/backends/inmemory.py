@@ -123,7 +123,7 @@ class InMemoryBackend(Backend):
         schema = spec.schema
         selected = select_rows(self._candidates(spec), spec)
         if schema.rows_are_flat:
-            return iter(selected)
+            return selected
         return (self._copy(schema, row) for row in selected)
 
     def count(self, spec: QuerySpec) -> int:

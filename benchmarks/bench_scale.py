@@ -1,0 +1,168 @@
+"""The in-memory backend at scale: lookups stay flat from 1k to 1M rows; memory per row.
+
+Two stores of the same model live side by side, one of 1,000 rows and one of 1,000,000,
+and every lookup is timed on both in alternating rounds. A lookup is flat when going from
+the small store to the large one slows it no more than it slows a plain dict lookup (both
+pay the same cache misses): the growth ratio is compared with the dict's.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import Callable
+
+from _harness import Row, Table, side_by_side
+from pydantic import BaseModel
+
+from restmachine_orm import Field, InMemoryBackend, Model
+
+SMALL, LARGE = 1_000, 1_000_000
+GROWTH_GOAL = 1.2  # the ORM may grow at most 1.2x as much as a dict from SMALL to LARGE
+MEMORY_GOAL = 3.0  # stored rows may take at most 3x what the same pydantic objects take
+
+
+class Person(Model):
+    id: str = Field(primary_key=True)
+    email: str = Field(unique=True)
+    name: str
+    age: int = 0
+
+
+class PlainPerson(BaseModel):
+    id: str
+    email: str
+    name: str
+    age: int = 0
+
+
+def _data(i: int) -> dict[str, object]:
+    return {"id": f"p{i}", "email": f"p{i}@example.com", "name": "Name", "age": i % 90}
+
+
+def _stores(quick: bool) -> tuple[InMemoryBackend, InMemoryBackend, int]:
+    large = 100_000 if quick else LARGE
+    backends = []
+    for size in (SMALL, large):
+        backend = InMemoryBackend()
+        Person.model_backend = backend
+        for start in range(0, size, 10_000):
+            Person.create_many([_data(i) for i in range(start, min(size, start + 10_000))])
+        backends.append(backend)
+    return backends[0], backends[1], large
+
+
+def _lookups(ops: int, size: int) -> dict[str, Callable[[int], None]]:
+    """Each lookup on ``size`` rows, run ``ops`` times; keys spread over the whole store."""
+    keys = [f"p{(i * 7919) % size}" for i in range(ops)]
+    emails = [f"{key}@example.com" for key in keys]
+
+    def get(_: int) -> None:
+        for key in keys:
+            Person.get(id=key)
+
+    def unique(_: int) -> None:
+        for email in emails:
+            Person.where(email=email).first()
+
+    def where_key(_: int) -> None:
+        for key in keys:
+            Person.where(id=key).first()
+
+    return {
+        "get(id=...)": get,
+        "where(email=...).first()": unique,
+        "where(id=...).first()": where_key,
+    }
+
+
+def _growth(small: InMemoryBackend, large: InMemoryBackend, size: int, rounds: int) -> Table:
+    ops = 2_000
+    table = Table(
+        f"In-memory lookups, {SMALL:,} vs {size:,} rows (growth = time at {size:,} / at {SMALL:,})",
+        "ORM growth",
+        "dict growth",
+    )
+    dicts = {n: {f"p{i}": _data(i) for i in range(n)} for n in (SMALL, size)}
+    probes = {n: [f"p{(i * 7919) % n}" for i in range(ops)] for n in (SMALL, size)}
+
+    def dict_lookup(n: int) -> Callable[[int], None]:
+        store, keys = dicts[n], probes[n]
+        return lambda _: [store[key] for key in keys] and None
+
+    def bound(name: str, backend: InMemoryBackend, n: int) -> Callable[[int], None]:
+        run = _lookups(ops, n)[name]
+
+        def timed(round_number: int) -> None:
+            Person.model_backend = backend
+            run(round_number)
+
+        return timed
+
+    for name in _lookups(ops, SMALL):
+        medians = side_by_side(
+            {
+                "orm small": bound(name, small, SMALL),
+                "orm large": bound(name, large, size),
+                "dict small": dict_lookup(SMALL),
+                "dict large": dict_lookup(size),
+            },
+            rounds=rounds,
+            ops=ops,
+        )
+        orm = medians["orm large"] / medians["orm small"]
+        floor = medians["dict large"] / medians["dict small"]
+        table.rows.append(
+            Row(
+                f"{name}: {medians['orm small'] * 1e6:.2f} -> {medians['orm large'] * 1e6:.2f} µs",
+                orm,
+                floor,
+                goal=GROWTH_GOAL,
+                unit="ratio",
+            )
+        )
+    return table
+
+
+def _memory(rows: int) -> Table:
+    """Bytes per 1k rows: stored in the backend vs the same pydantic objects in a list."""
+    data = [_data(i) for i in range(rows)]
+
+    def traced(build: Callable[[], object]) -> tuple[int, object]:
+        gc.collect()
+        tracemalloc.start()
+        kept = build()
+        size = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return size, kept
+
+    def stored() -> object:
+        backend = InMemoryBackend()
+        Person.model_backend = backend
+        Person.create_many(data)
+        return backend
+
+    backend_bytes, _kept = traced(stored)
+    plain_bytes, _objects = traced(lambda: [PlainPerson(**row) for row in data])
+    per = 1_000 / rows
+    table = Table("In-memory storage, per 1,000 small rows", "backend", "list of pydantic objects")
+    table.rows.append(
+        Row(
+            f"memory per 1k rows ({rows:,} stored)",
+            backend_bytes * per,
+            plain_bytes * per,
+            goal=MEMORY_GOAL,
+            unit="KiB",
+        )
+    )
+    return table
+
+
+def run(quick: bool) -> list[Table]:
+    rounds = 3 if quick else 11
+    small, large, size = _stores(quick)
+    tables = [_growth(small, large, size, rounds)]
+    del small, large
+    gc.collect()
+    tables.append(_memory(10_000 if quick else 100_000))
+    return tables

@@ -1,0 +1,62 @@
+"""The conformance suite under pytest-xdist: two workers must finish sooner than one process.
+
+Each run is a fresh ``pytest`` process on the repository's conformance suite
+(``packages/restmachine-orm-testing/conformance``), on one backend at a time; the DynamoDB
+runs use the embedded moto server, one per worker. Runs alternate between ``-n 0`` and
+``-n 2``, and every run must pass whole: a faster run that fails means nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _harness import Row, Table
+
+SUITE = Path(__file__).parent.parent / "packages" / "restmachine-orm-testing" / "conformance"
+
+
+def _run(backend: str, workers: int, quick: bool) -> tuple[float, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RESTMACHINE_ORM_DYNAMODB_ENDPOINT"}
+    env |= {"RESTMACHINE_ORM_BACKENDS": backend, "CI": "true"}
+    if quick:
+        env["RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES"] = "20"
+    argv = [sys.executable, "-m", "pytest", str(SUITE), "-q", "-n", str(workers)]
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    if done.returncode != 0 or re.search(r"failed|error", summary):
+        raise AssertionError(f"{backend} -n {workers} did not pass: {summary}")
+    return elapsed, summary
+
+
+def run(quick: bool) -> list[Table]:
+    repeats = 1 if quick else 3
+    table = Table(
+        "Conformance suite wall time, pytest-xdist -n 2 vs -n 0 (every run passing)",
+        "-n 2",
+        "-n 0",
+    )
+    for backend in ("inmemory", "dynamodb"):
+        walls: dict[int, list[float]] = {0: [], 2: []}
+        summary = ""
+        for repeat in range(repeats):
+            for workers in (0, 2) if repeat % 2 == 0 else (2, 0):
+                elapsed, summary = _run(backend, workers, quick)
+                walls[workers].append(elapsed)
+        table.rows.append(
+            Row(
+                f"{backend} ({summary.strip('= ')})",
+                statistics.median(walls[2]),
+                statistics.median(walls[0]),
+                goal=1.0,
+                unit="ms",
+            )
+        )
+    return [table]
