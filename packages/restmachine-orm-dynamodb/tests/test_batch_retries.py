@@ -8,6 +8,7 @@ other half handed back as unprocessed, exactly as DynamoDB does under load.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -29,14 +30,16 @@ class HalfProcessed:
     def __init__(self, backend: DynamoDBBackend, other: Any, operation: str, times: int) -> None:
         self.backend, self.other, self.operation, self.left = backend, other, operation, times
         self.sent = 0
+        self._lock = threading.Lock()  # the backend sends a call's batches from several threads
 
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
         if operation(request) != self.operation:
             return None
-        self.sent += 1
-        if self.left == 0:
-            return None
-        self.left -= 1
+        with self._lock:
+            self.sent += 1
+            if self.left == 0:
+                return None
+            self.left -= 1
         body = json.loads(request.body)
         table = self.backend.table_name
         if self.operation == "BatchWriteItem":

@@ -181,3 +181,21 @@ def test_iterating_a_query_reads_one_page_at_a_time(bind, requests):
     assert requests.operations == ["Scan"]  # ~2.2 MB of items: three pages, one read so far
     assert sum(1 for _ in rows) == 249
     assert requests.operations == ["Scan"] * 3
+
+
+class Tagged(Model):
+    id: str = Field(primary_key=True)
+    tag: str | None = None
+
+
+def test_save_sends_only_what_changed_even_when_that_is_a_removal(bind, requests):
+    bind(Tagged)
+    row = Tagged.create(id="t1", tag="x")
+    requests.reset()
+    row.tag = None
+    row.save()
+    ((_, body),) = requests.sent
+    assert body["UpdateExpression"].startswith("REMOVE ")
+    assert sorted(body["ExpressionAttributeNames"].values()) == ["pk", "tag"]
+    row.save()  # nothing changed: still one valid request
+    assert Tagged.get(id="t1") == Tagged(id="t1")

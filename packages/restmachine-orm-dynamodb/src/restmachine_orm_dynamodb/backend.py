@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -14,7 +15,7 @@ from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.schema import ModelSchema
 
-from . import _batch, _reads
+from . import _batch, _create_many, _reads
 from ._expressions import Expressions
 from ._keys import KeyScheme
 from ._requests import error_code, translated
@@ -221,7 +222,8 @@ class DynamoDBBackend(Backend):
         ex = Expressions()
         request = {
             "Key": self.keys.item_key(schema, key),
-            "UpdateExpression": self._assignments(ex, schema, changes),
+            # The condition keeps this from creating an item: the entity is there already.
+            "UpdateExpression": self._assignments(ex, schema, changes, creates=False),
             "ConditionExpression": f"attribute_exists({ex.name(self.keys.pk)})"
             + version_condition(ex, schema, expected),
             "ReturnValues": "ALL_NEW",
@@ -373,13 +375,16 @@ class DynamoDBBackend(Backend):
         changes: Row,
         keep: tuple[str, ...] = (),
         count: str | None = None,
+        *,
+        creates: bool = True,
     ) -> str:
         """``SET`` the non-``None`` changes, ``REMOVE`` the rest.
 
         ``keep`` fields are set only if absent; the ``count`` field is raised by one from
-        its stored value (0 when absent) instead of taking the value in ``changes``.
+        its stored value (0 when absent) instead of taking the value in ``changes``. When
+        the update ``creates`` the item if missing, it also sets the entity attribute.
         """
-        sets = [f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}"]
+        sets = [f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}"] if creates else []
         removes = []
         for name, value in changes.items():
             path = ex.name(name)
@@ -398,7 +403,12 @@ class DynamoDBBackend(Backend):
                     removes.append(index)
                 else:
                     sets.append(f"{index} = {ex.value(self.keys.index_value(schema, value))}")
-        return "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        if not sets and not removes:
+            # Nothing changed: an update still needs an action, and this one is harmless.
+            sets.append(f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}")
+        parts = [f"SET {', '.join(sets)}"] if sets else []
+        parts += [f"REMOVE {', '.join(removes)}"] if removes else []
+        return " ".join(parts)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -419,8 +429,11 @@ class DynamoDBBackend(Backend):
         _batch.clear(self, schema)
 
     def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
-        """Store new rows with ``BatchWriteItem`` after checking none of their keys exist."""
-        _batch.insert_many(self, self._schema(schema), rows)
+        """Store new rows after checking that none of their keys or values is taken.
+
+        See ``restmachine_orm_dynamodb._create_many`` for the requests it sends.
+        """
+        _create_many.insert_many(self, self._schema(schema), rows)
 
     def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""
@@ -431,5 +444,7 @@ def _indexed(models: Sequence[type[Model]]) -> set[str]:
     return {name for model in models for name in model.orm_schema().indexed_fields}
 
 
+@functools.cache
 def _snake(operation: str) -> str:
+    # Called for every request: the method name of an operation is worked out once.
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
