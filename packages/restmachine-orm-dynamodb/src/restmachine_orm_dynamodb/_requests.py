@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,26 +20,38 @@ def error_code(error: ClientError) -> str:
     return code.rsplit("#", 1)[-1]
 
 
-@contextmanager
-def translated(client: Any, table: str, operation: str) -> Iterator[None]:
+class translated:  # lower case: used as a function was, `with translated(...)`
     """Turn any botocore failure inside the block into a ``DynamoDBError``.
 
     Errors the caller handles itself (conditional checks, cancelled transactions) must be
-    caught inside the block.
+    caught inside the block. A class rather than a generator: it wraps every request.
     """
-    try:
-        yield
-    except ClientError as error:
-        code = error_code(error)
-        where = f"table {table!r} at {client.meta.endpoint_url}"
-        if operation == "TransactWriteItems" and code in _UNSUPPORTED:
-            raise TransactionsUnsupportedError(
-                f"{where} does not support TransactWriteItems, which models with unique "
-                "fields need to claim their values atomically (dynalite lacks it; use "
-                "DynamoDB, DynamoDB Local or moto)"
+
+    __slots__ = ("client", "operation", "table")
+
+    def __init__(self, client: Any, table: str, operation: str) -> None:
+        """Remember what the block sends, for the message."""
+        self.client, self.table, self.operation = client, table, operation
+
+    def __enter__(self) -> None:
+        """Enter the block."""
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
+    ) -> None:
+        """Translate a botocore error leaving the block; anything else passes through."""
+        if isinstance(error, ClientError):
+            code = error_code(error)
+            where = f"table {self.table!r} at {self.client.meta.endpoint_url}"
+            if self.operation == "TransactWriteItems" and code in _UNSUPPORTED:
+                raise TransactionsUnsupportedError(
+                    f"{where} does not support TransactWriteItems, which models with unique "
+                    "fields need to claim their values atomically (dynalite lacks it; use "
+                    "DynamoDB, DynamoDB Local or moto)"
+                ) from error
+            raise DynamoDBError(f"{self.operation} on {where} failed: {code}: {error}") from error
+        if isinstance(error, BotoCoreError):
+            raise DynamoDBError(
+                f"{self.operation} on table {self.table!r} at {self.client.meta.endpoint_url} "
+                f"failed: {error}"
             ) from error
-        raise DynamoDBError(f"{operation} on {where} failed: {code}: {error}") from error
-    except BotoCoreError as error:
-        raise DynamoDBError(
-            f"{operation} on table {table!r} at {client.meta.endpoint_url} failed: {error}"
-        ) from error

@@ -12,6 +12,7 @@ import decimal
 import enum
 import math
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ AttributeValue = dict[str, Any]
 
 def text_of(value: Any) -> str:
     """The string form of a scalar, as used in keys and for ISO datetimes."""
+    if type(value) is str:  # the usual key: no conversion
+        return value
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc)
@@ -135,12 +138,35 @@ def parse_value(schema: ModelSchema, name: str, value: Any) -> Any:
     return value
 
 
+Decoder = Callable[[AttributeValue], Any]
+
+
+def _decoder(schema: ModelSchema, name: str) -> Decoder:
+    """How one field's attribute becomes its value: direct for plain types, else generic."""
+    spec = schema.fields[name]
+    if spec.kind is FieldKind.STR and spec.inner is str:
+        return lambda attribute: attribute["S"]
+    if spec.kind is FieldKind.NUMBER and spec.inner is int:
+        return lambda attribute: int(decimal.Decimal(attribute["N"]))
+    if spec.kind is FieldKind.BOOL and spec.inner is bool:
+        return lambda attribute: attribute["BOOL"]
+    return lambda attribute: parse_value(schema, name, _plain(attribute, top=True))
+
+
+# Decoding runs on every row read: each model's decoders are worked out once.
+_DECODERS: weakref.WeakKeyDictionary[type, tuple[tuple[str, Decoder], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def from_item(schema: ModelSchema, item: Mapping[str, AttributeValue]) -> dict[str, Any]:
     """Decode an item into a row of the model's fields (absent fields are ``None``)."""
+    decoders = _DECODERS.get(schema.model)
+    if decoders is None:
+        decoders = tuple((name, _decoder(schema, name)) for name in schema.fields)
+        _DECODERS[schema.model] = decoders
     row: dict[str, Any] = {}
-    for name in schema.fields:
+    for name, decode in decoders:
         attribute = item.get(name)
-        row[name] = (
-            None if attribute is None else parse_value(schema, name, _plain(attribute, top=True))
-        )
+        row[name] = None if attribute is None else decode(attribute)
     return row
