@@ -52,6 +52,11 @@ def _number(value: int | float | decimal.Decimal) -> AttributeValue:
 
 def to_attribute(value: Any) -> AttributeValue:
     """Encode one Python value (never ``None`` at the top level of a row) as an attribute."""
+    kind = type(value)
+    if kind is str:  # the common cases first, decided by exact type
+        return {"S": value}
+    if kind is int:
+        return {"N": str(value)}
     if value is None:
         return {"NULL": True}
     if isinstance(value, bool):
