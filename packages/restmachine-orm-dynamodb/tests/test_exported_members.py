@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import types
 
 import restmachine_orm_dynamodb
@@ -17,10 +19,22 @@ def test_all_is_sorted_and_lists_exactly_the_public_names():
     assert exported == sorted(exported, key=isort_order)
     public = {
         name
-        for name, value in vars(restmachine_orm_dynamodb).items()
-        if not name.startswith(("_", "@")) and not isinstance(value, types.ModuleType)
-    } - {"annotations"}
+        for name in dir(restmachine_orm_dynamodb)
+        if not name.startswith(("_", "@"))
+        and not isinstance(getattr(restmachine_orm_dynamodb, name), types.ModuleType)
+    } - {"annotations", "TYPE_CHECKING", "Any"}
     assert set(exported) == public | {"__version__"}
+    for name in exported:
+        assert getattr(restmachine_orm_dynamodb, name) is not None
+
+
+def test_importing_the_package_or_its_test_driver_does_not_import_boto3():
+    code = (
+        "import sys, restmachine_orm_dynamodb.testing; "
+        "assert 'boto3' not in sys.modules and 'botocore.client' not in sys.modules; "
+        "from restmachine_orm_dynamodb import DynamoDBBackend; assert 'boto3' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_backend_errors_subclass_the_core_error_and_are_drawn_in_the_docstring():

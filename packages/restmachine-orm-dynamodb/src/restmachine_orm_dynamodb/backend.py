@@ -17,6 +17,7 @@ from restmachine_orm.schema import ModelSchema
 
 from . import _batch, _create_many, _reads
 from ._expressions import Expressions
+from ._features import FEATURES
 from ._keys import KeyScheme
 from ._requests import error_code, translated
 from ._serialize import AttributeValue, from_item, to_item
@@ -44,9 +45,7 @@ class DynamoDBBackend(Backend):
     and ``Scan`` otherwise; ordering other than the natural one happens client-side.
     """
 
-    capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"transactions", "order_by_any_field", "offset"}
-    )
+    capabilities: ClassVar[frozenset[str]] = FEATURES
 
     def __init__(
         self,

@@ -10,15 +10,17 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Mapping, Sequence
-
-import boto3
+from typing import TYPE_CHECKING
 
 from restmachine_orm import Backend, Model
 from restmachine_orm_testing import DriverInterface, hookimpl
 from restmachine_orm_testing.hooks import DriverFactory
 
+from ._features import FEATURES
 from ._moto import EmbeddedMoto
-from .backend import DEFAULT_CONFIG, DynamoDBBackend
+
+if TYPE_CHECKING:
+    from .backend import DynamoDBBackend
 
 __all__ = ["ENV_ENDPOINT", "DynamoDBDriver", "restmachine_orm_testing_drivers"]
 
@@ -46,6 +48,8 @@ class DynamoDBDriver(DriverInterface):
 
     @backend.setter
     def backend(self, value: Backend) -> None:
+        from .backend import DynamoDBBackend
+
         if not isinstance(value, DynamoDBBackend):
             raise TypeError(f"DynamoDBDriver needs a DynamoDBBackend, not {value!r}")
         self._backend = value
@@ -53,13 +57,18 @@ class DynamoDBDriver(DriverInterface):
     @property
     def capabilities(self) -> frozenset[str]:
         """The DynamoDB backend's capabilities, known without connecting."""
-        return DynamoDBBackend.capabilities
+        return FEATURES
 
     def get_backend_name(self) -> str:
         """Return ``"dynamodb"``."""
         return "dynamodb"
 
     def _connect(self) -> DynamoDBBackend:
+        # Imported here: pytest loads this module in every run, most never reach DynamoDB.
+        import boto3
+
+        from .backend import DEFAULT_CONFIG, DynamoDBBackend
+
         endpoint = self._endpoint
         if endpoint is None:
             self._server = EmbeddedMoto()
