@@ -56,8 +56,8 @@ NOTES = {
     "batch": [
         "One call writes 1,000 new items with BatchWriteItem, 25 a request. The ORM's "
         "`create_many` first reads the 1,000 keys (BatchGetItem, 100 a request) to refuse "
-        "taken ones; the floor, PynamoDB `batch_write()` and dyntastic `batch_writer()` "
-        "overwrite without checking.",
+        "taken ones, and sends its requests 4 at a time; the floor, PynamoDB `batch_write()` "
+        "and dyntastic `batch_writer()` send theirs one by one and overwrite without checking.",
     ],
 }
 

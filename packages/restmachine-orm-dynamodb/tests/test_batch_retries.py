@@ -12,11 +12,11 @@ import threading
 from typing import Any
 
 import pytest
-from answers import answer, operation
+from answers import answer, error, operation
 from botocore.awsrequest import AWSResponse
 
-from restmachine_orm import Field, Model
-from restmachine_orm_dynamodb import DynamoDBBackend
+from restmachine_orm import Field, Model, PartialWriteError
+from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError
 
 
 class Item(Model):
@@ -87,3 +87,23 @@ def test_unprocessed_keys_are_retried_and_results_keep_their_order(injected):
     found = Item.get_many(wanted * 30)
     assert [None if i is None else i.n for i in found[:5]] == [149, 0, 75, 3, None]
     assert fault.sent >= 3
+
+
+def test_a_batch_request_that_fails_outright_names_its_rows_and_spares_the_others(
+    backend, bind, inject
+):
+    bind(Item)
+
+    def refuse_chunk_with_i030(request: Any, **_: Any) -> AWSResponse | None:
+        if operation(request) != "BatchWriteItem" or b'"i030"' not in request.body:
+            return None
+        return error(request, "ValidationException", "One or more parameter values were invalid")
+
+    inject(refuse_chunk_with_i030)
+    rows = [{"id": f"i{k:03}", "n": k} for k in range(60)]
+    with pytest.raises(PartialWriteError) as caught:
+        Item.create_many(rows)
+    assert isinstance(caught.value.__cause__, DynamoDBError)
+    failed = {row["id"] for row in caught.value.failed}
+    assert failed == {f"i{k:03}" for k in range(25, 50)}  # the second chunk of 25
+    assert {i.id for i in Item.all()} == {r["id"] for r in rows} - failed

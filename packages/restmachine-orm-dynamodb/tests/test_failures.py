@@ -114,3 +114,25 @@ def test_without_reasons_a_taken_key_is_still_reported_before_a_taken_value(bind
     with pytest.raises(DuplicateKeyError) as caught:
         Member.create(id="m1", email="taken@x.io")
     assert caught.value.fields == ("id",)
+
+
+class Loose(Model):
+    id: str = Field(primary_key=True)
+    label: str | None = None
+    count: int | None = None
+
+
+def test_attributes_of_another_type_written_by_someone_else_still_decode(backend, bind):
+    bind(Loose)
+    key = backend.keys.item_key(Loose.orm_schema(), ("l1",))
+    backend.client.put_item(
+        TableName=backend.table_name,
+        Item={
+            **key,
+            backend.keys.entity: {"S": "Loose"},
+            "id": {"S": "l1"},
+            "label": {"NULL": True},
+            "count": {"NULL": True},
+        },
+    )
+    assert Loose.get(id="l1") == Loose(id="l1")

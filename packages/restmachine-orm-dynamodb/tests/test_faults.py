@@ -407,6 +407,11 @@ class Loss:
     # it as the first time: success.
     resent: type[OrmError] | None
 
+    @property
+    def unanswered(self) -> type[BackendError]:
+        """The error when nobody resends it: a batch names the rows it could not confirm."""
+        return PartialWriteError if self.operation == "BatchWriteItem" else DynamoDBError
+
 
 # Every test starts from note n0 = "old" and handle h0 = "old"; `stored` is what it ends with.
 N0, H0 = {"n0": "old"}, {"h0": "old"}
@@ -506,8 +511,10 @@ def test_a_lost_answer_is_surfaced_and_the_resend_is_harmless(
     assert proxy.dropped[loss.operation] == 1
     if retries == 0:
         # Nobody resent it: the caller learns the answer was lost, from whom and where.
-        assert isinstance(outcome, DynamoDBError), outcome
+        assert type(outcome) is loss.unanswered, outcome
         assert proxy.endpoint in str(outcome) and backend.table_name in str(outcome)
+        if isinstance(outcome, PartialWriteError):
+            assert [row["id"] for row in outcome.failed] == ["n1"]
     else:
         # botocore resent it; guarded by its condition or idempotent, it changed nothing
         # more, and what it reports is an ORM answer, never a raw botocore error.

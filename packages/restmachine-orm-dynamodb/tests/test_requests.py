@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -199,3 +200,42 @@ def test_save_sends_only_what_changed_even_when_that_is_a_removal(bind, requests
     assert sorted(body["ExpressionAttributeNames"].values()) == ["pk", "tag"]
     row.save()  # nothing changed: still one valid request
     assert Tagged.get(id="t1") == Tagged(id="t1")
+
+
+class Unique(Model):
+    id: str = Field(primary_key=True)
+    code: str = Field(unique=True)
+    body: str = ""
+
+
+def test_create_many_of_nothing_sends_nothing(bind, requests):
+    bind(Unique, Note)
+    Unique.create_many([])
+    Note.create_many([])
+    assert requests.operations == []
+
+
+def test_create_many_keeps_each_transaction_under_dynamodbs_4_mb(bind, requests):
+    bind(Unique)
+    rows = [{"id": f"u{i}", "code": f"c{i}", "body": "b" * 350_000} for i in range(12)]
+    Unique.create_many(rows)
+    transactions = [body for name, body in requests.sent if name == "TransactWriteItems"]
+    assert len(transactions) == 2  # 24 actions fit one transaction, 4.2 MB do not
+    assert all(len(json.dumps(body)) < 4_000_000 for body in transactions)
+    assert sorted(u.id for u in Unique.all()) == sorted(r["id"] for r in rows)
+
+
+def test_clear_deletes_rows_before_their_sentinels(bind, backend, requests):
+    bind(Unique)
+    Unique.create_many([{"id": f"u{i}", "code": f"c{i}"} for i in range(30)])
+    requests.reset()
+    backend.clear()
+    deletes = [
+        request["DeleteRequest"]["Key"]["sk"]["S"]
+        for name, body in requests.sent
+        if name == "BatchWriteItem"
+        for request in body["RequestItems"][backend.table_name]
+    ]
+    assert len(deletes) == 60
+    assert deletes == sorted(deletes, key=lambda sk: sk == "#unique")  # rows, then sentinels
+    assert Unique.all() == []

@@ -147,7 +147,7 @@ def test_stored_size_follows_dynamodb_measure(value: Any, size: int) -> None:
 @pytest.mark.parametrize(
     ("data", "loc", "message"),
     [
-        ({"body": "é" * 200_000}, ("body",), "the row takes 400021 bytes stored, more than"),
+        ({"body": "é" * 200_000}, ("body",), "the row takes 400047 bytes stored, more than"),
         ({"parts": ["x" * 1_000] * 400}, ("parts",), "its largest field is 'parts'"),
         ({"slug": "s" * 1_025}, ("slug",), "takes 1025 bytes in UTF-8; key, unique and"),
         ({"id": "€" * 342}, ("id",), "takes 1026 bytes in UTF-8"),
@@ -168,8 +168,10 @@ def test_a_row_or_key_too_big_to_store_is_refused_before_any_write(
 
 
 def test_the_largest_row_allowed_is_stored() -> None:
-    # Names and values: id "d1", slug "s", parts [] (3 bytes), then the body's own bytes.
+    # Names and values: id "d1", slug "s", parts [] (3 bytes), the body's name; and the key
+    # again, as a backend copies it into its own key: its value, the model's name, 16 bytes.
     others = len("id") + 2 + len("slug") + 1 + len("parts") + 3 + len("body")
+    others += 2 + len("Document") + 16
     body = "b" * (MAX_ROW_BYTES - others)
     Document.create(id="d1", slug="s", body=body)
     with pytest.raises(pydantic.ValidationError, match="393217 bytes stored"):
@@ -197,3 +199,29 @@ def test_a_key_lookup_longer_than_any_stored_key_is_a_query_error(
     with pytest.raises(QueryError, match=message):
         call()
     assert untouchable.calls == []
+
+
+def test_only_lookups_a_backend_answers_by_key_are_bounded_by_the_key_limit() -> None:
+    long = "x" * (MAX_KEY_BYTES + 1)
+    for filters in ({"id__gt": long}, {"slug__ne": long}, {"id__startswith": long}):
+        assert Document.where(**filters).all() == []
+    for filters in ({"id": long}, {"slug__in": [long]}):
+        with pytest.raises(QueryError, match="key, unique and indexed values take at most"):
+            Document.where(**filters)
+
+
+class Catalogue(Model):
+    id: str = Field(primary_key=True)
+    body: str = ""
+    tag0: str = Field("", index=True)
+    tag1: str = Field("", index=True)
+
+
+def test_indexed_values_count_twice_in_a_rows_size() -> None:
+    # Backends copy key and indexed values into their keys and indexes.
+    tags = {"tag0": "t" * 1_000, "tag1": "u" * 1_000}
+    plain = MAX_ROW_BYTES - (len("id") + 1 + len("body") + len("tag0") * 2 + 2_000)
+    copies = (1 + len("Catalogue") + 16) + 2 * (1_000 + len("Catalogue") + 16)
+    Catalogue.create(id="a", body="b" * (plain - copies), **tags)
+    with pytest.raises(pydantic.ValidationError, match="more than the 393216"):
+        Catalogue.create(id="c", body="b" * (plain - copies + 1), **tags)

@@ -19,7 +19,15 @@ from ._serialize import AttributeValue, from_item
 if TYPE_CHECKING:
     from .backend import DynamoDBBackend
 
-__all__ = ["clear", "get_many", "identity", "key_of", "read_batch", "write_batch"]
+__all__ = [
+    "PartialWriteRequests",
+    "clear",
+    "get_many",
+    "identity",
+    "key_of",
+    "read_batch",
+    "write_batch",
+]
 
 WRITE_LIMIT = 25  # items per BatchWriteItem
 READ_LIMIT = 100  # keys per BatchGetItem
@@ -52,12 +60,24 @@ Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
 
 
-def _each(work: Callable[[Chunk], Result], chunks: list[Chunk]) -> list[Result]:
-    """``work`` on every chunk, up to ``CONCURRENCY`` at a time; results in chunk order."""
+def _each(work: Callable[[Chunk], Result], chunks: list[Chunk]) -> list[Result | BaseException]:
+    """``work`` on every chunk, up to ``CONCURRENCY`` at a time.
+
+    Returns:
+        In chunk order, each chunk's result or the error it raised (one failing chunk does
+        not stop the others).
+    """
+
+    def attempt(chunk: Chunk) -> Result | BaseException:
+        try:
+            return work(chunk)
+        except Exception as error:  # the caller decides what a failed chunk means
+            return error
+
     if len(chunks) <= 1:
-        return [work(chunk) for chunk in chunks]
+        return [attempt(chunk) for chunk in chunks]
     with ThreadPoolExecutor(min(CONCURRENCY, len(chunks))) as pool:
-        return list(pool.map(work, chunks))
+        return list(pool.map(attempt, chunks))
 
 
 def write_batch(backend: DynamoDBBackend, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,6 +85,10 @@ def write_batch(backend: DynamoDBBackend, requests: list[dict[str, Any]]) -> lis
 
     Returns:
         The requests still unprocessed after every retry (empty when all were written).
+
+    Raises:
+        PartialWriteRequests: Some requests failed outright (the cause says why); it lists
+            them with the unprocessed ones.
     """
 
     def write(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -79,7 +103,33 @@ def write_batch(backend: DynamoDBBackend, requests: list[dict[str, Any]]) -> lis
         return pending
 
     chunks = [requests[i : i + WRITE_LIMIT] for i in range(0, len(requests), WRITE_LIMIT)]
-    return [request for failed in _each(write, chunks) for request in failed]
+    outcomes = _each(write, chunks)
+    failed = [
+        r for outcome, chunk in zip(outcomes, chunks, strict=True) for r in _lost(outcome, chunk)
+    ]
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if errors:
+        # A request that failed may have been applied (its answer lost): not confirmed.
+        raise PartialWriteRequests(failed) from errors[0]
+    return failed
+
+
+class PartialWriteRequests(Exception):
+    """Some batch write requests failed outright; ``requests`` were not confirmed written.
+
+    The cause is the first failure. Every other request of the call was written.
+    """
+
+    def __init__(self, requests: list[dict[str, Any]]) -> None:
+        """Keep the requests not confirmed."""
+        super().__init__(f"{len(requests)} write requests not confirmed")
+        self.requests = requests
+
+
+def _lost(
+    outcome: list[dict[str, Any]] | BaseException, chunk: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return chunk if isinstance(outcome, BaseException) else outcome
 
 
 def read_batch(backend: DynamoDBBackend, keys: list[ItemKey]) -> dict[tuple[str, str], Any]:
@@ -106,7 +156,12 @@ def read_batch(backend: DynamoDBBackend, keys: list[ItemKey]) -> dict[tuple[str,
         )
 
     chunks = [keys[i : i + READ_LIMIT] for i in range(0, len(keys), READ_LIMIT)]
-    return {identity(backend, item): item for items in _each(read, chunks) for item in items}
+    found: dict[tuple[str, str], Any] = {}
+    for outcome in _each(read, chunks):
+        if isinstance(outcome, BaseException):
+            raise outcome  # reads change nothing: the first failure is the answer
+        found.update((identity(backend, item), item) for item in outcome)
+    return found
 
 
 def get_many(
@@ -134,20 +189,28 @@ def clear(backend: DynamoDBBackend, schema: ModelSchema | None) -> None:
             f"begins_with({ex.name(keys.pk)}, {ex.value(schema.name + '#')}))"
         )
     request.update(ex.request())
-    doomed: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    sentinels: list[dict[str, Any]] = []
     while True:
         answer = backend.call("Scan", **request)
-        doomed += [
-            {"DeleteRequest": {"Key": key_of(backend, identity(backend, item))}}
-            for item in answer.get("Items", ())
-        ]
+        for item in answer.get("Items", ()):
+            pair = identity(backend, item)
+            (sentinels if pair[1] == SENTINEL else rows).append(
+                {"DeleteRequest": {"Key": key_of(backend, pair)}}
+            )
         last = answer.get("LastEvaluatedKey")
         if not last:
             break
         request["ExclusiveStartKey"] = last
-    failed = write_batch(backend, doomed)
-    if failed:
-        raise PartialWriteError(
-            f"clearing table {backend.table_name!r}: {len(failed)} deletes stayed unprocessed",
-            failed=[],
-        )
+    # Rows go first: if clearing stops half-way, what is left of a row's claims is an
+    # orphaned sentinel, which the next claim reclaims, never a row without its sentinel.
+    for doomed in (rows, sentinels):
+        try:
+            failed = write_batch(backend, doomed)
+        except PartialWriteRequests as partial:
+            failed = partial.requests
+        if failed:
+            raise PartialWriteError(
+                f"clearing table {backend.table_name!r}: {len(failed)} deletes were not confirmed",
+                failed=[],
+            )

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from restmachine_orm import DuplicateKeyError, PartialWriteError
 from restmachine_orm.backends.base import Row
 from restmachine_orm.schema import ModelSchema
+from restmachine_orm.storable import row_size
 
-from ._batch import ATTEMPTS, identity, key_of, read_batch, write_batch
+from ._batch import ATTEMPTS, PartialWriteRequests, identity, key_of, read_batch, write_batch
+from ._claims import Hold
 from ._serialize import AttributeValue
 from ._transactions import RowConditionFailed, Transaction, send_together
 from .errors import DynamoDBError
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["TRANSACTION_LIMIT", "insert_many"]
 
 TRANSACTION_LIMIT = 100  # actions per TransactWriteItems
+TRANSACTION_BYTES = 3_500_000  # DynamoDB refuses transactions of more than 4 MB of items
+TRANSACTION_ITEM_RESERVE = 2_048  # per action: its key, names and the sentinel's attributes
 
 Item = dict[str, AttributeValue]
 
@@ -53,6 +57,8 @@ def insert_many(backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Ro
         DuplicateKeyError: A key or unique value is taken or repeated; nothing is written.
         PartialWriteError: Some rows could not be stored; ``failed`` lists them.
     """
+    if not rows:
+        return
     items = [backend.item(schema, row) for row in rows]
     if not schema.unique_fields:
         _refuse_taken(backend, schema, _claimed(backend, schema, rows, items, None))
@@ -103,9 +109,9 @@ def _refuse_taken(
             continue
         creation = what.creation
         if creation is not None and what.unique:
-            held = creation.held(backend.client, what.fields[0], what.value, item)
-            if not held:
-                continue  # an orphan, deleted now: the value is free
+            hold = creation.claimant.hold(backend.client, what.fields[0], what.value, item)
+            if hold in (Hold.FREED, Hold.ABSENT):
+                continue  # an orphan, deleted now (or gone meanwhile): the value is free
         raise DuplicateKeyError(schema.name, what.fields, what.value, unique=what.unique)
 
 
@@ -113,38 +119,51 @@ def _write_plain(
     backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row], items: list[Item]
 ) -> None:
     """Write rows without unique values by ``BatchWriteItem``; report the ones lost."""
-    failed = write_batch(backend, [{"PutRequest": {"Item": item}} for item in items])
+    cause: BaseException | None = None
+    try:
+        failed = write_batch(backend, [{"PutRequest": {"Item": item}} for item in items])
+    except PartialWriteRequests as partial:
+        failed, cause = partial.requests, partial.__cause__
     if failed:
         by_item = {identity(backend, item): row for item, row in zip(items, rows, strict=True)}
         lost = [by_item[identity(backend, r["PutRequest"]["Item"])] for r in failed]
+        why = f"failed ({cause})" if cause else f"stayed unprocessed after {ATTEMPTS} attempts"
         raise PartialWriteError(
-            f"{schema.name}: {len(failed)} items stayed unprocessed after {ATTEMPTS} attempts",
+            f"{schema.name}: {len(lost)} of {len(rows)} rows were not confirmed stored: "
+            f"their requests {why}",
             failed=lost,
-        )
+        ) from cause
 
 
 def _write_transactions(
     backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row], creations: list[Transaction]
 ) -> None:
-    """Write rows with their claims, as many rows to a transaction as its limit allows.
+    """Write rows with their claims, as many rows to a transaction as its limits allow.
 
     Transactions go one after the other, so that a failure can say which rows were stored.
     """
-    chunks: list[list[int]] = [[]]
-    actions = 0
-    for index, creation in enumerate(creations):
-        if actions + len(creation.actions) > TRANSACTION_LIMIT:
+    chunks: list[list[int]] = []
+    actions = size = 0
+    for index, (row, creation) in enumerate(zip(rows, creations, strict=True)):
+        # Sentinels are small: the rows' own sizes bound the request's.
+        weight = row_size(row) + TRANSACTION_ITEM_RESERVE * len(creation.actions)
+        if (
+            not chunks
+            or actions + len(creation.actions) > TRANSACTION_LIMIT
+            or (size + weight > TRANSACTION_BYTES)
+        ):
             chunks.append([])
-            actions = 0
+            actions = size = 0
         chunks[-1].append(index)
         actions += len(creation.actions)
+        size += weight
     for number, chunk in enumerate(chunks):
         try:
             send_together(backend.client, [creations[index] for index in chunk])
         except RowConditionFailed as taken:
             # A create's only condition is that its row is absent: its key is taken.
-            row = rows[creations.index(taken.transaction or creations[chunk[0]])]
-            failure: Exception = backend.key_taken(schema, schema.key_of(row))
+            index = next(i for i in chunk if creations[i] is taken.transaction)
+            failure: Exception = backend.key_taken(schema, schema.key_of(rows[index]))
         except (DuplicateKeyError, DynamoDBError) as error:
             failure = error
         else:
@@ -152,8 +171,14 @@ def _write_transactions(
         if number == 0:
             raise failure from None
         lost = [rows[index] for later in chunks[number:] for index in later]
+        # A failed request may have been applied, its answer lost: say so for that one.
+        unsure = (
+            ""
+            if isinstance(failure, DuplicateKeyError)
+            else (f" (the {len(chunk)} of the failed transaction were not confirmed: read them)")
+        )
         raise PartialWriteError(
             f"{schema.name}: {len(rows) - len(lost)} rows were stored, then {failure}; "
-            f"the other {len(lost)} were not",
+            f"the other {len(lost)} were not{unsure}",
             failed=lost,
         ) from failure

@@ -12,7 +12,6 @@ import decimal
 import enum
 import math
 import uuid
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,8 +25,16 @@ __all__ = ["from_item", "parse_value", "text_of", "to_attribute", "to_item"]
 AttributeValue = dict[str, Any]
 
 
+# Enough digits for any storable number (38 significant): normalizing never rounds.
+_EXACT = decimal.Context(prec=40)
+
+
 def text_of(value: Any) -> str:
-    """The string form of a scalar, as used in keys and for ISO datetimes."""
+    """The string form of a scalar, as used in keys and sentinels and for ISO datetimes.
+
+    Equal values have one text: ``Decimal("1.0")`` and ``Decimal("1")`` are one key, as
+    they are one value in memory, and so are ``-0.0`` and ``0.0``.
+    """
     if type(value) is str:  # the usual key: no conversion
         return value
     if isinstance(value, dt.datetime):
@@ -40,14 +47,19 @@ def text_of(value: Any) -> str:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float):
-        return repr(value)
+        return repr(value) if value else "0.0"
+    if isinstance(value, decimal.Decimal):
+        return str(value.normalize(_EXACT)) if value else "0"
     return str(value)
 
 
 def _number(value: int | float | decimal.Decimal) -> AttributeValue:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"DynamoDB cannot store the number {value!r}")
-    return {"N": text_of(value)}
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"DynamoDB cannot store the number {value!r}")
+        return {"N": repr(value)}  # repr is exact: float() of it gives the value back
+    # As written (DynamoDB trims zeros itself); keys use text_of's canonical form instead.
+    return {"N": str(value)}
 
 
 def to_attribute(value: Any) -> AttributeValue:
@@ -149,19 +161,25 @@ Decoder = Callable[[AttributeValue], Any]
 def _decoder(schema: ModelSchema, name: str) -> Decoder:
     """How one field's attribute becomes its value: direct for plain types, else generic."""
     spec = schema.fields[name]
+
+    def generic(attribute: AttributeValue) -> Any:
+        return parse_value(schema, name, _plain(attribute, top=True))
+
+    # An item written by someone else may hold another type: then the generic path decides.
     if spec.kind is FieldKind.STR and spec.inner is str:
-        return lambda attribute: attribute["S"]
+        return lambda attribute: attribute["S"] if "S" in attribute else generic(attribute)
     if spec.kind is FieldKind.NUMBER and spec.inner is int:
-        return lambda attribute: int(decimal.Decimal(attribute["N"]))
+        return lambda attribute: (
+            int(decimal.Decimal(attribute["N"])) if "N" in attribute else generic(attribute)
+        )
     if spec.kind is FieldKind.BOOL and spec.inner is bool:
-        return lambda attribute: attribute["BOOL"]
-    return lambda attribute: parse_value(schema, name, _plain(attribute, top=True))
+        return lambda attribute: attribute["BOOL"] if "BOOL" in attribute else generic(attribute)
+    return generic
 
 
-# Decoding runs on every row read: each model's decoders are worked out once.
-_DECODERS: weakref.WeakKeyDictionary[type, tuple[tuple[str, Decoder], ...]] = (
-    weakref.WeakKeyDictionary()
-)
+# Decoding runs on every row read: each model's decoders are worked out once (model
+# classes live as long as the process, and their schemas with them).
+_DECODERS: dict[type, tuple[tuple[str, Decoder], ...]] = {}
 
 
 def from_item(schema: ModelSchema, item: Mapping[str, AttributeValue]) -> dict[str, Any]:

@@ -2,13 +2,9 @@
 
 A row and the sentinels of its unique values change together or not at all. The row's own
 action always comes first, conditioned on the row being as the caller believes; when that
-condition fails the caller reads the row and rebuilds the transaction.
-
-No write of this backend leaves a sentinel without its row, but one can still be orphaned
-from outside it: a process killed in the middle of ``clear()``, an item deleted by hand. A
-claim that meets a sentinel therefore checks it: a sentinel whose owner row no longer holds
-the value is deleted (atomically with that check) and the claim retried, so a value is never
-left claimed by nobody.
+condition fails the caller reads the row and rebuilds the transaction. A sentinel in the
+way of a claim is looked at (``_claims``): another row's means ``DuplicateKeyError``, an
+orphan is deleted and the claim sent again.
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from restmachine_orm import DuplicateKeyError, ModelSchema
 
+from ._claims import Claimant, Hold, cancellation_codes
 from ._expressions import Expressions
 from ._keys import SENTINEL, KeyScheme
 from ._requests import error_code, translated
@@ -31,6 +28,9 @@ from .errors import DynamoDBError
 __all__ = ["RowConditionFailed", "Transaction", "send_together", "unique_condition"]
 
 _ATTEMPTS = 6
+# Cancellation codes worth sending the same transaction again for; any other is final.
+_CONFLICTS = frozenset({"TransactionConflict", "None"})
+_THROTTLED = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
 class RowConditionFailed(Exception):
@@ -105,12 +105,21 @@ class Transaction:
         """
         send_together(client, [self])
 
+    @property
+    def claimant(self) -> Claimant:
+        """This row, as the claimant of its unique values."""
+        return Claimant(self.keys, self.schema, self.table, self.owner)
+
     def diagnose(self, client: Any, reasons: list[dict[str, Any]], *, alone: bool) -> None:
-        """Raise what a failed condition means; return if it was only an orphan, now freed.
+        """Raise what a failed condition means; return when sending again may succeed.
 
         ``reasons`` are this transaction's own cancellation reasons (empty when the server
         gave none). ``alone`` says whether it was sent alone: then a failure nothing else
         explains is the row's own condition.
+
+        Raises:
+            DuplicateKeyError: Another row holds a claimed value.
+            RowConditionFailed: The row is not as the caller believed.
         """
         # The row's own condition is reported first, as the in-memory backend checks the
         # key before unique values.
@@ -122,76 +131,22 @@ class Transaction:
             raise RowConditionFailed()
         else:
             failed = list(self.claims)  # some local servers give no reasons: check every claim
+        claimant = self.claimant
         freed = False
         for index in failed:
             if index not in self.claims:
                 continue
             name, value = self.claims[index]
-            sentinel = reasons[index].get("Item") if reasons else None
-            held = self.held(client, name, value, sentinel)
-            if held:
+            hold = claimant.hold(
+                client, name, value, reasons[index].get("Item") if reasons else None
+            )
+            if hold is Hold.OTHER:
                 raise DuplicateKeyError(self.schema.name, (name,), value, unique=True)
-            freed = freed or held is False
+            if hold is Hold.OWN:
+                raise RowConditionFailed()  # the row holds it already: read the row again
+            freed = freed or hold is Hold.FREED
         if alone and not freed and not reasons:
             raise RowConditionFailed()
-
-    def held(
-        self, client: Any, name: str, value: Any, sentinel: dict[str, Any] | None
-    ) -> bool | None:
-        """Whether another row holds ``name=value``, deleting the sentinel if it is an orphan.
-
-        Args:
-            client: The boto3 client.
-            name: The unique field.
-            value: Its value.
-            sentinel: The sentinel item, when the caller has it already.
-
-        Returns:
-            ``True`` if a row holds the value, ``False`` if the sentinel was an orphan and is
-            now deleted, ``None`` if there is no sentinel (any more).
-        """
-        key = self.keys.sentinel_key(self.schema, name, value)
-        if sentinel is None:
-            with translated(client, self.table, "GetItem"):
-                sentinel = client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get(
-                    "Item"
-                )
-        if sentinel is None:
-            return None
-        owner = sentinel.get(self.keys.owner)
-        if not isinstance(owner, dict) or "M" not in owner:
-            return True  # no owner recorded: nothing proves it an orphan
-        # One atomic step: delete the sentinel only if its owner row does not hold the value.
-        ex = Expressions()
-        pk, field = ex.name(self.keys.pk), ex.name(name)
-        check = {
-            "TableName": self.table,
-            "Key": owner["M"],
-            "ConditionExpression": (
-                f"attribute_not_exists({pk}) OR attribute_not_exists({field}) "
-                f"OR {field} <> {ex.value(value)}"
-            ),
-            **ex.request(),
-        }
-        mine = Expressions()
-        delete = {
-            "TableName": self.table,
-            "Key": key,
-            "ConditionExpression": f"{mine.name(self.keys.owner)} = {mine.encoded(owner)}",
-            **mine.request(),
-        }
-        with translated(client, self.table, "TransactWriteItems"):
-            try:
-                client.transact_write_items(
-                    TransactItems=[{"ConditionCheck": check}, {"Delete": delete}]
-                )
-            except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
-                    raise
-                codes = [str(reason.get("Code", "None")) for reason in _reasons(error)]
-                # The owner holds the value (or, without reasons, assume so: never steal).
-                return not codes or codes[0] == "ConditionalCheckFailed"
-        return False
 
     def _row_present(self, client: Any) -> bool:
         with translated(client, self.table, "GetItem"):
@@ -202,14 +157,19 @@ class Transaction:
 def send_together(client: Any, transactions: list[Transaction]) -> None:
     """Send the actions of several rows' transactions as one atomic ``TransactWriteItems``.
 
-    Conflicts with concurrent transactions and orphaned claims are retried with backoff.
+    Conflicts with concurrent transactions, throttling and orphaned claims are retried with
+    backoff; any other cancellation is final.
 
     Raises:
         DuplicateKeyError: A claimed unique value belongs to another row.
         RowConditionFailed: A row's own condition failed (``.transaction`` says whose).
+        DynamoDBError: The transaction was refused, or kept conflicting.
     """
+    if not transactions:
+        raise ValueError("send_together() needs at least one transaction")
     first = transactions[0]
     actions = [action for transaction in transactions for action in transaction.actions]
+    codes: list[str] = []
     for attempt in range(_ATTEMPTS):
         with translated(client, first.table, "TransactWriteItems"):
             try:
@@ -219,26 +179,37 @@ def send_together(client: Any, transactions: list[Transaction]) -> None:
                 if error_code(error) != "TransactionCanceledException":
                     raise
                 reasons = _reasons(error)
-        codes = [reason.get("Code") for reason in reasons]
+                codes = cancellation_codes(error)
         if "ConditionalCheckFailed" in codes or not codes:
-            start = 0
-            for transaction in transactions:
-                own = reasons[start : start + len(transaction.actions)]
-                start += len(transaction.actions)
-                if own and "ConditionalCheckFailed" not in [r.get("Code") for r in own]:
-                    continue
-                try:
-                    transaction.diagnose(client, own, alone=len(transactions) == 1)
-                except RowConditionFailed as failed:
-                    failed.transaction = transaction
-                    raise
-        # Conflicts with other transactions, or an orphaned claim freed: nothing was
-        # written, try again.
-        time.sleep(random.uniform(0, 0.005 * 2**attempt))
+            _diagnose_each(client, transactions, reasons)
+        elif not set(codes) <= _CONFLICTS | _THROTTLED:
+            raise DynamoDBError(
+                f"{first.schema.name}: TransactWriteItems on table {first.table!r} was "
+                f"cancelled: {', '.join(codes)}"
+            )
+        # Nothing was written: back off (longer when throttled) and send it again.
+        scale = 0.05 if _THROTTLED & set(codes) else 0.005
+        time.sleep(random.uniform(0, scale * 2**attempt))
     raise DynamoDBError(
-        f"{first.schema.name}: TransactWriteItems on table {first.table!r} kept conflicting "
-        f"with concurrent writes after {_ATTEMPTS} attempts"
+        f"{first.schema.name}: TransactWriteItems on table {first.table!r} kept being "
+        f"cancelled ({', '.join(codes) or 'no reasons given'}) after {_ATTEMPTS} attempts"
     )
+
+
+def _diagnose_each(
+    client: Any, transactions: list[Transaction], reasons: list[dict[str, Any]]
+) -> None:
+    start = 0
+    for transaction in transactions:
+        own = reasons[start : start + len(transaction.actions)]
+        start += len(transaction.actions)
+        if own and "ConditionalCheckFailed" not in [r.get("Code") for r in own]:
+            continue
+        try:
+            transaction.diagnose(client, own, alone=len(transactions) == 1)
+        except RowConditionFailed as failed:
+            failed.transaction = transaction
+            raise
 
 
 def _reasons(error: ClientError) -> list[dict[str, Any]]:

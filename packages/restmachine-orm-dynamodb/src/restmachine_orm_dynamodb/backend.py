@@ -24,6 +24,7 @@ from ._serialize import AttributeValue, from_item, to_item
 from ._table import add_indexes, create_table, existing_indexes
 from ._transactions import RowConditionFailed, Transaction, unique_condition
 from ._versions import expected_version, refused, stored_version, version_condition
+from .errors import DynamoDBError
 
 __all__ = ["DEFAULT_CONFIG", "DynamoDBBackend"]
 
@@ -154,6 +155,14 @@ class DynamoDBBackend(Backend):
         )
         return None if item is None else from_item(schema, item)
 
+    def _contended(self, schema: ModelSchema, key: Key, action: str) -> DynamoDBError:
+        # Every attempt met a row changed since it was read: say so, rather than guess.
+        return DynamoDBError(
+            f"{schema.name}({schema.key_dict(key)}): the {action} kept meeting concurrent "
+            f"changes to the row on table {self.table_name!r} after {_STALE_RETRIES} attempts; "
+            "nothing was written"
+        )
+
     def key_taken(self, schema: ModelSchema, key: Key) -> DuplicateKeyError:
         """The error of a create whose key another row has."""
         shown = key[0] if len(key) == 1 else key
@@ -181,7 +190,7 @@ class DynamoDBBackend(Backend):
             except RowConditionFailed:
                 if self._read_row(schema, key) is not None:
                     raise self.key_taken(schema, key) from None
-        raise self.key_taken(schema, key)
+        raise self._contended(schema, key, "create")
 
     def creation(
         self, schema: ModelSchema, row: Row, item: dict[str, AttributeValue]
@@ -210,11 +219,9 @@ class DynamoDBBackend(Backend):
         """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
         schema = self._schema(schema)
         changes = {n: v for n, v in changes.items() if n not in schema.key_fields}
-        moved = [
-            n
-            for n in schema.unique_fields
-            if n in changes and (previous is None or previous.get(n) != changes[n])
-        ]
+        # A unique value in the changes goes through the claims even when ``previous`` holds
+        # it already: the stored row may have moved on since the caller read it.
+        moved = [n for n in schema.unique_fields if n in changes]
         if moved:
             return self._rewrite(schema, key, changes, previous, keep_created=False)
         expected = expected_version(schema, changes)
@@ -299,7 +306,7 @@ class DynamoDBBackend(Backend):
                 return
             except RowConditionFailed:
                 old = None  # changed or gone meanwhile: read it again
-        raise NotFoundError(schema.name, schema.key_dict(key))
+        raise self._contended(schema, key, "delete")
 
     def _row_condition(self, ex: Expressions, schema: ModelSchema, old: Row) -> str:
         """The row exists and is still ``old``: its unique values and its version."""
@@ -365,7 +372,7 @@ class DynamoDBBackend(Backend):
                 return new
             except RowConditionFailed:
                 old = None  # changed, created or deleted meanwhile: read it again
-        raise NotFoundError(schema.name, schema.key_dict(key))
+        raise self._contended(schema, key, "write")
 
     def _assignments(
         self,

@@ -8,8 +8,9 @@ the limits:
 - values nested in list, dict and untyped fields are of a type every backend stores, and
   mapping keys are non-empty strings;
 - a row takes at most ``MAX_ROW_BYTES``, measured as DynamoDB measures an item (UTF-8 names
-  and values), which leaves room within its 400 KB item limit for the key, type and index
-  attributes a backend adds;
+  and values, key and indexed values twice since backends copy them into their keys and
+  indexes), which leaves room within its 400 KB item limit for the rest of what a backend
+  adds;
 - a string that is part of a key, unique or indexed takes at most ``MAX_KEY_BYTES`` in UTF-8
   (``MAX_SORT_KEY_BYTES`` for the sort part of a composite key), since backends build their
   keys and sentinels from it and DynamoDB bounds key attributes at 2048 and 1024 bytes.
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_SORT_KEY_BYTES",
     "check_row",
     "number_problem",
+    "row_size",
     "stored_size",
     "text_problem",
     "unstorable_error",
@@ -53,9 +55,11 @@ MAX_KEY_BYTES = 1024
 #: the backend prefixes the value with the model's name).
 MAX_SORT_KEY_BYTES = 512
 # Every flat value but a string takes at most this, its field name included (names are
-# identifiers; a datetime's ISO text is 32 bytes, a 38-digit number 21): rows whose text
-# is short are accepted without measuring them.
-_FLAT_FIELD_BOUND = 256
+# identifiers; a datetime's ISO text is 32 bytes, a 38-digit number 21), and its copy in a
+# key or index too: rows whose text is short are accepted without measuring them.
+_FLAT_FIELD_BOUND = 512
+# What a key or index attribute adds to its value: a separator and its own short name.
+_KEY_OVERHEAD = 16
 _INT_LIMIT = 10**MAX_DIGITS
 # The magnitude range DynamoDB documents for numbers: 1E-130 to 9.99…E+125.
 _MIN_EXPONENT, _MAX_EXPONENT = -130, 125
@@ -131,9 +135,17 @@ def stored_size(value: Any) -> int:
     return 3 + sum(stored_size(item) + 1 for item in value)
 
 
-def _row_size(row: Mapping[str, Any]) -> int:
-    # None fields are not stored (DynamoDB: an absent attribute).
+def row_size(row: Mapping[str, Any]) -> int:
+    """The bytes a row's fields take stored: UTF-8 names and values (``None`` not stored)."""
     return sum(len(n.encode()) + stored_size(v) for n, v in row.items() if v is not None)
+
+
+def _copies_size(schema: ModelSchema, row: Mapping[str, Any]) -> int:
+    # Backends store key and indexed values again, in their table and index keys, prefixed
+    # with the model's name: those copies count too.
+    names = schema.key_fields + schema.indexed_fields
+    prefix = len(schema.name.encode()) + _KEY_OVERHEAD
+    return sum(stored_size(row[name]) + prefix for name in names if row[name] is not None)
 
 
 _Loc = tuple[str | int, ...]
@@ -212,9 +224,10 @@ def check_row(schema: ModelSchema, row: Mapping[str, Any]) -> None:
         problem = None if text is None else text_problem(text, limit)
         if problem is not None:
             raise unstorable_error(schema.name, (name,), text, problem)
-    if flat and 4 * chars + _FLAT_FIELD_BOUND * len(row) <= MAX_ROW_BYTES:
+    # Four bytes per character at most, and key and indexed strings stored twice.
+    if flat and 8 * chars + _FLAT_FIELD_BOUND * len(row) <= MAX_ROW_BYTES:
         return
-    size = _row_size(row)
+    size = row_size(row) + _copies_size(schema, row)
     if size > MAX_ROW_BYTES:
         largest = max((n for n in row if row[n] is not None), key=lambda n: stored_size(row[n]))
         raise unstorable_error(

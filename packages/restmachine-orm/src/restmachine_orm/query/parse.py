@@ -70,7 +70,7 @@ def _condition(schema: ModelSchema, keyword: str, value: Any) -> Condition:
     if lookup == "in":
         if not isinstance(value, _COLLECTIONS):
             raise QueryError(f"{where}: {keyword} takes a list, tuple or set, not {value!r}")
-        items = tuple(_single(schema, spec, keyword, item) for item in value)
+        items = tuple(_single(schema, spec, keyword, item, keyed=True) for item in value)
         return Condition(spec.name, lookup, items)
     if lookup == "between":
         if not isinstance(value, (list, tuple)) or len(value) != 2:
@@ -89,13 +89,18 @@ def _condition(schema: ModelSchema, keyword: str, value: Any) -> Condition:
     if lookup == "contains":
         return Condition(spec.name, lookup, _element(schema, spec, keyword, value))
     ordered = lookup in ("gt", "gte", "lt", "lte")
-    return Condition(
-        spec.name, lookup, _single(schema, spec, keyword, value, allow_none=not ordered)
-    )
+    checked = _single(schema, spec, keyword, value, allow_none=not ordered, keyed=lookup == "eq")
+    return Condition(spec.name, lookup, checked)
 
 
 def _single(
-    schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any, *, allow_none: bool = True
+    schema: ModelSchema,
+    spec: FieldSpec,
+    keyword: str,
+    value: Any,
+    *,
+    allow_none: bool = True,
+    keyed: bool = False,
 ) -> Any:
     if value is None:
         if not allow_none:
@@ -109,9 +114,8 @@ def _single(
                 "matches nothing; it is rejected as a likely mistake"
             )
         return None
-    return _storable(
-        schema, spec, keyword, schema.validate_value(spec.name, value, purpose=keyword)
-    )
+    checked = schema.validate_value(spec.name, value, purpose=keyword)
+    return _storable(schema, spec, keyword, checked, keyed=keyed)
 
 
 def _element(schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any) -> Any:
@@ -120,13 +124,16 @@ def _element(schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any) -> 
     return _storable(schema, spec, keyword, checked)
 
 
-def _storable(schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any) -> Any:
-    # No stored number or key is beyond what every backend can hold, and DynamoDB refuses
-    # such an operand outright, so the filter is refused everywhere alike.
+def _storable(
+    schema: ModelSchema, spec: FieldSpec, keyword: str, value: Any, *, keyed: bool = False
+) -> Any:
+    # No stored number is beyond what every backend can hold, nor a key, unique or indexed
+    # value longer than its limit, and DynamoDB refuses such an operand outright where it
+    # looks it up by key (``keyed``: eq and in), so the filter is refused everywhere alike.
     problem = None
     if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
         problem = number_problem(value)
-    elif isinstance(value, str) and spec.name in schema.byte_limits:
+    elif keyed and isinstance(value, str) and spec.name in schema.byte_limits:
         problem = text_problem(value, schema.byte_limits[spec.name])
     if problem is not None:
         raise QueryError(f"{schema.name}.{spec.name}: {keyword}: {problem}")
