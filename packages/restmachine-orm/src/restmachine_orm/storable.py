@@ -95,7 +95,8 @@ def text_problem(value: str, limit: int) -> str | None:
     # Four bytes per character at most: short strings are decided without encoding them.
     if len(value) * 4 <= limit:
         return None
-    size = len(value.encode())
+    # surrogatepass: a lone surrogate is measured, not a crash (UnicodeEncodeError).
+    size = len(value.encode("utf-8", "surrogatepass"))
     if size <= limit:
         return None
     return (
