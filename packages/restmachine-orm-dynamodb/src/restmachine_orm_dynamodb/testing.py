@@ -2,7 +2,12 @@
 
 The endpoint comes from ``RESTMACHINE_ORM_DYNAMODB_ENDPOINT``; when it is unset, an embedded
 moto server starts on first use and stops at the end of the session. Each pytest-xdist
-worker uses its own table, emptied before every test.
+worker uses its own table, emptied before every test that follows a write.
+
+A test leaves the table as it found it unless something wrote to it, and the driver sees
+every write its backend's client sends: it empties the table (one Scan, then deletes) only
+after one, and a test that only reads costs no request to reset. A test that writes to the
+driver's table through a client of its own must empty it itself.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from restmachine_orm import Backend, Model
 from restmachine_orm_testing import DriverInterface, hookimpl
@@ -27,6 +32,7 @@ __all__ = ["ENV_ENDPOINT", "DynamoDBDriver", "restmachine_orm_testing_drivers"]
 #: Environment variable naming the DynamoDB endpoint tests use (unset: embedded moto).
 ENV_ENDPOINT = "RESTMACHINE_ORM_DYNAMODB_ENDPOINT"
 _REGION = "us-east-1"
+_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
 
 class DynamoDBDriver(DriverInterface):
@@ -38,6 +44,8 @@ class DynamoDBDriver(DriverInterface):
         self._server: EmbeddedMoto | None = None
         self._backend: DynamoDBBackend | None = None
         self._indexed: set[type[Model]] = set()
+        # The table may hold what an earlier session left: the first reset empties it.
+        self._written = True
 
     @property
     def backend(self) -> DynamoDBBackend:
@@ -52,7 +60,9 @@ class DynamoDBDriver(DriverInterface):
 
         if not isinstance(value, DynamoDBBackend):
             raise TypeError(f"DynamoDBDriver needs a DynamoDBBackend, not {value!r}")
+        self._watch(value)
         self._backend = value
+        self._written = True
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -86,10 +96,21 @@ class DynamoDBDriver(DriverInterface):
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         backend = DynamoDBBackend(f"restmachine-orm-test-{worker}", client=client)
         backend.create_table()
+        self._watch(backend)
         return backend
 
+    def _watch(self, backend: DynamoDBBackend) -> None:
+        """Note every write the backend's client sends (botocore's before-send event)."""
+        backend.client.meta.events.register("before-send.dynamodb", self._note)
+
+    def _note(self, request: Any, **_: Any) -> None:
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else str(target)).split(".")[-1]
+        if operation in _WRITES:
+            self._written = True
+
     def reset(self, models: Sequence[type[Model]]) -> None:
-        """Empty this worker's table: one Scan (and deletes only if anything is left).
+        """Empty this worker's table if anything wrote to it since it was last emptied.
 
         The models' secondary indexes are added the first time a model is seen.
         """
@@ -97,7 +118,11 @@ class DynamoDBDriver(DriverInterface):
         if fresh:
             self.backend.ensure_indexes(fresh)
             self._indexed.update(fresh)
-        self.backend.clear()
+        if self._written:
+            self.backend.clear()
+            # After, not before: clearing writes too (its deletes), and a clear that fails
+            # half-way leaves the table marked.
+            self._written = False
 
     def close(self) -> None:
         """Stop the embedded server, if one was started."""
