@@ -1,4 +1,4 @@
-"""The test driver: per-test isolation on one table, reset only when something was written."""
+"""The test driver: per-test isolation on one table, emptied by deleting what was written."""
 
 from __future__ import annotations
 
@@ -10,28 +10,57 @@ from restmachine_orm_dynamodb.testing import DynamoDBDriver
 
 class Thing(Model):
     id: str = Field(primary_key=True)
-    n: int = 0
+    handle: str | None = Field(None, unique=True)
 
 
-def test_a_reset_empties_the_table_after_writes_and_sends_nothing_after_reads(endpoint):
+def test_a_reset_deletes_exactly_what_was_written_and_nothing_after_reads(endpoint):
     driver = DynamoDBDriver(endpoint)
     try:
         backend = driver.backend
         sent = Requests(backend.client)
-        driver.reset([Thing])  # first use: whatever an earlier session left goes
+        driver.reset([Thing])
+        # First use: the indexes are looked up, and what an earlier session left is found.
+        assert sent.operations == ["DescribeTable", "Scan"]
         Thing.model_backend = backend
-        Thing.create(id="t1")
+        Thing.create(id="t1", handle="h1")  # a row and its claim
         Thing.create_many([{"id": f"m{i}"} for i in range(30)])
+        Thing.upsert(id="u1")
+        row = Thing.get(id="m0")
+        row.handle = "h2"
+        row.save()  # claims h2 too
         sent.reset()
         driver.reset([Thing])
-        assert sent.counts()["Scan"] == 1 and sent.counts()["BatchWriteItem"] == 2
+        deletes = [
+            entry["DeleteRequest"]["Key"]["pk"]["S"]
+            for name, body in sent.sent
+            for entry in body["RequestItems"][backend.table_name]
+        ]
+        assert {name for name, _ in sent.sent} == {"BatchWriteItem"}  # no Scan
+        assert len(deletes) == 32 + 2  # 32 rows, then 2 claims
         assert Thing.all() == []
         sent.reset()
-        driver.reset([Thing])  # the last test only read: nothing to empty
-        assert sent.operations == []
         Thing.get(id="t1")
-        driver.reset([Thing])
-        assert sent.operations == ["GetItem"]  # the read itself, and no reset after it
+        driver.reset([Thing])  # the last test only read: nothing to empty
+        assert sent.operations == ["GetItem"]
     finally:
-        del Thing.model_backend
+        if "model_backend" in vars(Thing):
+            del Thing.model_backend
+        driver.close()
+
+
+def test_a_write_it_cannot_read_makes_the_next_reset_scan(endpoint):
+    driver = DynamoDBDriver(endpoint)
+    try:
+        backend = driver.backend
+        driver.reset([Thing])
+
+        class Unreadable:
+            headers = {"X-Amz-Target": b"DynamoDB_20120810.PutItem"}
+            body = b"not json"
+
+        backend.client.meta.events.emit("before-send.dynamodb.PutItem", request=Unreadable())
+        sent = Requests(backend.client)
+        driver.reset([Thing])
+        assert sent.operations == ["Scan"]
+    finally:
         driver.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PartialWriteRequests",
     "clear",
+    "delete_keys",
     "get_many",
     "identity",
     "key_of",
@@ -189,21 +190,32 @@ def clear(backend: DynamoDBBackend, schema: ModelSchema | None) -> None:
             f"begins_with({ex.name(keys.pk)}, {ex.value(schema.name + '#')}))"
         )
     request.update(ex.request())
-    rows: list[dict[str, Any]] = []
-    sentinels: list[dict[str, Any]] = []
+    found: list[tuple[str, str]] = []
     while True:
         answer = backend.call("Scan", **request)
-        for item in answer.get("Items", ()):
-            pair = identity(backend, item)
-            (sentinels if pair[1] == SENTINEL else rows).append(
-                {"DeleteRequest": {"Key": key_of(backend, pair)}}
-            )
+        found += [identity(backend, item) for item in answer.get("Items", ())]
         last = answer.get("LastEvaluatedKey")
         if not last:
             break
         request["ExclusiveStartKey"] = last
-    # Rows go first: if clearing stops half-way, what is left of a row's claims is an
-    # orphaned sentinel, which the next claim reclaims, never a row without its sentinel.
+    delete_keys(backend, found)
+
+
+def delete_keys(backend: DynamoDBBackend, pairs: Iterable[tuple[str, str]]) -> None:
+    """Delete items by ``(pk, sk)``: rows first, then unique-value sentinels.
+
+    If deleting stops half-way, what is left of a row's claims is an orphaned sentinel,
+    which the next claim reclaims, never a row without its sentinel.
+
+    Raises:
+        PartialWriteError: Some deletes were not confirmed.
+    """
+    rows: list[dict[str, Any]] = []
+    sentinels: list[dict[str, Any]] = []
+    for pair in pairs:
+        (sentinels if pair[1] == SENTINEL else rows).append(
+            {"DeleteRequest": {"Key": key_of(backend, pair)}}
+        )
     for doomed in (rows, sentinels):
         try:
             failed = write_batch(backend, doomed)
@@ -211,6 +223,7 @@ def clear(backend: DynamoDBBackend, schema: ModelSchema | None) -> None:
             failed = partial.requests
         if failed:
             raise PartialWriteError(
-                f"clearing table {backend.table_name!r}: {len(failed)} deletes were not confirmed",
+                f"deleting from table {backend.table_name!r}: {len(failed)} deletes were not "
+                "confirmed",
                 failed=[],
             )

@@ -4,10 +4,10 @@ The endpoint comes from ``RESTMACHINE_ORM_DYNAMODB_ENDPOINT``; when it is unset,
 moto server starts on first use and stops at the end of the session. Each pytest-xdist
 worker uses its own table, emptied before every test that follows a write.
 
-A test leaves the table as it found it unless something wrote to it, and the driver sees
-every write its backend's client sends: it empties the table (one Scan, then deletes) only
-after one, and a test that only reads costs no request to reset. A test that writes to the
-driver's table through a client of its own must empty it itself.
+The driver reads every write its backend's client sends (``_written``), so emptying the
+table means deleting the items those writes created: one request per 25 of them, none after
+a test that only reads. A test that writes to the driver's table through a client of its
+own must empty it itself.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from restmachine_orm import Backend, Model
 from restmachine_orm_testing import DriverInterface, hookimpl
 from restmachine_orm_testing.hooks import DriverFactory
 
+from ._batch import delete_keys
 from ._features import FEATURES
 from ._moto import EmbeddedMoto
+from ._written import WrittenItems
 
 if TYPE_CHECKING:
     from .backend import DynamoDBBackend
@@ -44,8 +46,7 @@ class DynamoDBDriver(DriverInterface):
         self._server: EmbeddedMoto | None = None
         self._backend: DynamoDBBackend | None = None
         self._indexed: set[type[Model]] = set()
-        # The table may hold what an earlier session left: the first reset empties it.
-        self._written = True
+        self._written: WrittenItems | None = None
 
     @property
     def backend(self) -> DynamoDBBackend:
@@ -62,7 +63,6 @@ class DynamoDBDriver(DriverInterface):
             raise TypeError(f"DynamoDBDriver needs a DynamoDBBackend, not {value!r}")
         self._watch(value)
         self._backend = value
-        self._written = True
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -100,17 +100,13 @@ class DynamoDBDriver(DriverInterface):
         return backend
 
     def _watch(self, backend: DynamoDBBackend) -> None:
-        """Note every write the backend's client sends (botocore's before-send event)."""
-        backend.client.meta.events.register("before-send.dynamodb", self._note)
-
-    def _note(self, request: Any, **_: Any) -> None:
-        target = request.headers.get("X-Amz-Target", b"")
-        operation = (target.decode() if isinstance(target, bytes) else str(target)).split(".")[-1]
-        if operation in _WRITES:
-            self._written = True
+        """Read every write the backend's client sends (botocore's before-send event)."""
+        # What the table held before is not known: the first reset scans it.
+        self._written = WrittenItems(backend.table_name, backend.keys.pk, backend.keys.sk)
+        backend.client.meta.events.register("before-send.dynamodb", self._written.note)
 
     def reset(self, models: Sequence[type[Model]]) -> None:
-        """Empty this worker's table if anything wrote to it since it was last emptied.
+        """Empty this worker's table: delete what was written since, scan only if unsure.
 
         The models' secondary indexes are added the first time a model is seen.
         """
@@ -118,11 +114,13 @@ class DynamoDBDriver(DriverInterface):
         if fresh:
             self.backend.ensure_indexes(fresh)
             self._indexed.update(fresh)
-        if self._written:
-            self.backend.clear()
-            # After, not before: clearing writes too (its deletes), and a clear that fails
-            # half-way leaves the table marked.
-            self._written = False
+        backend = self.backend
+        assert self._written is not None  # set up with the backend
+        keys, unknown = self._written.take()
+        if unknown:
+            backend.clear()
+        elif keys:
+            delete_keys(backend, keys)
 
     def close(self) -> None:
         """Stop the embedded server, if one was started."""
