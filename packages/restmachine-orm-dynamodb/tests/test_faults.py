@@ -285,7 +285,9 @@ RECLAIMS: dict[str, Callable[[], Callable[[], Any]]] = {
 
 
 @pytest.mark.parametrize("prepare", RECLAIMS.values(), ids=RECLAIMS.keys())
-@pytest.mark.parametrize("owner", ["gone", "h1"], ids=["owner-gone", "owner-moved-on"])
+@pytest.mark.parametrize(
+    "owner", ["gone", "h1", "h2"], ids=["owner-gone", "owner-moved-on", "the-row-itself"]
+)
 def test_a_sentinel_orphaned_by_a_crash_is_reclaimed(
     bind, backend, second_client, claims, prepare, owner
 ):

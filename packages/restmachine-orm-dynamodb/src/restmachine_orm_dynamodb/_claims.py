@@ -77,14 +77,14 @@ class Claimant:
             owner = sentinel.get(self.keys.owner)
             if not isinstance(owner, dict) or "M" not in owner:
                 return Hold.OTHER  # no owner recorded: nothing proves it an orphan
-            if owner == self.owner:
-                return Hold.OWN
+            # Even this row's own sentinel is an orphan if the row does not hold the value
+            # (the row was deleted from outside, and is being created again).
             codes = self._reclaim(client, key, owner, name, value)
             if codes is None:
                 return Hold.FREED
             if not codes or codes[0] == "ConditionalCheckFailed":
                 # The owner holds the value (or, without reasons, assume so: never steal).
-                return Hold.OTHER
+                return Hold.OWN if owner == self.owner else Hold.OTHER
             sentinel = None  # it changed owner, or a concurrent write got in the way
         return Hold.UNSURE
 
