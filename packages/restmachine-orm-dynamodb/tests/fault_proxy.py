@@ -14,15 +14,15 @@ import socketserver
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 
-def _read_message(stream: socket.SocketIO | object) -> bytes | None:
+def _read_message(reader: BinaryIO) -> bytes | None:
     """One HTTP/1.1 message (head and Content-Length body), or None at end of stream."""
-    reader = stream
     head = b""
     while not head.endswith(b"\r\n\r\n"):
-        line = reader.readline()  # type: ignore[attr-defined]
+        line = reader.readline()
         if not line:
             return None
         head += line
@@ -31,7 +31,7 @@ def _read_message(stream: socket.SocketIO | object) -> bytes | None:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
-    body = reader.read(length) if length else b""  # type: ignore[attr-defined]
+    body = reader.read(length) if length else b""
     return head + body
 
 
@@ -95,7 +95,7 @@ class FaultProxy:
             self.dropped[operation] += 1
             return pending.pop(0)
 
-    def _relay(self, client_in: object, client_out: object) -> None:
+    def _relay(self, client_in: BinaryIO, client_out: BinaryIO) -> None:
         address = urlsplit(self.upstream)
         with socket.create_connection((address.hostname, address.port)) as upstream:
             server_in = upstream.makefile("rb")
@@ -112,8 +112,8 @@ class FaultProxy:
                     # The server has applied the request; the client never learns how it went.
                     head = response.index(b"\r\n\r\n") + 4
                     cut = head + (len(response) - head) // 2 if fault == "cut" else 0
-                    client_out.write(response[:cut])  # type: ignore[attr-defined]
-                    client_out.flush()  # type: ignore[attr-defined]
+                    client_out.write(response[:cut])
+                    client_out.flush()
                     return
-                client_out.write(response)  # type: ignore[attr-defined]
-                client_out.flush()  # type: ignore[attr-defined]
+                client_out.write(response)
+                client_out.flush()
