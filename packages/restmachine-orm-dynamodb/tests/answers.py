@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-__all__ = ["answer", "error", "operation"]
+__all__ = ["answer", "cancelled", "error", "operation"]
 
 
 class _Body:
@@ -40,4 +40,17 @@ def error(request: Any, code: str, message: str = "injected", status: int = 400)
     """An error answer, as DynamoDB sends it (``__type`` names the error)."""
     return answer(
         request, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}, status
+    )
+
+
+def cancelled(request: Any, *codes: str) -> AWSResponse:
+    """A cancelled transaction, with one reason code per action (``"None"``: that one was fine)."""
+    return answer(
+        request,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "message": f"Transaction cancelled [{', '.join(codes)}]",
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
+        400,
     )

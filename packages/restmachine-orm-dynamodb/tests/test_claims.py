@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from answers import answer, error, operation
+from answers import answer, cancelled, error, operation
 from conftest import scan_all
 
 from restmachine_orm import DuplicateKeyError, Field, Model
@@ -98,15 +98,7 @@ def test_a_reclaim_that_keeps_meeting_conflicts_never_takes_a_held_value(
         if operation(request) != "TransactWriteItems" or b"ConditionCheck" not in request.body:
             return None
         reclaims.append(request)
-        return answer(
-            request,
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-                "message": "Transaction cancelled [TransactionConflict, None]",
-                "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
-            },
-            400,
-        )
+        return cancelled(request, "TransactionConflict", "None")
 
     inject(conflict_on_reclaim)
     # Pretend the holder's sentinel names a row that does not exist, so it looks orphaned,
@@ -133,15 +125,7 @@ def test_a_cancellation_that_retrying_cannot_fix_is_reported_at_once(bind, injec
         if operation(request) != "TransactWriteItems":
             return None
         sent.append(request)
-        return answer(
-            request,
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-                "message": "Transaction cancelled [ValidationError, None]",
-                "CancellationReasons": [{"Code": "ValidationError"}, {"Code": "None"}],
-            },
-            400,
-        )
+        return cancelled(request, "ValidationError", "None")
 
     inject(too_large)
     with pytest.raises(DynamoDBError, match="was cancelled: ValidationError"):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from answers import answer, error, operation
+from answers import cancelled, error, operation
 from conftest import make_client, scan_all
 from fault_proxy import FaultProxy
 
@@ -149,17 +149,7 @@ def throttled_transaction(request: Any, **_: Any) -> Any:
     if operation(request) != "TransactWriteItems" or throttled_transaction.left == 0:
         return None
     throttled_transaction.left -= 1
-    reasons = [{"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}]
-    return answer(
-        request,
-        {
-            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-            "message": "Transaction cancelled, please refer cancellation reasons for specific "
-            "reasons [ThrottlingError, None]",
-            "CancellationReasons": [*reasons, {"Code": "None"}],
-        },
-        400,
-    )
+    return cancelled(request, "ThrottlingError", "None")
 
 
 @pytest.mark.parametrize(
