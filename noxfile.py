@@ -160,7 +160,9 @@ def local_server(session: nox.Session, command: list[str]) -> Iterator[str]:
 def tests_dynamodb(session: nox.Session) -> None:
     """DynamoDB backend tests and the spec's examples, on an embedded moto server."""
     env = {ENDPOINT_VAR: ""}
-    run_tests(session, PACKAGES, [f"{DYNAMODB}/tests", "examples/spec"], env=env)
+    # Two workers, each with its own embedded server: the fault tests spend most of their
+    # time in botocore's backoff, which the other worker fills.
+    run_tests(session, PACKAGES, [f"{DYNAMODB}/tests", "examples/spec"], "-n", "2", env=env)
 
 
 @nox.session(name="tests-dynamodb-local", python=DEFAULT_PYTHON)
@@ -168,8 +170,8 @@ def tests_dynamodb_local(session: nox.Session) -> None:
     """The same tests on AWS's DynamoDB Local (the most faithful emulator), run with Java."""
     emulator = _npm_servers(session) / "amplify-dynamodb-simulator" / "emulator"
     with local_server(session, _dynamodb_local(emulator)) as endpoint:
-        env = {ENDPOINT_VAR: endpoint}
-        run_tests(session, PACKAGES, [f"{DYNAMODB}/tests", "examples/spec"], env=env)
+        env = {ENDPOINT_VAR: endpoint}  # each xdist worker uses a table of its own
+        run_tests(session, PACKAGES, [f"{DYNAMODB}/tests", "examples/spec"], "-n", "2", env=env)
 
 
 @nox.session(name="tests-dynalite", python=DEFAULT_PYTHON)
