@@ -225,3 +225,8 @@ def test_indexed_values_count_twice_in_a_rows_size() -> None:
     Catalogue.create(id="a", body="b" * (plain - copies), **tags)
     with pytest.raises(pydantic.ValidationError, match="more than the 393216"):
         Catalogue.create(id="c", body="b" * (plain - copies + 1), **tags)
+
+
+def test_a_large_row_holding_a_lone_surrogate_is_measured_not_crashed_on() -> None:
+    with pytest.raises(pydantic.ValidationError, match="more than the 393216"):
+        Document.create(id="d1", slug="s", body="\ud800" * 140_000)

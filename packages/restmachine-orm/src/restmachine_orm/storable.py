@@ -46,8 +46,9 @@ __all__ = [
 
 #: Significant digits a stored number may have.
 MAX_DIGITS = 38
-#: Bytes a row may take: DynamoDB's 400 KB item limit less 16 KiB for a backend's own
-#: attributes (table key, entity type, index keys).
+#: Bytes a row may take, its key and indexed values counted twice (see ``check_row``):
+#: DynamoDB's 400 KB item limit less 16 KiB for the rest of what a backend adds (key
+#: attribute names, the entity type, model-name prefixes).
 MAX_ROW_BYTES = 384 * 1024
 #: UTF-8 bytes of a key, unique or indexed string value.
 MAX_KEY_BYTES = 1024
@@ -95,14 +96,18 @@ def text_problem(value: str, limit: int) -> str | None:
     # Four bytes per character at most: short strings are decided without encoding them.
     if len(value) * 4 <= limit:
         return None
-    # surrogatepass: a lone surrogate is measured, not a crash (UnicodeEncodeError).
-    size = len(value.encode("utf-8", "surrogatepass"))
+    size = _utf8_size(value)
     if size <= limit:
         return None
     return (
         f"the value takes {size} bytes in UTF-8; key, unique and indexed values take at "
         f"most {limit}"
     )
+
+
+def _utf8_size(text: str) -> int:
+    # surrogatepass: a lone surrogate is measured, not a crash (UnicodeEncodeError).
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _number_size(value: int | float | decimal.Decimal) -> int:
@@ -116,7 +121,7 @@ def stored_size(value: Any) -> int:
     if value is None or isinstance(value, bool):
         return 1
     if isinstance(value, str):
-        return len(value.encode())
+        return _utf8_size(value)
     if isinstance(value, (int, float, decimal.Decimal)):
         return _number_size(value)
     if isinstance(value, (bytes, bytearray)):
@@ -131,21 +136,21 @@ def stored_size(value: Any) -> int:
         return stored_size(value.model_dump())
     if isinstance(value, Mapping):
         # A map costs 3 bytes, and each entry its name, its value and one byte.
-        return 3 + sum(len(str(k).encode()) + stored_size(v) + 1 for k, v in value.items())
+        return 3 + sum(_utf8_size(str(k)) + stored_size(v) + 1 for k, v in value.items())
     # Lists likewise, without names; check_row has refused every other type already.
     return 3 + sum(stored_size(item) + 1 for item in value)
 
 
 def row_size(row: Mapping[str, Any]) -> int:
     """The bytes a row's fields take stored: UTF-8 names and values (``None`` not stored)."""
-    return sum(len(n.encode()) + stored_size(v) for n, v in row.items() if v is not None)
+    return sum(_utf8_size(n) + stored_size(v) for n, v in row.items() if v is not None)
 
 
 def _copies_size(schema: ModelSchema, row: Mapping[str, Any]) -> int:
     # Backends store key and indexed values again, in their table and index keys, prefixed
     # with the model's name: those copies count too.
     names = schema.key_fields + schema.indexed_fields
-    prefix = len(schema.name.encode()) + _KEY_OVERHEAD
+    prefix = _utf8_size(schema.name) + _KEY_OVERHEAD
     return sum(stored_size(row[name]) + prefix for name in names if row[name] is not None)
 
 
