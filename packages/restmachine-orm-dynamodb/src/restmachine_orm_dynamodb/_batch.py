@@ -14,6 +14,7 @@ from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
 from ._keys import SENTINEL
+from ._reads import pages
 from ._serialize import AttributeValue, from_item
 
 if TYPE_CHECKING:
@@ -45,6 +46,23 @@ ItemKey = dict[str, AttributeValue]
 def _backoff(attempt: int) -> None:
     # Full jitter, capped: retries of many clients spread out instead of colliding.
     time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
+
+
+Pending = TypeVar("Pending")
+
+
+def _drain(send: Callable[[Pending], Pending], pending: Pending) -> Pending:
+    """Send ``pending``, then what each answer leaves unprocessed, backing off between.
+
+    Returns:
+        What is still unprocessed after ``ATTEMPTS`` sends (empty when all went through).
+    """
+    for attempt in range(ATTEMPTS):
+        pending = send(pending)
+        if not pending:
+            break
+        _backoff(attempt)
+    return pending
 
 
 def identity(backend: DynamoDBBackend, key: ItemKey) -> tuple[str, str]:
@@ -81,56 +99,43 @@ def _each(work: Callable[[Chunk], Result], chunks: list[Chunk]) -> list[Result |
         return list(pool.map(attempt, chunks))
 
 
-def write_batch(backend: DynamoDBBackend, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def write_batch(backend: DynamoDBBackend, requests: list[dict[str, Any]]) -> None:
     """Send write requests 25 at a time, retrying what DynamoDB leaves unprocessed.
 
-    Returns:
-        The requests still unprocessed after every retry (empty when all were written).
-
     Raises:
-        PartialWriteRequests: Some requests failed outright (the cause says why); it lists
-            them with the unprocessed ones.
+        PartialWriteRequests: Some requests stayed unprocessed or failed outright (then the
+            first failure is the cause); every other request was written.
     """
 
-    def write(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for attempt in range(ATTEMPTS):
-            answer = backend.call_batch(
-                "BatchWriteItem", RequestItems={backend.table_name: pending}
-            )
-            pending = answer.get("UnprocessedItems", {}).get(backend.table_name, [])
-            if not pending:
-                break
-            _backoff(attempt)
-        return pending
+    def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        answer = backend.call_batch("BatchWriteItem", RequestItems={backend.table_name: pending})
+        left: list[dict[str, Any]] = answer.get("UnprocessedItems", {}).get(backend.table_name, [])
+        return left
 
     chunks = [requests[i : i + WRITE_LIMIT] for i in range(0, len(requests), WRITE_LIMIT)]
-    outcomes = _each(write, chunks)
+    outcomes = _each(lambda chunk: _drain(send, chunk), chunks)
+    # A request that failed may have been applied (its answer lost): not confirmed either.
     failed = [
-        r for outcome, chunk in zip(outcomes, chunks, strict=True) for r in _lost(outcome, chunk)
+        request
+        for outcome, chunk in zip(outcomes, chunks, strict=True)
+        for request in (chunk if isinstance(outcome, BaseException) else outcome)
     ]
-    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-    if errors:
-        # A request that failed may have been applied (its answer lost): not confirmed.
-        raise PartialWriteRequests(failed) from errors[0]
-    return failed
+    if failed:
+        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        raise PartialWriteRequests(failed) from (errors[0] if errors else None)
 
 
 class PartialWriteRequests(Exception):
-    """Some batch write requests failed outright; ``requests`` were not confirmed written.
+    """Some batch write requests were not confirmed written: ``requests`` lists them.
 
-    The cause is the first failure. Every other request of the call was written.
+    The cause, if any, is the first request that failed outright; the others stayed
+    unprocessed after every retry.
     """
 
     def __init__(self, requests: list[dict[str, Any]]) -> None:
         """Keep the requests not confirmed."""
         super().__init__(f"{len(requests)} write requests not confirmed")
         self.requests = requests
-
-
-def _lost(
-    outcome: list[dict[str, Any]] | BaseException, chunk: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    return chunk if isinstance(outcome, BaseException) else outcome
 
 
 def read_batch(backend: DynamoDBBackend, keys: list[ItemKey]) -> dict[tuple[str, str], Any]:
@@ -141,20 +146,21 @@ def read_batch(backend: DynamoDBBackend, keys: list[ItemKey]) -> dict[tuple[str,
     """
 
     def read(chunk: list[ItemKey]) -> list[Any]:
-        pending: dict[str, Any] = {backend.table_name: {"Keys": chunk, "ConsistentRead": True}}
         found: list[Any] = []
-        for attempt in range(ATTEMPTS):
+
+        def send(pending: dict[str, Any]) -> dict[str, Any]:
             answer = backend.call_batch("BatchGetItem", RequestItems=pending)
-            found += answer.get("Responses", {}).get(backend.table_name, [])
-            pending = answer.get("UnprocessedKeys") or {}
-            if not pending:
-                return found
-            _backoff(attempt)
-        raise PartialWriteError(
-            f"BatchGetItem on table {backend.table_name!r} left keys unprocessed after "
-            f"{ATTEMPTS} attempts",
-            failed=[],
-        )
+            found.extend(answer.get("Responses", {}).get(backend.table_name, []))
+            left: dict[str, Any] = answer.get("UnprocessedKeys") or {}
+            return left
+
+        if _drain(send, {backend.table_name: {"Keys": chunk, "ConsistentRead": True}}):
+            raise PartialWriteError(
+                f"BatchGetItem on table {backend.table_name!r} left keys unprocessed after "
+                f"{ATTEMPTS} attempts",
+                failed=[],
+            )
+        return found
 
     chunks = [keys[i : i + READ_LIMIT] for i in range(0, len(keys), READ_LIMIT)]
     found: dict[tuple[str, str], Any] = {}
@@ -190,14 +196,11 @@ def clear(backend: DynamoDBBackend, schema: ModelSchema | None) -> None:
             f"begins_with({ex.name(keys.pk)}, {ex.value(schema.name + '#')}))"
         )
     request.update(ex.request())
-    found: list[tuple[str, str]] = []
-    while True:
-        answer = backend.call("Scan", **request)
-        found += [identity(backend, item) for item in answer.get("Items", ())]
-        last = answer.get("LastEvaluatedKey")
-        if not last:
-            break
-        request["ExclusiveStartKey"] = last
+    found = [
+        identity(backend, item)
+        for answer in pages(backend, "Scan", request)
+        for item in answer.get("Items", ())
+    ]
     delete_keys(backend, found)
 
 
@@ -218,12 +221,10 @@ def delete_keys(backend: DynamoDBBackend, pairs: Iterable[tuple[str, str]]) -> N
         )
     for doomed in (rows, sentinels):
         try:
-            failed = write_batch(backend, doomed)
+            write_batch(backend, doomed)
         except PartialWriteRequests as partial:
-            failed = partial.requests
-        if failed:
             raise PartialWriteError(
-                f"deleting from table {backend.table_name!r}: {len(failed)} deletes were not "
-                "confirmed",
+                f"deleting from table {backend.table_name!r}: {len(partial.requests)} deletes "
+                "were not confirmed",
                 failed=[],
-            )
+            ) from partial.__cause__

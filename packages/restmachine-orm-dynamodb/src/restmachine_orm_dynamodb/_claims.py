@@ -19,10 +19,10 @@ from restmachine_orm import ModelSchema
 
 from ._expressions import Expressions
 from ._keys import KeyScheme
-from ._requests import error_code, translated
+from ._requests import cancellation_reasons, codes_of, error_code, translated
 from ._serialize import AttributeValue
 
-__all__ = ["Claimant", "Hold", "cancellation_codes"]
+__all__ = ["Claimant", "Hold"]
 
 _LOOKS = 3  # a sentinel that changes under us is looked at again, this many times in all
 
@@ -35,12 +35,6 @@ class Hold(enum.Enum):
     FREED = "an orphaned sentinel, deleted now"
     ABSENT = "nothing (any more)"
     UNSURE = "the sentinel kept changing while it was looked at"
-
-
-def cancellation_codes(error: ClientError) -> list[str]:
-    """The reason code of each action of a cancelled transaction (``[]`` if none given)."""
-    reasons = error.response.get("CancellationReasons") or []
-    return [str(r.get("Code", "None")) if isinstance(r, dict) else "None" for r in reasons]
 
 
 @dataclass(frozen=True)
@@ -127,5 +121,5 @@ class Claimant:
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
                     raise
-                return cancellation_codes(error)
+                return codes_of(cancellation_reasons(error))
         return None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from restmachine_orm import DuplicateKeyError, PartialWriteError
-from restmachine_orm.backends.base import Row
+from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.schema import ModelSchema
 from restmachine_orm.storable import row_size
 
@@ -42,12 +42,18 @@ Item = dict[str, AttributeValue]
 
 @dataclass(frozen=True)
 class _Claim:
-    """What one item to be created stands for: a row's key, or a row's unique value."""
+    """What one item to be created stands for: a row's key, or one of its unique values."""
 
-    fields: tuple[str, ...]
-    value: Any
-    unique: bool
+    key: Key  # the row's key
+    unique: tuple[str, Any] | None  # the (field, value) a sentinel claims; None: the row
     creation: Transaction | None  # the row's transaction, for claims of unique values
+
+    def taken(self, backend: DynamoDBBackend, schema: ModelSchema) -> DuplicateKeyError:
+        """The error saying what this item claims is taken."""
+        if self.unique is None:
+            return backend.key_taken(schema, self.key)
+        name, value = self.unique
+        return DuplicateKeyError(schema.name, (name,), value, unique=True)
 
 
 def insert_many(backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row]) -> None:
@@ -81,21 +87,17 @@ def _claimed(
 
     def claim(pair: tuple[str, str], what: _Claim) -> None:
         if pair in claimed:  # repeated within the batch
-            raise DuplicateKeyError(schema.name, what.fields, what.value, unique=what.unique)
+            raise what.taken(backend, schema)
         claimed[pair] = what
 
     for index, (row, item) in enumerate(zip(rows, items, strict=True)):
         key = schema.key_of(row)
         creation = None if creations is None else creations[index]
-        claim(identity(backend, item), _Claim(schema.key_fields, _shown(key), False, creation))
+        claim(identity(backend, item), _Claim(key, None, creation))
         for name, value in () if creation is None else creation.claims.values():
             sentinel = backend.keys.sentinel_key(schema, name, value)
-            claim(identity(backend, sentinel), _Claim((name,), value, True, creation))
+            claim(identity(backend, sentinel), _Claim(key, (name, value), creation))
     return claimed
-
-
-def _shown(key: tuple[Any, ...]) -> Any:
-    return key[0] if len(key) == 1 else key
 
 
 def _refuse_taken(
@@ -107,26 +109,23 @@ def _refuse_taken(
         item = existing.get(pair)
         if item is None:
             continue
-        creation = what.creation
-        if creation is not None and what.unique:
-            hold = creation.claimant.hold(backend.client, what.fields[0], what.value, item)
+        if what.unique is not None and what.creation is not None:
+            hold = what.creation.claimant.hold(backend.client, *what.unique, item)
             if hold in (Hold.FREED, Hold.ABSENT):
                 continue  # an orphan, deleted now (or gone meanwhile): the value is free
-        raise DuplicateKeyError(schema.name, what.fields, what.value, unique=what.unique)
+        raise what.taken(backend, schema)
 
 
 def _write_plain(
     backend: DynamoDBBackend, schema: ModelSchema, rows: Sequence[Row], items: list[Item]
 ) -> None:
     """Write rows without unique values by ``BatchWriteItem``; report the ones lost."""
-    cause: BaseException | None = None
     try:
-        failed = write_batch(backend, [{"PutRequest": {"Item": item}} for item in items])
+        write_batch(backend, [{"PutRequest": {"Item": item}} for item in items])
     except PartialWriteRequests as partial:
-        failed, cause = partial.requests, partial.__cause__
-    if failed:
+        cause = partial.__cause__
         by_item = {identity(backend, item): row for item, row in zip(items, rows, strict=True)}
-        lost = [by_item[identity(backend, r["PutRequest"]["Item"])] for r in failed]
+        lost = [by_item[identity(backend, r["PutRequest"]["Item"])] for r in partial.requests]
         why = f"failed ({cause})" if cause else f"stayed unprocessed after {ATTEMPTS} attempts"
         raise PartialWriteError(
             f"{schema.name}: {len(lost)} of {len(rows)} rows were not confirmed stored: "

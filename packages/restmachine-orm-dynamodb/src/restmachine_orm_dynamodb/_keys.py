@@ -55,6 +55,13 @@ class KeyScheme:
                 "sk_attribute=...)"
             )
 
+    def if_absent(self) -> dict[str, Any]:
+        """The condition of a put that creates an item: none has its key yet."""
+        return {
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": self.pk},
+        }
+
     def partition_value(self, schema: ModelSchema, value: Any) -> str:
         """The partition key string of a model's rows whose partition field is ``value``."""
         return f"{schema.name}#{text_of(value)}"

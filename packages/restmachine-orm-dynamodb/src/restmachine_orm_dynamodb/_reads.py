@@ -24,7 +24,7 @@ from .errors import DynamoDBError
 if TYPE_CHECKING:
     from .backend import DynamoDBBackend
 
-__all__ = ["count", "plan", "rows", "select"]
+__all__ = ["count", "pages", "plan", "rows", "select"]
 
 
 def plan(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> str:
@@ -102,7 +102,7 @@ def _request(
     return "Query", {**request, **ex.request()}
 
 
-def _pages(backend: DynamoDBBackend, operation: str, request: dict[str, Any]) -> Iterator[Any]:
+def pages(backend: DynamoDBBackend, operation: str, request: dict[str, Any]) -> Iterator[Any]:
     """Send a Query or Scan and its follow-up pages until ``LastEvaluatedKey`` runs out."""
     while True:
         answer = backend.call(operation, **request)
@@ -141,7 +141,7 @@ def rows(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iter
         yield from _by_key(backend, schema, spec)
         return
     operation, request = _request(backend, schema, spec, path)
-    for answer in _pages(backend, operation, request):
+    for answer in pages(backend, operation, request):
         # Drop each page before asking for the next: a page at a time is all it holds.
         items = answer.pop("Items", [])
         for item in items:
@@ -162,5 +162,5 @@ def count(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> int
     operation, request = _request(backend, schema, spec, path)
     return sum(
         int(answer.get("Count", 0))
-        for answer in _pages(backend, operation, {**request, "Select": "COUNT"})
+        for answer in pages(backend, operation, {**request, "Select": "COUNT"})
     )

@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import DynamoDBError, TransactionsUnsupportedError
 
-__all__ = ["error_code", "translated"]
+__all__ = ["cancellation_reasons", "codes_of", "error_code", "translated"]
 
 _UNSUPPORTED = {"UnknownOperationException", "UnrecognizedClientException"}
 
@@ -18,6 +18,17 @@ def error_code(error: ClientError) -> str:
     """The DynamoDB error code of a client error (``""`` when there is none)."""
     code: str = error.response.get("Error", {}).get("Code", "")
     return code.rsplit("#", 1)[-1]
+
+
+def cancellation_reasons(error: ClientError) -> list[dict[str, Any]]:
+    """One reason per action of a cancelled transaction (``[]`` when the server gave none)."""
+    reasons = error.response.get("CancellationReasons") or []
+    return [reason if isinstance(reason, dict) else {} for reason in reasons]
+
+
+def codes_of(reasons: list[dict[str, Any]]) -> list[str]:
+    """The code of each reason (``"None"``: that action was fine)."""
+    return [str(reason.get("Code", "None")) for reason in reasons]
 
 
 class translated:  # lower case: used as a function was, `with translated(...)`

@@ -18,10 +18,10 @@ from botocore.exceptions import ClientError
 
 from restmachine_orm import DuplicateKeyError, ModelSchema
 
-from ._claims import Claimant, Hold, cancellation_codes
+from ._claims import Claimant, Hold
 from ._expressions import Expressions
 from ._keys import SENTINEL, KeyScheme
-from ._requests import error_code, translated
+from ._requests import cancellation_reasons, codes_of, error_code, translated
 from ._serialize import AttributeValue
 from .errors import DynamoDBError
 
@@ -86,8 +86,7 @@ class Transaction:
         self.add(
             "Put",
             Item=item,
-            ConditionExpression="attribute_not_exists(#pk)",
-            ExpressionAttributeNames={"#pk": self.keys.pk},
+            **self.keys.if_absent(),
             # A refused claim returns the sentinel in its way: who owns it, without a read.
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -178,8 +177,8 @@ def send_together(client: Any, transactions: list[Transaction]) -> None:
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
                     raise
-                reasons = _reasons(error)
-                codes = cancellation_codes(error)
+                reasons = cancellation_reasons(error)
+        codes = codes_of(reasons)
         if "ConditionalCheckFailed" in codes or not codes:
             _diagnose_each(client, transactions, reasons)
         elif not set(codes) <= _CONFLICTS | _THROTTLED:
@@ -203,18 +202,13 @@ def _diagnose_each(
     for transaction in transactions:
         own = reasons[start : start + len(transaction.actions)]
         start += len(transaction.actions)
-        if own and "ConditionalCheckFailed" not in [r.get("Code") for r in own]:
+        if own and "ConditionalCheckFailed" not in codes_of(own):
             continue
         try:
             transaction.diagnose(client, own, alone=len(transactions) == 1)
         except RowConditionFailed as failed:
             failed.transaction = transaction
             raise
-
-
-def _reasons(error: ClientError) -> list[dict[str, Any]]:
-    reasons = error.response.get("CancellationReasons") or []
-    return [reason if isinstance(reason, dict) else {} for reason in reasons]
 
 
 def unique_condition(

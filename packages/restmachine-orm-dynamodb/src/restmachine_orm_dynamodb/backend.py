@@ -176,11 +176,7 @@ class DynamoDBBackend(Backend):
         key = schema.key_of(row)
         item = self.item(schema, row)
         if all(row[name] is None for name in schema.unique_fields):
-            absent = {
-                "ConditionExpression": "attribute_not_exists(#pk)",
-                "ExpressionAttributeNames": {"#pk": self.keys.pk},
-            }
-            if self._conditional("PutItem", Item=item, **absent) is None:
+            if self._conditional("PutItem", Item=item, **self.keys.if_absent()) is None:
                 raise self.key_taken(schema, key)
             return
         for _ in range(_STALE_RETRIES):
@@ -198,12 +194,7 @@ class DynamoDBBackend(Backend):
         """The transaction creating a row: its item if absent, and a claim per unique value."""
         key = self.keys.item_key(schema, schema.key_of(row))
         transaction = Transaction(self.keys, schema, self.table_name, key, False)
-        transaction.add(
-            "Put",
-            Item=item,
-            ConditionExpression="attribute_not_exists(#pk)",
-            ExpressionAttributeNames={"#pk": self.keys.pk},
-        )
+        transaction.add("Put", Item=item, **self.keys.if_absent())
         for name in schema.unique_fields:
             if row[name] is not None:
                 transaction.claim(name, row[name])
@@ -390,7 +381,12 @@ class DynamoDBBackend(Backend):
         its stored value (0 when absent) instead of taking the value in ``changes``. When
         the update ``creates`` the item if missing, it also sets the entity attribute.
         """
-        sets = [f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}"] if creates else []
+
+        def entity() -> str:
+            # Bound only when used: DynamoDB refuses placeholders an expression leaves unused.
+            return f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}"
+
+        sets = [entity()] if creates else []
         removes = []
         for name, value in changes.items():
             path = ex.name(name)
@@ -411,7 +407,7 @@ class DynamoDBBackend(Backend):
                     sets.append(f"{index} = {ex.value(self.keys.index_value(schema, value))}")
         if not sets and not removes:
             # Nothing changed: an update still needs an action, and this one is harmless.
-            sets.append(f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}")
+            sets.append(entity())
         parts = [f"SET {', '.join(sets)}"] if sets else []
         parts += [f"REMOVE {', '.join(removes)}"] if removes else []
         return " ".join(parts)

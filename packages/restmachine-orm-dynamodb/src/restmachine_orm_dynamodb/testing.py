@@ -34,7 +34,6 @@ __all__ = ["ENV_ENDPOINT", "DynamoDBDriver", "restmachine_orm_testing_drivers"]
 #: Environment variable naming the DynamoDB endpoint tests use (unset: embedded moto).
 ENV_ENDPOINT = "RESTMACHINE_ORM_DYNAMODB_ENDPOINT"
 _REGION = "us-east-1"
-_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
 
 class DynamoDBDriver(DriverInterface):
