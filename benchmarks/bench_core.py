@@ -29,7 +29,7 @@ class PlainUser(BaseModel):
     age: int = 0
 
 
-def _data(i: int) -> dict[str, object]:
+def user_data(i: int) -> dict[str, object]:
     return {"id": f"u{i}", "email": f"u{i}@example.com", "name": "Name", "age": i % 90}
 
 
@@ -37,7 +37,7 @@ def _create(model: type[Model], label: str, rounds: int) -> Row:
     ops = 2_000
     model.model_backend = InMemoryBackend()
     store: dict[str, PlainUser] = {}
-    batches = [[_data(r * ops + i) for i in range(ops)] for r in range(rounds)]
+    batches = [[user_data(r * ops + i) for i in range(ops)] for r in range(rounds)]
 
     def orm(round_number: int) -> None:
         for data in batches[round_number]:
@@ -54,8 +54,8 @@ def _create(model: type[Model], label: str, rounds: int) -> Row:
 def _get(rows: int, rounds: int) -> Row:
     ops = 5_000
     User.model_backend = InMemoryBackend()
-    User.create_many([_data(i) for i in range(rows)])
-    raw = {f"u{i}": _data(i) for i in range(rows)}
+    User.create_many([user_data(i) for i in range(rows)])
+    raw = {f"u{i}": user_data(i) for i in range(rows)}
     keys = [f"u{(i * 7919) % rows}" for i in range(ops)]
 
     def orm(_: int) -> None:
@@ -73,8 +73,8 @@ def _get(rows: int, rounds: int) -> Row:
 def _where(rounds: int) -> Row:
     rows = 10_000
     User.model_backend = InMemoryBackend()
-    User.create_many([_data(i) for i in range(rows)])
-    raw = [_data(i) for i in range(rows)]
+    User.create_many([user_data(i) for i in range(rows)])
+    raw = [user_data(i) for i in range(rows)]
 
     def orm(_: int) -> None:
         User.where(age__gte=45).all()

@@ -13,31 +13,13 @@ import tracemalloc
 from collections.abc import Callable
 
 from _harness import Row, Table, side_by_side
-from pydantic import BaseModel
+from bench_core import PlainUser, User, user_data
 
-from restmachine_orm import Field, InMemoryBackend, Model
+from restmachine_orm import InMemoryBackend
 
 SMALL, LARGE = 1_000, 1_000_000
 GROWTH_GOAL = 1.2  # the ORM may grow at most 1.2x as much as a dict from SMALL to LARGE
 MEMORY_GOAL = 3.0  # stored rows may take at most 3x what the same pydantic objects take
-
-
-class Person(Model):
-    id: str = Field(primary_key=True)
-    email: str = Field(unique=True)
-    name: str
-    age: int = 0
-
-
-class PlainPerson(BaseModel):
-    id: str
-    email: str
-    name: str
-    age: int = 0
-
-
-def _data(i: int) -> dict[str, object]:
-    return {"id": f"p{i}", "email": f"p{i}@example.com", "name": "Name", "age": i % 90}
 
 
 def _stores(quick: bool) -> tuple[InMemoryBackend, InMemoryBackend, int]:
@@ -45,29 +27,29 @@ def _stores(quick: bool) -> tuple[InMemoryBackend, InMemoryBackend, int]:
     backends = []
     for size in (SMALL, large):
         backend = InMemoryBackend()
-        Person.model_backend = backend
+        User.model_backend = backend
         for start in range(0, size, 10_000):
-            Person.create_many([_data(i) for i in range(start, min(size, start + 10_000))])
+            User.create_many([user_data(i) for i in range(start, min(size, start + 10_000))])
         backends.append(backend)
     return backends[0], backends[1], large
 
 
 def _lookups(ops: int, size: int) -> dict[str, Callable[[int], None]]:
     """Each lookup on ``size`` rows, run ``ops`` times; keys spread over the whole store."""
-    keys = [f"p{(i * 7919) % size}" for i in range(ops)]
+    keys = [f"u{(i * 7919) % size}" for i in range(ops)]
     emails = [f"{key}@example.com" for key in keys]
 
     def get(_: int) -> None:
         for key in keys:
-            Person.get(id=key)
+            User.get(id=key)
 
     def unique(_: int) -> None:
         for email in emails:
-            Person.where(email=email).first()
+            User.where(email=email).first()
 
     def where_key(_: int) -> None:
         for key in keys:
-            Person.where(id=key).first()
+            User.where(id=key).first()
 
     return {
         "get(id=...)": get,
@@ -83,8 +65,8 @@ def _growth(small: InMemoryBackend, large: InMemoryBackend, size: int, rounds: i
         "ORM growth",
         "dict growth",
     )
-    dicts = {n: {f"p{i}": _data(i) for i in range(n)} for n in (SMALL, size)}
-    probes = {n: [f"p{(i * 7919) % n}" for i in range(ops)] for n in (SMALL, size)}
+    dicts = {n: {f"u{i}": user_data(i) for i in range(n)} for n in (SMALL, size)}
+    probes = {n: [f"u{(i * 7919) % n}" for i in range(ops)] for n in (SMALL, size)}
 
     def dict_lookup(n: int) -> Callable[[int], None]:
         store, keys = dicts[n], probes[n]
@@ -94,7 +76,7 @@ def _growth(small: InMemoryBackend, large: InMemoryBackend, size: int, rounds: i
         run = _lookups(ops, n)[name]
 
         def timed(round_number: int) -> None:
-            Person.model_backend = backend
+            User.model_backend = backend
             run(round_number)
 
         return timed
@@ -126,7 +108,7 @@ def _growth(small: InMemoryBackend, large: InMemoryBackend, size: int, rounds: i
 
 def _memory(rows: int) -> Table:
     """Bytes per 1k rows: stored in the backend vs the same pydantic objects in a list."""
-    data = [_data(i) for i in range(rows)]
+    data = [user_data(i) for i in range(rows)]
 
     def traced(build: Callable[[], object]) -> tuple[int, object]:
         gc.collect()
@@ -138,12 +120,12 @@ def _memory(rows: int) -> Table:
 
     def stored() -> object:
         backend = InMemoryBackend()
-        Person.model_backend = backend
-        Person.create_many(data)
+        User.model_backend = backend
+        User.create_many(data)
         return backend
 
     backend_bytes, _kept = traced(stored)
-    plain_bytes, _objects = traced(lambda: [PlainPerson(**row) for row in data])
+    plain_bytes, _objects = traced(lambda: [PlainUser(**row) for row in data])
     per = 1_000 / rows
     table = Table("In-memory storage, per 1,000 small rows", "backend", "list of pydantic objects")
     table.rows.append(

@@ -18,10 +18,11 @@ import random
 import statistics
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from _dynamo import client, new_table
 
 from restmachine_orm import (
     Backend,
@@ -31,6 +32,7 @@ from restmachine_orm import (
     InMemoryBackend,
     Model,
 )
+from restmachine_orm_dynamodb import DynamoDBBackend
 
 ENDPOINT_VAR = "RESTMACHINE_ORM_BENCH_TRANSACTIONAL_ENDPOINT"
 THREADS = 4
@@ -232,30 +234,24 @@ class SoakTable:
         return "\n".join(lines) + "\n"
 
 
-def _dynamodb() -> tuple[str, Backend, Callable[[], None]]:
-    import boto3
-
-    from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
-
+def _dynamodb() -> tuple[str, DynamoDBBackend, Callable[[], None]]:
+    """A fresh table on the transactional server (or an embedded moto), and how to stop."""
     url = os.environ.get(ENDPOINT_VAR)
-    stop: Callable[[], None] = lambda: None  # noqa: E731
-    label = "DynamoDB Local"
+    label, stop = "DynamoDB Local", None
     if not url:
         from restmachine_orm_dynamodb._moto import EmbeddedMoto
 
         server = EmbeddedMoto()
         url, stop, label = server.start(), server.stop, "moto (embedded)"
-    raw = boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="soak",
-        aws_secret_access_key="soak",
-        config=DEFAULT_CONFIG,
-    )
-    backend = DynamoDBBackend(f"soak-{uuid.uuid4().hex[:12]}", client=raw)
-    backend.create_table()
-    return f"dynamodb on {label}", backend, stop
+    raw = client(url)
+    backend = new_table(raw)
+
+    def done() -> None:
+        raw.delete_table(TableName=backend.table_name)
+        if stop is not None:
+            stop()
+
+    return f"dynamodb on {label}", backend, done
 
 
 def run(quick: bool) -> list[SoakTable]:
