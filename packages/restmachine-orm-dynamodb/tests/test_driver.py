@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Requests
+from conftest import Requests, scan_all
 
 from restmachine_orm import Field, Model
 from restmachine_orm_dynamodb.testing import DynamoDBDriver
@@ -63,4 +63,23 @@ def test_a_write_it_cannot_read_makes_the_next_reset_scan(endpoint):
         driver.reset([Thing])
         assert sent.operations == ["Scan"]
     finally:
+        driver.close()
+
+
+def test_the_embedded_server_is_emptied_without_a_request(monkeypatch):
+    monkeypatch.delenv("RESTMACHINE_ORM_DYNAMODB_ENDPOINT", raising=False)
+    driver = DynamoDBDriver()
+    try:
+        backend = driver.backend
+        driver.reset([Thing])
+        Thing.model_backend = backend
+        Thing.create(id="t1", handle="h1")
+        Thing.create_many([{"id": f"m{i}"} for i in range(30)])
+        sent = Requests(backend.client)
+        driver.reset([Thing])
+        assert sent.operations == []
+        assert scan_all(backend.client, backend.table_name) == []
+    finally:
+        if "model_backend" in vars(Thing):
+            del Thing.model_backend
         driver.close()

@@ -68,3 +68,88 @@ def test_runs_under_xdist(pytester):
     result.stdout.fnmatch_lines(
         ["*restmachine-orm backends*", "*TestIsolation*inmemory: 2 passed*"]
     )
+
+
+FIXTURES = """
+import pytest
+from restmachine_orm import Field, Model
+from restmachine_orm_testing import MultiBackendTestBase
+
+
+class Item(Model):
+    id: str = Field(primary_key=True)
+
+
+@pytest.fixture
+def seeded(orm):
+    orm_client, backend = orm
+    # Isolation is done before any fixture that takes orm: the model is bound and empty.
+    assert orm_client.all_models(Item) == []
+    orm_client.create_and_verify(Item, id="seed")
+    return orm
+
+
+class TestFixtures(MultiBackendTestBase):
+    def get_test_models(self):
+        return [Item]
+
+    def test_a_fixture_gets_the_same_orm(self, seeded, orm):
+        assert seeded is orm
+        assert [item.id for item in orm[0].all_models(Item)] == ["seed"]
+
+    def test_the_next_test_starts_empty(self, orm):
+        assert orm[0].all_models(Item) == []
+
+
+def test_outside_a_multi_backend_class(orm):
+    pass
+"""
+
+
+def test_fixtures_that_take_orm_and_a_test_outside_the_base_class(pytester):
+    pytester.makepyfile(test_fixtures=FIXTURES)
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_outside_a_multi_backend_class ERROR*",
+            "*the orm fixture belongs to test methods of MultiBackendTestBase subclasses*",
+        ]
+    )
+
+
+SKIPPED = """
+import pytest
+from restmachine_orm_testing import InMemoryDriver, MultiBackendTestBase
+
+RESETS = []
+
+
+class CountingDriver(InMemoryDriver):
+    def reset(self, models):
+        RESETS.append(models)
+        super().reset(models)
+
+
+class TestSkipped(MultiBackendTestBase):
+    @classmethod
+    def create_driver(cls, backend_name):
+        return CountingDriver()
+
+    @pytest.mark.skip(reason="not today")
+    def test_skipped(self, orm):
+        pass
+
+    @pytest.mark.skipif(True, reason="never")
+    def test_skipped_if(self, orm):
+        pass
+
+    def test_runs(self, orm):
+        assert len(RESETS) == 1
+"""
+
+
+def test_a_skipped_test_does_not_reach_its_driver(pytester):
+    pytester.makepyfile(test_skipped=SKIPPED)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, skipped=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["EmbeddedMoto"]
@@ -56,6 +57,30 @@ class EmbeddedMoto:
         )
         self._thread.start()
         return self.endpoint
+
+    def delete_items(
+        self, table: str, keys: Sequence[dict[str, Any]], access_key: str, region: str
+    ) -> bool:
+        """Delete items straight from the server's memory, without a request.
+
+        Emptying a test table this way takes microseconds where one request to moto takes
+        milliseconds. It goes through moto's own backend (which the server runs in this
+        process), for the account moto gives ``access_key``.
+
+        Returns:
+            ``False`` when this moto does not keep its tables as expected: then the keys
+            are not all deleted, and a request must delete them.
+        """
+        try:
+            from moto.dynamodb.models import dynamodb_backends
+            from moto.iam.models import get_account_id_from
+
+            tables = dynamodb_backends[get_account_id_from(access_key)][region]
+            for key in keys:
+                tables.delete_item(table, key)
+        except (ImportError, AttributeError, KeyError, TypeError, ValueError):
+            return False
+        return True
 
     def stop(self) -> None:
         """Stop serving and wait for the thread."""

@@ -6,8 +6,9 @@ worker uses its own table, emptied before every test that follows a write.
 
 The driver reads every write its backend's client sends (``_written``), so emptying the
 table means deleting the items those writes created: one request per 25 of them, none after
-a test that only reads. A test that writes to the driver's table through a client of its
-own must empty it itself.
+a test that only reads. The embedded server's items are deleted in its memory, without a
+request. A test that writes to the driver's table through a client of its own must empty
+it itself.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from restmachine_orm import Backend, Model
 from restmachine_orm_testing import DriverInterface, hookimpl
 from restmachine_orm_testing.hooks import DriverFactory
 
-from ._batch import delete_keys
+from ._batch import delete_keys, key_of
 from ._features import FEATURES
 from ._moto import EmbeddedMoto
 from ._written import WrittenItems
@@ -34,6 +35,8 @@ __all__ = ["ENV_ENDPOINT", "DynamoDBDriver", "restmachine_orm_testing_drivers"]
 #: Environment variable naming the DynamoDB endpoint tests use (unset: embedded moto).
 ENV_ENDPOINT = "RESTMACHINE_ORM_DYNAMODB_ENDPOINT"
 _REGION = "us-east-1"
+# Local servers take any alphanumeric credentials; these live on the driver's client only.
+_ACCESS_KEY = "restmachineormtest"
 
 
 class DynamoDBDriver(DriverInterface):
@@ -44,6 +47,7 @@ class DynamoDBDriver(DriverInterface):
         self._endpoint = endpoint or os.environ.get(ENV_ENDPOINT) or None
         self._server: EmbeddedMoto | None = None
         self._backend: DynamoDBBackend | None = None
+        self._connected: DynamoDBBackend | None = None  # the backend made on the endpoint
         self._indexed: set[type[Model]] = set()
         self._written: WrittenItems | None = None
 
@@ -87,15 +91,15 @@ class DynamoDBDriver(DriverInterface):
             "dynamodb",
             endpoint_url=endpoint,
             region_name=_REGION,
-            # Local servers take any alphanumeric credentials; these live on this client only.
-            aws_access_key_id="restmachineormtest",
-            aws_secret_access_key="restmachineormtest",
+            aws_access_key_id=_ACCESS_KEY,
+            aws_secret_access_key=_ACCESS_KEY,
             config=DEFAULT_CONFIG,
         )
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         backend = DynamoDBBackend(f"restmachine-orm-test-{worker}", client=client)
         backend.create_table()
         self._watch(backend)
+        self._connected = backend
         return backend
 
     def _watch(self, backend: DynamoDBBackend) -> None:
@@ -118,15 +122,22 @@ class DynamoDBDriver(DriverInterface):
         keys, unknown = self._written.take()
         if unknown:
             backend.clear()
-        elif keys:
+        elif keys and not self._delete_in_server(backend, keys):
             delete_keys(backend, keys)
+
+    def _delete_in_server(self, backend: DynamoDBBackend, keys: set[tuple[str, str]]) -> bool:
+        """Delete from the embedded server's memory, if this driver runs one for its table."""
+        if self._server is None or backend is not self._connected:
+            return False
+        item_keys = [key_of(backend, pair) for pair in keys]
+        return self._server.delete_items(backend.table_name, item_keys, _ACCESS_KEY, _REGION)
 
     def close(self) -> None:
         """Stop the embedded server, if one was started."""
         if self._server is not None:
             self._server.stop()
             self._server = None
-        self._backend = None
+        self._backend = self._connected = None
 
 
 @hookimpl

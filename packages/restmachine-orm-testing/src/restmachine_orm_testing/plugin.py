@@ -13,6 +13,7 @@ import pytest
 
 from restmachine_orm import CAPABILITIES
 
+from ._isolation import BACKEND, isolate, orm_argument, restore
 from ._session import STATE, SessionState, selected_backends
 from .base import MultiBackendTestBase
 from .driver import DriverInterface
@@ -21,8 +22,6 @@ from .markers import MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
 from .registry import BackendNotInstalledError, DriverRegistry
 
 __all__ = ["orm"]
-
-_UNSET = object()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -155,6 +154,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if state.selected is not None and name not in state.selected:
             dropped.append(item)
             continue
+        item.stash[BACKEND] = name
         item.user_properties.append(("orm_backend", name))
         item.user_properties.append(("orm_test", _test_id(item.nodeid, name)))
         kept.append(item)
@@ -220,35 +220,32 @@ class _RunHooks:
         self.state.close()
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Isolate a multi-backend test: its models emptied and bound, its ``orm`` filled in."""
+    isolate(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Once the test's fixtures are torn down, give its models their backends back."""
+    try:
+        return (yield)
+    finally:
+        restore(item)
+
+
 @pytest.fixture
-def orm(request: pytest.FixtureRequest) -> Iterator[tuple[OrmClient, str]]:
+def orm(request: pytest.FixtureRequest) -> tuple[OrmClient, str]:
     """``(orm_client, backend_name)`` for the backend this test instance runs on.
 
     The models of ``get_test_models()`` start empty and get their ``model_backend`` back
-    afterwards, whether the test passed or not.
+    afterwards, whether the test passed or not (see ``_isolation``: the test itself is
+    handed the same value without executing this fixture).
     """
-    name = getattr(request, "param", None)
-    if not isinstance(name, str) or request.instance is None:
+    argument = orm_argument(request.node)
+    if argument is None:
         pytest.fail(
             "the orm fixture belongs to test methods of MultiBackendTestBase subclasses",
             pytrace=False,
         )
-    driver = request.config.stash[STATE].driver_or_error(type(request.instance), name)
-    if isinstance(driver, BackendNotInstalledError):
-        pytest.skip(str(driver))
-    if isinstance(driver, Exception):
-        raise driver
-    models = list(request.instance.get_test_models())
-    saved = [(model, model.__dict__.get("model_backend", _UNSET)) for model in models]
-    try:
-        driver.reset(models)
-        for model in models:
-            driver.setup_backend(model)
-        yield OrmClient(driver), name
-    finally:
-        for model, before in saved:
-            if before is _UNSET:
-                if "model_backend" in model.__dict__:
-                    delattr(model, "model_backend")
-            else:
-                model.model_backend = before
+    return argument
