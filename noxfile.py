@@ -187,11 +187,13 @@ def tests_dynalite(session: nox.Session) -> None:
 def conformance(session: nox.Session) -> None:
     """The conformance suite and differential tests: inmemory, moto, then DynamoDB Local."""
     suite = [f"{TESTING}/conformance"]
-    run_tests(session, PACKAGES, suite, env={ENDPOINT_VAR: ""})
+    # One test at a time: the two differential tests then run on different workers.
+    workers = ("-n", "2", "--maxschedchunk", "1")
+    run_tests(session, PACKAGES, suite, *workers, env={ENDPOINT_VAR: ""})
     emulator = _npm_servers(session) / "amplify-dynamodb-simulator" / "emulator"
     with local_server(session, _dynamodb_local(emulator)) as endpoint:
         env = {ENDPOINT_VAR: endpoint, "RESTMACHINE_ORM_BACKENDS": "dynamodb"}
-        run_tests(session, PACKAGES, suite, env=env)
+        run_tests(session, PACKAGES, suite, *workers, env=env)
 
 
 @nox.session(python=DEFAULT_PYTHON)

@@ -7,7 +7,6 @@ dynalite, the fastest local server, so that client overhead shows).
 from __future__ import annotations
 
 from _dynamo import (
-    CPU_GOAL,
     ENDPOINT_VAR,
     POINT_GOAL,
     READ_GOALS,
@@ -60,10 +59,5 @@ def run(quick: bool) -> list[Table]:
         orm, base = timings["orm"], timings["floor"]
         table.rows.append(Row(name, orm.wall, base.wall, goal=READ_GOALS[name], unit="ms"))
 
-    # Process time read around the same rounds as the wall times above.
-    cpu = Table("Client CPU per point operation (process time)", "ORM", "raw boto3")
-    for name, timings in point.items():
-        orm, base = timings["orm"], timings["floor"]
-        label = f"{name}: CPU added per op"
-        cpu.rows.append(Row(label, orm.cpu, base.cpu, goal=CPU_GOAL, unit="ms", added=True))
-    return [table, cpu]
+    # Client CPU is in the peers lineup (bench_peers), measured in the same kind of rounds.
+    return [table]

@@ -220,11 +220,11 @@ def run(quick: bool) -> list[Lineup]:
         PYNAMODB: pynamodb_readings(url, backend.table_name),
         DYNTASTIC: dyntastic_readings(url, backend.table_name),
     }
-    rounds, ops, batch_rounds = (4, 20, 2) if quick else (12, 100, 8)
+    rounds, ops, batch_rounds = (4, 20, 2) if quick else (24, 100, 16)
     try:
         point = point_operations(contenders, rounds=rounds, ops=ops)
         floor.create_many(READ_ROWS)
-        read = reads(contenders, rounds=rounds * 2)
+        read = reads(contenders, rounds=rounds)
         batch = batch_create(contenders, rounds=batch_rounds)  # last: it grows the table
     finally:
         raw.delete_table(TableName=backend.table_name)
