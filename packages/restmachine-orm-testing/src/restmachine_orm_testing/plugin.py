@@ -239,8 +239,8 @@ def orm(request: pytest.FixtureRequest) -> tuple[OrmClient, str]:
     """``(orm_client, backend_name)`` for the backend this test instance runs on.
 
     The models of ``get_test_models()`` start empty and get their ``model_backend`` back
-    afterwards, whether the test passed or not (see ``_isolation``: the test itself is
-    handed the same value without executing this fixture).
+    afterwards, whether the test passed or not. The plugin's setup hook does that work and
+    hands the test this value directly; fixtures that take ``orm`` get it from here.
     """
     argument = orm_argument(request.node)
     if argument is None:

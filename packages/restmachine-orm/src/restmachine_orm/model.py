@@ -322,7 +322,7 @@ class Model(BaseModel):
 
     def _orm_adopt(self, schema: ModelSchema, row: Row) -> None:
         """Take the stored row's values, e.g. a kept ``auto_now_add`` after an upsert."""
-        if row != self._orm_row(schema):
+        if row != (self.__dict__ if schema.rows_are_flat else self.model_dump()):
             fresh = type(self).model_validate(row)
             object.__setattr__(self, "__dict__", fresh.__dict__)
         self._orm_remember(row)

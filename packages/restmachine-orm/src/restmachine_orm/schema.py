@@ -276,8 +276,11 @@ class ModelSchema:
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """Return the key tuple of a row (or of any mapping holding the key fields)."""
         fields = self.key_fields
+        # Keys of one or two fields (every key) are built without a generator: a hot path.
         if len(fields) == 1:
             return (row[fields[0]],)
+        if len(fields) == 2:
+            return (row[fields[0]], row[fields[1]])
         return tuple(row[name] for name in self.require_key())
 
     def key_dict(self, key: tuple[Any, ...]) -> dict[str, Any]:
