@@ -187,8 +187,7 @@ def tests_dynalite(session: nox.Session) -> None:
 def conformance(session: nox.Session) -> None:
     """The conformance suite and differential tests: inmemory, moto, then DynamoDB Local."""
     suite = [f"{TESTING}/conformance"]
-    # One test at a time: the two differential tests then run on different workers.
-    workers = ("-n", "2", "--maxschedchunk", "1")
+    workers = ("-n", "2")
     run_tests(session, PACKAGES, suite, *workers, env={ENDPOINT_VAR: ""})
     emulator = _npm_servers(session) / "amplify-dynamodb-simulator" / "emulator"
     with local_server(session, _dynamodb_local(emulator)) as endpoint:

@@ -3,9 +3,7 @@
 Each run is a fresh ``pytest`` process on the repository's conformance suite
 (``packages/restmachine-orm-testing/conformance``), on one backend at a time; the DynamoDB
 runs use the embedded moto server, one per worker. Runs alternate between ``-n 0`` and
-``-n 2 --maxschedchunk 1`` (the suite's two differential tests take most of its time; with
-xdist's default chunks both land on one worker), and every run must pass whole: a faster
-run that fails means nothing.
+``-n 2``, and every run must pass whole: a faster run that fails means nothing.
 
 Python caches compiled modules by default, and the timed runs use that cache (a run first
 fills it). A machine that turns caching off (``PYTHONDONTWRITEBYTECODE``) compiles every
@@ -39,8 +37,6 @@ def _run(backend: str, workers: int, quick: bool, no_cache: str | None = None) -
     if quick:
         env["RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES"] = "20"
     argv = [sys.executable, "-m", "pytest", str(SUITE), "-q", "-n", str(workers)]
-    if workers:
-        argv += ["--maxschedchunk", "1"]
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
@@ -71,8 +67,7 @@ def _compare(
 def run(quick: bool) -> list[Table]:
     repeats = 1 if quick else 3
     table = Table(
-        "Conformance suite wall time, pytest-xdist -n 2 --maxschedchunk 1 vs -n 0 (every run "
-        "passing)",
+        "Conformance suite wall time, pytest-xdist -n 2 vs -n 0 (every run passing)",
         "-n 2",
         "-n 0",
     )

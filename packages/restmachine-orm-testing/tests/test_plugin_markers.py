@@ -109,3 +109,44 @@ class TestTypo(MultiBackendTestBase):
     )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*unknown capability 'teleportation'*known capabilities:*"])
+
+
+LONG_TESTS = """
+import pytest
+
+@pytest.mark.parametrize("i", range(6))
+def test_short(i):
+    pass
+
+@pytest.mark.orm_long_running
+def test_long_a():
+    pass
+
+@pytest.mark.orm_long_running
+def test_long_b():
+    pass
+"""
+
+
+def _run_order(result):
+    return [line.split("::")[1].split(" ")[0] for line in result.outlines if " PASSED" in line]
+
+
+def test_xdist_hands_out_long_tests_first_and_apart(pytester):
+    pytester.makepyfile(test_long=LONG_TESTS)
+    # One worker runs the tests in the order xdist hands them out.
+    distributed = pytester.runpytest("-p", "xdist", "-n", "1", "-v", "-p", "no:cacheprovider")
+    distributed.assert_outcomes(passed=8)
+    assert _run_order(distributed) == [
+        "test_long_a",
+        "test_short[0]",
+        "test_short[1]",
+        "test_short[2]",
+        "test_long_b",
+        "test_short[3]",
+        "test_short[4]",
+        "test_short[5]",
+    ]
+    # Without xdist the file's order stands.
+    plain = pytester.runpytest("-v", "-p", "no:cacheprovider")
+    assert _run_order(plain)[-2:] == ["test_long_a", "test_long_b"]

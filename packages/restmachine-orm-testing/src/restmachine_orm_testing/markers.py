@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 __all__ = [
+    "LONG_MARK",
     "ONLY_MARK",
     "REQUIRES_MARK",
     "SKIP_MARK",
@@ -25,12 +26,15 @@ SKIP_MARK = "orm_skip_backend"
 ONLY_MARK = "orm_only_backends"
 XFAIL_MARK = "orm_xfail_backend"
 REQUIRES_MARK = "orm_requires"
+LONG_MARK = "orm_long_running"
 
 MARK_DOCS = {
     SKIP_MARK: "orm_skip_backend(*names, reason=None): skip on these backends",
     ONLY_MARK: "orm_only_backends(*names): run only on these backends",
     XFAIL_MARK: "orm_xfail_backend(name, reason, raises): must fail on this backend",
     REQUIRES_MARK: "orm_requires(*capabilities): skip on backends lacking a capability",
+    LONG_MARK: "orm_long_running: takes far longer than most tests; pytest-xdist workers "
+    "are handed these first",
 }
 
 

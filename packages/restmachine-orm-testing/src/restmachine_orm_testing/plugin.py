@@ -18,7 +18,7 @@ from ._session import STATE, SessionState, selected_backends
 from .base import MultiBackendTestBase
 from .driver import DriverInterface
 from .dsl import OrmClient
-from .markers import MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
+from .markers import LONG_MARK, MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
 from .registry import BackendNotInstalledError, DriverRegistry
 
 __all__ = ["orm"]
@@ -143,7 +143,10 @@ def _marks_for(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect backends outside the run's selection; tag the rest for the report."""
+    """Deselect backends outside the run's selection; tag the rest for the report.
+
+    Under pytest-xdist, tests marked ``orm_long_running`` are spread through the run.
+    """
     state = config.stash[STATE]
     kept, dropped = [], []
     for item in items:
@@ -161,6 +164,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    if hasattr(config, "workerinput"):
+        items[:] = _spread_long_tests(items)
+
+
+def _spread_long_tests(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Long tests first and evenly apart, the rest in their order between them.
+
+    In an xdist worker, the collection is the order tests are handed out in, to whichever
+    worker asks, a few neighbours at a time. Long tests next to each other end up on one
+    worker, the others idle meanwhile; spread out, the next long test comes up while the
+    worker that took the last one is still busy with it.
+    """
+    long = [item for item in items if item.get_closest_marker(LONG_MARK) is not None]
+    if not long:
+        return items
+    rest = [item for item in items if item.get_closest_marker(LONG_MARK) is None]
+    gap = len(rest) // len(long)
+    spread: list[pytest.Item] = []
+    for index, item in enumerate(long):
+        spread.append(item)
+        spread.extend(rest[index * gap : (index + 1) * gap])
+    spread.extend(rest[len(long) * gap :])
+    return spread
 
 
 def _backend_of(item: pytest.Item) -> str | None:

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from typing import Any, Literal
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -332,12 +333,14 @@ class TestDifferential(SuiteBase):
     """Random operation sequences give the reference's results on the backend under test."""
 
     @since("1.0")
+    @pytest.mark.orm_long_running
     def test_matches_the_reference(self, orm: tuple[Any, str]) -> None:
         client, _ = orm
         examples = round(DIFFERENTIAL_EXAMPLES * _SIMPLE_SHARE)
         run_differential(lambda: client.driver.backend, keys="simple", examples=examples)
 
     @since("1.1")
+    @pytest.mark.orm_long_running
     def test_matches_the_reference_with_composite_keys(self, orm: tuple[Any, str]) -> None:
         client, _ = orm
         examples = DIFFERENTIAL_EXAMPLES - round(DIFFERENTIAL_EXAMPLES * _SIMPLE_SHARE)
