@@ -55,17 +55,24 @@ DURATIONS = {}
 
 
 def pytest_collection_modifyitems(items):
-    # Blocks of 50 tests of each kind, the kinds in a rotating order: every kind runs early
-    # and late in the session (costs drift as it goes), while tests of one class stay
-    # together (switching classes costs the test that does it).
+    # Blocks of 25 tests of each kind, the kinds shuffled anew in each block (seeded): every
+    # kind runs early and late in the session, after each of the others (a test after a
+    # DynamoDB write shares the process with the moto server's thread, for one), while tests
+    # of one class stay together (switching classes costs the test that does it).
+    import random
+
     def kind(item):
         return item.originalname + str(item.callspec.params.get("orm", ""))
 
     kinds = sorted({kind(item) for item in items})
+    orders = {}
 
     def order(item):
-        block = item.callspec.params["i"] // 50
-        return block, (kinds.index(kind(item)) + block) % len(kinds), item.callspec.params["i"]
+        block = item.callspec.params["i"] // 25
+        if block not in orders:
+            shuffled = random.Random(block).sample(kinds, len(kinds))
+            orders[block] = {name: place for place, name in enumerate(shuffled)}
+        return block, orders[block][kind(item)], item.callspec.params["i"]
 
     items.sort(key=order)
 
