@@ -51,9 +51,18 @@ class Reading(Model):
     note: str = ""
 
 
-def endpoint() -> str | None:
-    """The server to measure on, as ``nox -s benchmarks`` exports it (dynalite)."""
-    return os.environ.get(ENDPOINT_VAR)
+def endpoint(group: str, missing: Sequence[str] = ()) -> str | None:
+    """The server to measure on, as ``nox -s benchmarks`` exports it (dynalite).
+
+    ``None``, having said why the group does not run, when it is unset or ``missing``
+    lists packages the group needs.
+    """
+    url = os.environ.get(ENDPOINT_VAR)
+    if not url or missing:
+        reason = f"pip install {' '.join(missing)}" if missing else f"set {ENDPOINT_VAR}"
+        print(f"({group} group not run: {reason}, as `nox -s benchmarks` does)\n")
+        return None
+    return url
 
 
 def client(url: str) -> Any:

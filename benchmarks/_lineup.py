@@ -18,8 +18,12 @@ class Timing:
     """Medians of one contender, in seconds per operation."""
 
     wall: float
-    cpu: float  # time.process_time: what the client itself spent
-    cpu_rounds: tuple[float, ...] = ()  # each round's CPU per op, in round order
+    cpu_rounds: tuple[float, ...]  # time.process_time per op (what the client itself spent)
+
+    @property
+    def cpu(self) -> float:
+        """The median round's CPU per operation."""
+        return statistics.median(self.cpu_rounds)
 
     def cpu_added(self, floor: Timing) -> float:
         """CPU spent over the floor's: the median of the differences round by round.
@@ -28,8 +32,6 @@ class Timing:
         (another process, a throttled core) touches both sides of a difference; the
         difference of the two medians would carry it whole.
         """
-        if len(self.cpu_rounds) != len(floor.cpu_rounds) or not self.cpu_rounds:
-            return self.cpu - floor.cpu
         pairs = zip(self.cpu_rounds, floor.cpu_rounds, strict=True)
         return statistics.median(mine - theirs for mine, theirs in pairs)
 
@@ -58,12 +60,7 @@ def interleaved(
                 walls[name].append((time.perf_counter() - wall) / ops)
             finally:
                 gc.enable()
-    return {
-        name: Timing(
-            statistics.median(walls[name]), statistics.median(cpus[name]), tuple(cpus[name])
-        )
-        for name in names
-    }
+    return {name: Timing(statistics.median(walls[name]), tuple(cpus[name])) for name in names}
 
 
 @dataclass

@@ -7,7 +7,6 @@ dynalite, the fastest local server, so that client overhead shows).
 from __future__ import annotations
 
 from _dynamo import (
-    ENDPOINT_VAR,
     POINT_GOAL,
     READ_GOALS,
     READ_ROWS,
@@ -30,9 +29,8 @@ REQUESTS = {
 
 
 def run(quick: bool) -> list[Table]:
-    url = endpoint()
+    url = endpoint("DynamoDB")
     if not url:
-        print(f"(DynamoDB group not run: set {ENDPOINT_VAR}, as `nox -s benchmarks` does)\n")
         return []
     raw = client(url)
     backend = new_table(raw)

@@ -205,11 +205,9 @@ def dyntastic_readings(url: str, table: str) -> Readings[Any]:
 
 
 def run(quick: bool) -> list[Lineup]:
-    url = endpoint()
     missing = [name for name in ("pynamodb", "dyntastic") if importlib.util.find_spec(name) is None]
-    if not url or missing:
-        reason = f"pip install {' '.join(missing)}" if missing else "set the endpoint"
-        print(f"(peers group not run: {reason}, as `nox -s benchmarks` does)\n")
+    url = endpoint("peers", missing)
+    if not url:
         return []
     raw = client(url)
     backend = new_table(raw)

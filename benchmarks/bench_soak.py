@@ -83,6 +83,15 @@ class Worker:
     def _mine(self, rng: random.Random) -> str | None:
         return rng.choice(sorted(self.rows)) if self.rows else None
 
+    def _my_row(self, rng: random.Random) -> SoakItem | None:
+        """One of this writer's rows, read back (only it writes them: it must be there)."""
+        key = self._mine(rng)
+        if key is None:
+            return None
+        item = SoakItem.get(id=key)
+        assert item is not None, key
+        return item
+
     def create(self, rng: random.Random, step: int) -> None:
         key = f"w{self.number}-{step}"
         SoakItem.create(id=key, n=step, note=f"created {step}")
@@ -98,36 +107,30 @@ class Worker:
             self.failures.append(f"get {key}: read {found}, wrote {expected}")
 
     def save(self, rng: random.Random, step: int) -> None:
-        key = self._mine(rng)
-        if key is None:
+        item = self._my_row(rng)
+        if item is None:
             return
-        item = SoakItem.get(id=key)
-        assert item is not None
         item.n, item.note = item.n + 1, f"saved {step}"
         item.save()
-        self.rows[key] = (item.handle, item.n, item.note)
+        self.rows[item.id] = (item.handle, item.n, item.note)
 
     def claim(self, rng: random.Random, step: int) -> None:
-        key = self._mine(rng)
-        if key is None:
+        item = self._my_row(rng)
+        if item is None:
             return
-        item = SoakItem.get(id=key)
-        assert item is not None
         item.handle = f"handle-{rng.randrange(HANDLES)}"
         try:
             item.save()
         except DuplicateKeyError:
             return  # another row holds it: nothing was written
-        self.rows[key] = (item.handle, item.n, item.note)
+        self.rows[item.id] = (item.handle, item.n, item.note)
 
     def delete(self, rng: random.Random, step: int) -> None:
-        key = self._mine(rng)
-        if key is None:
+        item = self._my_row(rng)
+        if item is None:
             return
-        item = SoakItem.get(id=key)
-        assert item is not None
         item.delete()
-        del self.rows[key]
+        del self.rows[item.id]
 
     def count(self, rng: random.Random, step: int) -> None:
         SoakItem.where(n__gte=step).count()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import gc
 import tracemalloc
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from _dynamo import ENDPOINT_VAR, Reading, client, endpoint, new_table, pk
+from _dynamo import Reading, client, endpoint, new_table, pk
 from _harness import Row, Table
 
 ITEMS = 50_000
@@ -38,9 +39,8 @@ def _drain(rows: Iterable[object], expected: int) -> None:
 
 
 def run(quick: bool) -> list[Table]:
-    url = endpoint()
+    url = endpoint("stream")
     if not url:
-        print(f"(stream group not run: set {ENDPOINT_VAR}, as `nox -s benchmarks` does)\n")
         return []
     raw = client(url)
     backend = new_table(raw)
@@ -51,22 +51,17 @@ def run(quick: bool) -> list[Table]:
             Reading.create_many(
                 [{"sensor": PARTITION, "at": i, "value": i} for i in range(start, start + 5_000)]
             )
-        first_page = raw.query(
-            TableName=backend.table_name,
-            KeyConditionExpression="pk = :p",
-            ExpressionAttributeValues={":p": {"S": pk(PARTITION)}},
-            ConsistentRead=True,
-        )
-        per_page = len(first_page["Items"])
-        del first_page
-        page = _peak(
-            lambda: raw.query(
+
+        def first_page() -> Any:
+            return raw.query(
                 TableName=backend.table_name,
                 KeyConditionExpression="pk = :p",
                 ExpressionAttributeValues={":p": {"S": pk(PARTITION)}},
                 ConsistentRead=True,
             )
-        )
+
+        per_page = len(first_page()["Items"])
+        page = _peak(first_page)
         query = _peak(lambda: _drain(Reading.where(sensor=PARTITION), items))
         scan = _peak(lambda: _drain(Reading.where(value__gte=0), items))
         whole = _peak(lambda: len(Reading.where(sensor=PARTITION).all()))
