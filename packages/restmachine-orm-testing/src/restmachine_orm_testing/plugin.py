@@ -176,10 +176,12 @@ def _spread_long_tests(items: list[pytest.Item]) -> list[pytest.Item]:
     worker, the others idle meanwhile; spread out, the next long test comes up while the
     worker that took the last one is still busy with it.
     """
-    long = [item for item in items if item.get_closest_marker(LONG_MARK) is not None]
+    long: list[pytest.Item] = []
+    rest: list[pytest.Item] = []
+    for item in items:
+        (rest if item.get_closest_marker(LONG_MARK) is None else long).append(item)
     if not long:
         return items
-    rest = [item for item in items if item.get_closest_marker(LONG_MARK) is None]
     gap = len(rest) // len(long)
     spread: list[pytest.Item] = []
     for index, item in enumerate(long):

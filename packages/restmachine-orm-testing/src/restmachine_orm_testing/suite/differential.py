@@ -62,7 +62,8 @@ Keys = Literal["simple", "composite"]
 #: it). The simple-key machine has more to explore (unique values, filters, orderings), and
 #: its steps cost more: at 4 to 3 the two tests take about as long.
 DIFFERENTIAL_EXAMPLES = int(os.environ.get("RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES", "700"))
-_SIMPLE_SHARE = 4 / 7
+_SIMPLE_EXAMPLES = round(DIFFERENTIAL_EXAMPLES * 4 / 7)
+_COMPOSITE_EXAMPLES = DIFFERENTIAL_EXAMPLES - _SIMPLE_EXAMPLES
 
 # Small alphabets, so that keys and unique values collide often.
 ids = st.sampled_from(["a", "b", "c", "d"])
@@ -336,12 +337,12 @@ class TestDifferential(SuiteBase):
     @pytest.mark.orm_long_running
     def test_matches_the_reference(self, orm: tuple[Any, str]) -> None:
         client, _ = orm
-        examples = round(DIFFERENTIAL_EXAMPLES * _SIMPLE_SHARE)
-        run_differential(lambda: client.driver.backend, keys="simple", examples=examples)
+        run_differential(lambda: client.driver.backend, keys="simple", examples=_SIMPLE_EXAMPLES)
 
     @since("1.1")
     @pytest.mark.orm_long_running
     def test_matches_the_reference_with_composite_keys(self, orm: tuple[Any, str]) -> None:
         client, _ = orm
-        examples = DIFFERENTIAL_EXAMPLES - round(DIFFERENTIAL_EXAMPLES * _SIMPLE_SHARE)
-        run_differential(lambda: client.driver.backend, keys="composite", examples=examples)
+        run_differential(
+            lambda: client.driver.backend, keys="composite", examples=_COMPOSITE_EXAMPLES
+        )
