@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
+from ._assignment import plain_assignments
 from .backends.base import Backend, Key, Row
 from .backends.inmemory import InMemoryBackend
 from .errors import OrmError, QueryError
@@ -22,6 +23,7 @@ __all__ = ["Model"]
 # pydantic's private-attribute slot: declaring a PrivateAttr would cost every instance
 # creation about a microsecond, and this is read only when saving.
 _STORED = "_orm_stored_row"
+_UNSTORED = object()  # a field the stored row lacks: every value is a change to it
 
 
 class Model(BaseModel):
@@ -44,6 +46,8 @@ class Model(BaseModel):
     __orm_schema__: ClassVar[ModelSchema | None] = None
     # Whether the class overrides before_save / after_save: skip empty calls on hot paths.
     __orm_hooks__: ClassVar[tuple[bool, bool]] = (False, False)
+    # Per field, the value types an assignment stores without pydantic (see _assignment).
+    __orm_plain__: ClassVar[Mapping[str, tuple[type, ...]]] = {}
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -54,8 +58,9 @@ class Model(BaseModel):
             cls.after_save is not Model.after_save,
         )
         cls.__orm_schema__ = None
+        cls.__orm_plain__ = {}
         if cls.__pydantic_complete__:
-            cls.__orm_schema__ = ModelSchema.build(cls)
+            cls._orm_complete()
 
     @classmethod
     def orm_schema(cls) -> ModelSchema:
@@ -65,8 +70,14 @@ class Model(BaseModel):
         if schema is None:
             if not cls.__pydantic_complete__:
                 cls.model_rebuild(raise_errors=True)
-            schema = ModelSchema.build(cls)
-            cls.__orm_schema__ = schema
+            schema = cls._orm_complete()
+        return schema
+
+    @classmethod
+    def _orm_complete(cls) -> ModelSchema:
+        # Both read the finished pydantic class: its fields and its compiled core schema.
+        cls.__orm_plain__ = plain_assignments(cls)
+        schema = cls.__orm_schema__ = ModelSchema.build(cls)
         return schema
 
     # -- class-level operations -------------------------------------------------------
@@ -118,7 +129,7 @@ class Model(BaseModel):
             QueryError: A key field is missing, a non-key field is given, or a value does
                 not fit its field.
         """
-        schema = cls.orm_schema()
+        schema = cls.__orm_schema__ or cls.orm_schema()
         row = cls.model_backend.get(schema, cls._orm_key_from(schema, key, "get"))
         return None if row is None else cls._orm_load(row)
 
@@ -176,10 +187,11 @@ class Model(BaseModel):
                 changed since this instance read it; nothing is written.
             OrmError: A key field was changed (keys are immutable).
         """
-        schema = self.orm_schema()
+        schema = self.__orm_schema__ or self.orm_schema()
         stored = self._orm_stored()
-        key = self._orm_key(schema)
-        self._orm_stamp(schema, creating=False)
+        key = self._orm_key(schema, stored)
+        if schema.auto_now:
+            self._orm_stamp(schema, creating=False)
         self._orm_before_save()
         row = self._orm_write_row(schema)
         version = schema.version_field
@@ -187,11 +199,11 @@ class Model(BaseModel):
             # The write is based on the version this instance was read at, not on whatever
             # the caller may have assigned to the field.
             row[version] = (row[version] if stored is None else stored[version]) + 1
+        kept, before = schema.auto_now_add, stored or {}
         changes = {
             name: value
             for name, value in row.items()
-            if name not in schema.auto_now_add
-            and (stored is None or name not in stored or stored[name] != value)
+            if name not in kept and before.get(name, _UNSTORED) != value
         }
         written = self.model_backend.update(schema, key, changes, stored)
         if version is not None:
@@ -208,8 +220,9 @@ class Model(BaseModel):
             ConcurrentModificationError: The model has a version field and the row was
                 changed since this instance read it; nothing is deleted.
         """
-        schema = self.orm_schema()
-        self.model_backend.delete(schema, self._orm_key(schema), self._orm_stored())
+        schema = self.__orm_schema__ or self.orm_schema()
+        stored = self._orm_stored()
+        self.model_backend.delete(schema, self._orm_key(schema, stored), stored)
         private = self.__pydantic_private__
         if private is not None:
             private.pop(_STORED, None)
@@ -223,6 +236,19 @@ class Model(BaseModel):
 
     def after_save(self) -> None:
         """Run after every successful create, save and upsert; override to react."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assign a field, validated as pydantic validates it.
+
+        A value of exactly a plain field's type (``int``, ``str``, ``bool``, or ``None``
+        where allowed, on a field without constraints or validators) is stored as it is,
+        which is what pydantic's validator would do at several times the cost.
+        """
+        if type(value) in self.__orm_plain__.get(name, ()):
+            self.__dict__[name] = value
+            self.__pydantic_fields_set__.add(name)
+        else:
+            super().__setattr__(name, value)
 
     def __eq__(self, other: object) -> bool:
         """Two instances are equal when they are of one class with equal field values."""
@@ -287,14 +313,9 @@ class Model(BaseModel):
             for name in key_fields
         )
 
-    def _orm_row(self, schema: ModelSchema) -> Row:
-        if schema.rows_are_flat:
-            return dict(self.__dict__)
-        return self.model_dump()
-
     def _orm_write_row(self, schema: ModelSchema) -> Row:
         """The row to write, refused if a value in it is one some backend cannot store."""
-        row = self._orm_row(schema)
+        row = dict(self.__dict__) if schema.rows_are_flat else self.model_dump()
         check_row(schema, row)
         return row
 
@@ -327,9 +348,9 @@ class Model(BaseModel):
             object.__setattr__(self, "__dict__", fresh.__dict__)
         self._orm_remember(row)
 
-    def _orm_key(self, schema: ModelSchema) -> Key:
+    def _orm_key(self, schema: ModelSchema, stored: Row | None) -> Key:
+        """The key to write to: the stored row's, which the instance must still hold."""
         current = schema.key_of(self.__dict__)
-        stored = self._orm_stored()
         if stored is not None and schema.key_of(stored) != current:
             raise OrmError(
                 f"{schema.name}: key fields are immutable; changed "
