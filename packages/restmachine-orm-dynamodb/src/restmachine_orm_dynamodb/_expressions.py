@@ -40,7 +40,9 @@ class Expressions:
 
     def value(self, value: Any) -> str:
         """Return a new placeholder bound to a value."""
-        return self.encoded(to_attribute(value))
+        placeholder = f":v{len(self.values)}"  # as encoded() does, one call less: hot
+        self.values[placeholder] = to_attribute(value)
+        return placeholder
 
     def encoded(self, attribute: AttributeValue) -> str:
         """Return a new placeholder bound to a value already in DynamoDB's form."""

@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import DynamoDBError, TransactionsUnsupportedError
 
-__all__ = ["cancellation_reasons", "codes_of", "error_code", "translated"]
+__all__ = ["cancellation_reasons", "codes_of", "error_code", "translated", "translation"]
 
 _UNSUPPORTED = {"UnknownOperationException", "UnrecognizedClientException"}
 
@@ -35,7 +35,8 @@ class translated:  # lower case: used as a function was, `with translated(...)`
     """Turn any botocore failure inside the block into a ``DynamoDBError``.
 
     Errors the caller handles itself (conditional checks, cancelled transactions) must be
-    caught inside the block. A class rather than a generator: it wraps every request.
+    caught inside the block. The backend's own requests, the hot path, catch errors
+    themselves and raise ``translation(...)``, which this block raises too.
     """
 
     __slots__ = ("client", "operation", "table")
@@ -51,18 +52,22 @@ class translated:  # lower case: used as a function was, `with translated(...)`
         self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
     ) -> None:
         """Translate a botocore error leaving the block; anything else passes through."""
-        if isinstance(error, ClientError):
-            code = error_code(error)
-            where = f"table {self.table!r} at {self.client.meta.endpoint_url}"
-            if self.operation == "TransactWriteItems" and code in _UNSUPPORTED:
-                raise TransactionsUnsupportedError(
-                    f"{where} does not support TransactWriteItems, which models with unique "
-                    "fields need to claim their values atomically (dynalite lacks it; use "
-                    "DynamoDB, DynamoDB Local or moto)"
-                ) from error
-            raise DynamoDBError(f"{self.operation} on {where} failed: {code}: {error}") from error
-        if isinstance(error, BotoCoreError):
-            raise DynamoDBError(
-                f"{self.operation} on table {self.table!r} at {self.client.meta.endpoint_url} "
-                f"failed: {error}"
-            ) from error
+        if isinstance(error, (ClientError, BotoCoreError)):
+            raise translation(error, self.client, self.table, self.operation) from error
+
+
+def translation(
+    error: ClientError | BotoCoreError, client: Any, table: str, operation: str
+) -> DynamoDBError:
+    """The ``DynamoDBError`` to raise for a botocore failure of ``operation`` on ``table``."""
+    where = f"table {table!r} at {client.meta.endpoint_url}"
+    if isinstance(error, BotoCoreError):
+        return DynamoDBError(f"{operation} on {where} failed: {error}")
+    code = error_code(error)
+    if operation == "TransactWriteItems" and code in _UNSUPPORTED:
+        return TransactionsUnsupportedError(
+            f"{where} does not support TransactWriteItems, which models with unique "
+            "fields need to claim their values atomically (dynalite lacks it; use "
+            "DynamoDB, DynamoDB Local or moto)"
+        )
+    return DynamoDBError(f"{operation} on {where} failed: {code}: {error}")

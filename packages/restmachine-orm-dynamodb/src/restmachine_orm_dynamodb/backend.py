@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from restmachine_orm import Backend, DuplicateKeyError, Model, NotFoundError
 from restmachine_orm.backends.base import Key, Row
@@ -19,7 +19,7 @@ from . import _batch, _create_many, _reads
 from ._expressions import Expressions
 from ._features import FEATURES
 from ._keys import KeyScheme
-from ._requests import error_code, translated
+from ._requests import error_code, translation
 from ._serialize import AttributeValue, from_item, to_item
 from ._table import add_indexes, create_table, existing_indexes
 from ._transactions import RowConditionFailed, Transaction, unique_condition
@@ -117,37 +117,41 @@ class DynamoDBBackend(Backend):
 
     def item(self, schema: ModelSchema, row: Row) -> dict[str, AttributeValue]:
         """The item storing a row: its attributes, table key and entity attribute."""
-        indexed = {
-            self.keys.index_attribute(name): {"S": self.keys.index_value(schema, row[name])}
-            for name in schema.indexed_fields
-            if row[name] is not None
-        }
-        return {
-            **to_item(row),
-            **indexed,
-            **self.keys.item_key(schema, schema.key_of(row)),
-            self.keys.entity: {"S": schema.name},
-        }
+        item = to_item(row)
+        for name in schema.indexed_fields:
+            if row[name] is not None:
+                item[self.keys.index_attribute(name)] = {
+                    "S": self.keys.index_value(schema, row[name])
+                }
+        item.update(self.keys.item_key(schema, schema.key_of(row)))
+        item[self.keys.entity] = {"S": schema.name}
+        return item
 
     def call(self, operation: str, **request: Any) -> Any:
         """Send one request on the table, e.g. ``call("Query", ...)``; errors translated."""
-        with translated(self.client, self.table_name, operation):
-            return getattr(self.client, _snake(operation))(TableName=self.table_name, **request)
+        request["TableName"] = self.table_name
+        return self._send(operation, request)
 
     def call_batch(self, operation: str, **request: Any) -> Any:
         """Send a batch request (it names its table inside ``RequestItems``)."""
-        with translated(self.client, self.table_name, operation):
-            return getattr(self.client, _snake(operation))(**request)
+        return self._send(operation, request)
 
     def _conditional(self, operation: str, **request: Any) -> Any | None:
         """Send a conditional request; ``None`` when its condition failed."""
-        with translated(self.client, self.table_name, operation):
-            try:
-                return getattr(self.client, _snake(operation))(TableName=self.table_name, **request)
-            except ClientError as error:
-                if error_code(error) == "ConditionalCheckFailedException":
-                    return None
-                raise
+        request["TableName"] = self.table_name
+        return self._send(operation, request, conditional=True)
+
+    def _send(self, operation: str, request: dict[str, Any], *, conditional: bool = False) -> Any:
+        # Every request of the backend passes here: plain try/except costs less than a
+        # context manager, and the translation is the one `translated` blocks raise.
+        try:
+            return getattr(self.client, _snake(operation))(**request)
+        except ClientError as error:
+            if conditional and error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise translation(error, self.client, self.table_name, operation) from error
+        except BotoCoreError as error:
+            raise translation(error, self.client, self.table_name, operation) from error
 
     def _read_row(self, schema: ModelSchema, key: Key) -> Row | None:
         item = self.call("GetItem", Key=self.keys.item_key(schema, key), ConsistentRead=True).get(
@@ -175,7 +179,7 @@ class DynamoDBBackend(Backend):
         schema = self._schema(schema)
         key = schema.key_of(row)
         item = self.item(schema, row)
-        if all(row[name] is None for name in schema.unique_fields):
+        if not schema.unique_fields or all(row[name] is None for name in schema.unique_fields):
             if self._conditional("PutItem", Item=item, **self.keys.if_absent()) is None:
                 raise self.key_taken(schema, key)
             return
@@ -209,23 +213,26 @@ class DynamoDBBackend(Backend):
     ) -> Row:
         """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
         schema = self._schema(schema)
-        changes = {n: v for n, v in changes.items() if n not in schema.key_fields}
+        key_fields = schema.key_fields
+        if not changes.keys().isdisjoint(key_fields):  # a save's changes hold no key field
+            changes = {n: v for n, v in changes.items() if n not in key_fields}
         # A unique value in the changes goes through the claims even when ``previous`` holds
         # it already: the stored row may have moved on since the caller read it.
-        moved = [n for n in schema.unique_fields if n in changes]
-        if moved:
+        if schema.unique_fields and any(n in changes for n in schema.unique_fields):
             return self._rewrite(schema, key, changes, previous, keep_created=False)
         expected = expected_version(schema, changes)
         ex = Expressions()
         request = {
+            "TableName": self.table_name,
             "Key": self.keys.item_key(schema, key),
             # The condition keeps this from creating an item: the entity is there already.
             "UpdateExpression": self._assignments(ex, schema, changes, creates=False),
             "ConditionExpression": f"attribute_exists({ex.name(self.keys.pk)})"
             + version_condition(ex, schema, expected),
             "ReturnValues": "ALL_NEW",
+            **ex.request(),
         }
-        answer = self._conditional("UpdateItem", **request, **ex.request())
+        answer = self._send("UpdateItem", request, conditional=True)
         if answer is not None:
             return from_item(schema, answer["Attributes"])
         if expected is None:
