@@ -13,7 +13,7 @@ import pytest
 
 from restmachine_orm import CAPABILITIES
 
-from ._isolation import BACKEND, isolate, orm_argument, restore
+from ._isolation import BACKEND, isolate, restore, running_argument
 from ._session import STATE, SessionState, selected_backends
 from .base import MultiBackendTestBase
 from .driver import DriverInterface
@@ -263,14 +263,14 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.fixture
-def orm(request: pytest.FixtureRequest) -> tuple[OrmClient, str]:
+def orm() -> tuple[OrmClient, str]:
     """``(orm_client, backend_name)`` for the backend this test instance runs on.
 
     The models of ``get_test_models()`` start empty and get their ``model_backend`` back
     afterwards, whether the test passed or not. The plugin's setup hook does that work and
     hands the test this value directly; fixtures that take ``orm`` get it from here.
     """
-    argument = orm_argument(request.node)
+    argument = running_argument()
     if argument is None:
         pytest.fail(
             "the orm fixture belongs to test methods of MultiBackendTestBase subclasses",
