@@ -38,7 +38,7 @@ class Row:
     def goal_text(self) -> str:
         if self.added:
             added = (self.contender - self.floor) * 1e3
-            return f"+{self.goal * 1e3:.3f} ms added (measured +{added:.3f})"
+            return f"+{self.goal * 1e3:.3f} ms added (measured {added:+.3f})"
         return f"<= {self.goal:.2f}x"
 
 
