@@ -59,8 +59,8 @@ def interleaved(
 
     Each callable receives the round number and performs ``ops`` operations. Wall and CPU
     clocks are read around the same runs, so both describe the same requests. ``sdk``
-    reads the process time spent inside botocore so far (``SdkMeter.reading``), which
-    the CPU outside botocore leaves out.
+    reads the CPU time spent inside botocore so far (``SdkMeter.reading``), which the
+    CPU outside botocore leaves out.
     """
     names = list(contenders)
     walls: dict[str, list[float]] = {name: [] for name in names}

@@ -43,10 +43,10 @@ class SdkMeter:
                 with self._adding:
                     self.inside += spent
 
-        BaseClient._make_api_call = metered  # type: ignore[method-assign]
+        BaseClient._make_api_call = metered
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
     ) -> None:
-        BaseClient._make_api_call = self._original  # type: ignore[method-assign]
+        BaseClient._make_api_call = self._original

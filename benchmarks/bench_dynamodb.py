@@ -6,12 +6,15 @@ dynalite, the fastest local server, so that client overhead shows).
 
 from __future__ import annotations
 
+from typing import Any
+
 from _dynamo import (
     POINT_GOAL,
     READ_GOALS,
     READ_ROWS,
     OrmReadings,
     RawReadings,
+    Readings,
     client,
     endpoint,
     new_table,
@@ -35,8 +38,10 @@ def run(quick: bool) -> list[Table]:
     raw = client(url)
     backend = new_table(raw)
     floor = RawReadings(raw, backend.table_name)
-    contenders = {"orm": OrmReadings(backend), "floor": floor}
-    rounds, ops = (3, 30) if quick else (9, 100)
+    contenders: dict[str, Readings[Any]] = {"orm": OrmReadings(backend), "floor": floor}
+    # At 9 rounds the query's ratio moved between 1.02x and 1.22x from run to run, more
+    # than its 1.20x goal leaves room for.
+    rounds, ops = (3, 30) if quick else (16, 100)
     try:
         point = point_operations(contenders, rounds=rounds, ops=ops)
         floor.create_many(READ_ROWS)
