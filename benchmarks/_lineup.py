@@ -53,7 +53,7 @@ def interleaved(
     *,
     rounds: int,
     ops: int,
-    sdk: Callable[[], float] = lambda: 0.0,
+    sdk: Callable[[], float],
 ) -> dict[str, Timing]:
     """Time each contender ``rounds`` times, rotating who goes first; medians per op.
 

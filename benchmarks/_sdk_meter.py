@@ -4,7 +4,7 @@ Every DynamoDB library measured here, and the floor, sends its requests through
 ``botocore.client.BaseClient._make_api_call``: serialising, signing, sending, parsing. That
 work is about 1.4 ms of CPU per request on the benchmark machine and varies from one round
 to the next by more than a library's own work, so a library's own CPU is measured as its
-process time minus the process time spent inside that method.
+process time minus the CPU time its threads spent inside that method.
 """
 
 from __future__ import annotations

@@ -40,9 +40,7 @@ class Expressions:
 
     def value(self, value: Any) -> str:
         """Return a new placeholder bound to a value."""
-        placeholder = f":v{len(self.values)}"  # as encoded() does, one call less: hot
-        self.values[placeholder] = to_attribute(value)
-        return placeholder
+        return self.encoded(to_attribute(value))
 
     def encoded(self, attribute: AttributeValue) -> str:
         """Return a new placeholder bound to a value already in DynamoDB's form."""

@@ -179,7 +179,7 @@ class DynamoDBBackend(Backend):
         schema = self._schema(schema)
         key = schema.key_of(row)
         item = self.item(schema, row)
-        if not schema.unique_fields or all(row[name] is None for name in schema.unique_fields):
+        if all(row[name] is None for name in schema.unique_fields):
             if self._conditional("PutItem", Item=item, **self.keys.if_absent()) is None:
                 raise self.key_taken(schema, key)
             return
