@@ -78,7 +78,10 @@ class DuplicateKeyError(OrmError):
 
 
 def _rebuild_duplicate(
-    model: str, fields: tuple[str, ...], value: Any, unique: bool
+    model: str,
+    fields: tuple[str, ...],
+    value: Any,
+    unique: bool,  # noqa: FBT001  # pickle passes what __reduce__ gives, by position
 ) -> DuplicateKeyError:
     return DuplicateKeyError(model, fields, value, unique=unique)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
@@ -19,10 +19,6 @@ from .storable import check_row
 
 __all__ = ["Model"]
 
-# Where an instance keeps the row it was last loaded from or written as. It lives in
-# pydantic's private-attribute slot: declaring a PrivateAttr would cost every instance
-# creation about a microsecond, and this is read only when saving.
-_STORED = "_orm_stored_row"
 _UNSTORED = object()  # a field the stored row lacks: every value is a change to it
 
 
@@ -41,11 +37,18 @@ class Model(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    # The row an instance was last loaded from or written as, kept in a slot: pydantic's
+    # equality, copies and pickles leave it out, and it costs nothing at instance creation.
+    __slots__ = ("_orm_row",)
+    if TYPE_CHECKING:  # declared for type checkers only: pydantic would make it a PrivateAttr
+        _orm_row: Row | None
 
     model_backend: ClassVar[Backend] = InMemoryBackend()
     __orm_schema__: ClassVar[ModelSchema | None] = None
     # Whether the class overrides before_save / after_save: skip empty calls on hot paths.
     __orm_hooks__: ClassVar[tuple[bool, bool]] = (False, False)
+    # Whether the class defines its own __init__, which every creating write must run.
+    __orm_own_init__: ClassVar[bool] = False
     # Per field, the value types an assignment stores without pydantic (see _assignment).
     __orm_plain__: ClassVar[Mapping[str, tuple[type, ...]]] = {}
 
@@ -57,6 +60,7 @@ class Model(BaseModel):
             cls.before_save is not Model.before_save,
             cls.after_save is not Model.after_save,
         )
+        cls.__orm_own_init__ = cls.__init__ is not BaseModel.__init__  # type: ignore[comparison-overlap]
         cls.__orm_schema__ = None
         cls.__orm_plain__ = {}
         if cls.__pydantic_complete__:
@@ -91,14 +95,10 @@ class Model(BaseModel):
             DuplicateKeyError: The key or a unique value is taken; nothing is written.
         """
         schema = cls.__orm_schema__ or cls.orm_schema()
-        instance: Self = cls.__pydantic_validator__.validate_python(data)
-        if schema.auto_now or schema.auto_now_add or schema.version_field:
-            instance._orm_stamp(schema, creating=True)
-        instance._orm_before_save()
-        row = instance._orm_write_row(schema)
+        instance = cls._orm_new(data)
+        row = instance._orm_prepare(schema, creating=True)
         cls.model_backend.insert(schema, row)
-        instance._orm_remember(row)
-        instance._orm_after_save()
+        instance._orm_finish(schema, row, row)
         return instance
 
     @classmethod
@@ -110,15 +110,11 @@ class Model(BaseModel):
             DuplicateKeyError: A key or unique value is taken or repeated.
         """
         schema = cls.orm_schema()
-        instances = [cls(**item) for item in items]
-        for instance in instances:
-            instance._orm_stamp(schema, creating=True)
-            instance._orm_before_save()
-        rows = [instance._orm_write_row(schema) for instance in instances]
+        instances = [cls._orm_new(item) for item in items]
+        rows = [instance._orm_prepare(schema, creating=True) for instance in instances]
         cls.model_backend.insert_many(schema, rows)
         for instance, row in zip(instances, rows, strict=True):
-            instance._orm_remember(row)
-            instance._orm_after_save()
+            instance._orm_finish(schema, row, row)
         return instances
 
     @classmethod
@@ -153,12 +149,9 @@ class Model(BaseModel):
             DuplicateKeyError: A unique value belongs to another row; nothing is written.
         """
         schema = cls.orm_schema()
-        instance = cls(**data)
-        instance._orm_stamp(schema, creating=True)
-        instance._orm_before_save()
-        stored = cls.model_backend.upsert(schema, instance._orm_write_row(schema))
-        instance._orm_adopt(schema, stored)
-        instance._orm_after_save()
+        instance = cls._orm_new(data)
+        row = instance._orm_prepare(schema, creating=True)
+        instance._orm_finish(schema, cls.model_backend.upsert(schema, row), row)
         return instance
 
     @classmethod
@@ -189,11 +182,7 @@ class Model(BaseModel):
         """
         schema = self.__orm_schema__ or self.orm_schema()
         stored = self._orm_stored()
-        key = self._orm_key(schema, stored)
-        if schema.auto_now:
-            self._orm_stamp(schema, creating=False)
-        self._orm_before_save()
-        row = self._orm_write_row(schema)
+        row = self._orm_prepare(schema, creating=False, stored=stored)
         version = schema.version_field
         if version is not None:
             # The write is based on the version this instance was read at, not on whatever
@@ -205,11 +194,10 @@ class Model(BaseModel):
             for name, value in row.items()
             if name not in kept and before.get(name, _UNSTORED) != value
         }
-        written = self.model_backend.update(schema, key, changes, stored)
+        written = self.model_backend.update(schema, schema.key_of(row), changes, stored)
         if version is not None:
-            self.__dict__[version] = written[version]
-        self._orm_adopt(schema, written)
-        self._orm_after_save()
+            self.__dict__[version] = written[version]  # so that adopting finds nothing new
+        self._orm_finish(schema, written, row)
         return self
 
     def delete(self) -> None:
@@ -223,9 +211,7 @@ class Model(BaseModel):
         schema = self.__orm_schema__ or self.orm_schema()
         stored = self._orm_stored()
         self.model_backend.delete(schema, self._orm_key(schema, stored), stored)
-        private = self.__pydantic_private__
-        if private is not None:
-            private.pop(_STORED, None)
+        object.__setattr__(self, "_orm_row", None)
 
     def before_save(self) -> None:
         """Run before every create, save and upsert; override to adjust or check fields.
@@ -250,22 +236,58 @@ class Model(BaseModel):
         else:
             super().__setattr__(name, value)
 
-    def __eq__(self, other: object) -> bool:
-        """Two instances are equal when they are of one class with equal field values."""
-        if not isinstance(other, BaseModel):
-            return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
-
     # -- internals ---------------------------------------------------------------------
 
-    def _orm_before_save(self) -> None:
-        # Hooks are looked up once per class (see __orm_hooks__): every write path agrees.
+    @classmethod
+    def _orm_backend(cls) -> Backend:
+        return cls.model_backend
+
+    @classmethod
+    def _orm_new(cls, data: Mapping[str, Any]) -> Self:
+        """The instance a creating write starts from: ``cls(**data)``."""
+        if cls.__orm_own_init__:
+            return cls(**data)
+        # What pydantic's own __init__ does, without its frame.
+        instance: Self = cls.__pydantic_validator__.validate_python(data)
+        return instance
+
+    # The write pipeline: every write verb runs _orm_prepare, then its backend call, then
+    # _orm_finish, so the steps and their order are the same for all of them.
+
+    def _orm_prepare(
+        self, schema: ModelSchema, *, creating: bool, stored: Row | None = None
+    ) -> Row:
+        """The steps before a write's backend call; returns the row to write.
+
+        In order: stamp the automatic fields, run ``before_save``, check that the key is
+        still the stored row's (after the hook, which may have changed it), build the row
+        from the declared fields and refuse values some backend cannot store.
+
+        Raises:
+            OrmError: A key field differs from the stored row's.
+        """
+        if schema.auto_now or (creating and (schema.auto_now_add or schema.version_field)):
+            self._orm_stamp(schema, creating=creating)
+        # Hooks are looked up once per class (see __orm_hooks__).
         if self.__orm_hooks__[0]:
             self.before_save()
+        if stored is not None:
+            self._orm_key(schema, stored)
+        return self._orm_write_row(schema)
 
-    def _orm_after_save(self) -> None:
+    def _orm_finish(self, schema: ModelSchema, written: Row, sent: Row) -> None:
+        """The steps after a successful write: take the stored row, run ``after_save``.
+
+        ``written`` is the row the backend stored, ``sent`` the one this instance sent. The
+        stored row may differ (an upsert keeps ``auto_now_add`` values): the instance then
+        takes its values.
+        """
+        if written is not sent and written != (
+            self.__dict__ if schema.rows_are_flat else self.model_dump()
+        ):
+            fresh = type(self).model_validate(written)
+            object.__setattr__(self, "__dict__", fresh.__dict__)
+        object.__setattr__(self, "_orm_row", written)
         if self.__orm_hooks__[1]:
             self.after_save()
 
@@ -314,8 +336,14 @@ class Model(BaseModel):
         )
 
     def _orm_write_row(self, schema: ModelSchema) -> Row:
-        """The row to write, refused if a value in it is one some backend cannot store."""
-        row = dict(self.__dict__) if schema.rows_are_flat else self.model_dump()
+        """The row to write: declared fields only, refused if some backend cannot store it."""
+        if schema.rows_are_flat:
+            values = self.__dict__
+            # An attribute set outside the fields (``instance._note = 1``) lands in __dict__
+            # too: it is never stored.
+            row = dict(values) if len(values) == len(schema.fields) else _fields_of(schema, values)
+        else:
+            row = self.model_dump()
         check_row(schema, row)
         return row
 
@@ -331,22 +359,13 @@ class Model(BaseModel):
             self.__pydantic_fields_set__.add(name)
 
     def _orm_remember(self, row: Row) -> None:
-        private = self.__pydantic_private__
-        if private is None:
-            object.__setattr__(self, "__pydantic_private__", {_STORED: row})
-        else:
-            private[_STORED] = row
+        object.__setattr__(self, "_orm_row", row)
 
     def _orm_stored(self) -> Row | None:
-        private = self.__pydantic_private__
-        return None if private is None else private.get(_STORED)
-
-    def _orm_adopt(self, schema: ModelSchema, row: Row) -> None:
-        """Take the stored row's values, e.g. a kept ``auto_now_add`` after an upsert."""
-        if row != (self.__dict__ if schema.rows_are_flat else self.model_dump()):
-            fresh = type(self).model_validate(row)
-            object.__setattr__(self, "__dict__", fresh.__dict__)
-        self._orm_remember(row)
+        try:
+            return self._orm_row
+        except AttributeError:  # never stored: the slot was not set
+            return None
 
     def _orm_key(self, schema: ModelSchema, stored: Row | None) -> Key:
         """The key to write to: the stored row's, which the instance must still hold."""
@@ -358,3 +377,7 @@ class Model(BaseModel):
                 "Create a new row and delete the old one instead"
             )
         return current
+
+
+def _fields_of(schema: ModelSchema, values: Mapping[str, Any]) -> Row:
+    return {name: values[name] for name in schema.fields}

@@ -10,16 +10,13 @@ import typing
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import ModelDefinitionError, QueryError
 from .fields import FieldOptions, options_of
 from .storable import MAX_KEY_BYTES, MAX_SORT_KEY_BYTES, text_problem
-
-if TYPE_CHECKING:
-    from .model import Model
 
 __all__ = ["LOOKUPS", "FieldKind", "FieldSpec", "ModelSchema"]
 
@@ -195,7 +192,7 @@ class ModelSchema:
         rows_are_flat: Every field holds an immutable scalar, so a shallow copy is a full copy.
     """
 
-    model: type[Model]
+    model: type[BaseModel]
     name: str
     fields: dict[str, FieldSpec]
     key_fields: tuple[str, ...]
@@ -211,7 +208,7 @@ class ModelSchema:
     _adapters: dict[tuple[str, bool], TypeAdapter[Any]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, model: type[Model]) -> ModelSchema:
+    def build(cls, model: type[BaseModel]) -> ModelSchema:
         """Read a model class's fields and check that its storage options fit together.
 
         Raises:

@@ -22,20 +22,18 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from pydantic_core import PydanticCustomError, ValidationError
-
-if TYPE_CHECKING:
-    from .schema import ModelSchema
 
 __all__ = [
     "MAX_DIGITS",
     "MAX_KEY_BYTES",
     "MAX_ROW_BYTES",
     "MAX_SORT_KEY_BYTES",
+    "RowShape",
     "check_row",
     "number_problem",
     "row_size",
@@ -66,6 +64,54 @@ _INT_LIMIT = 10**MAX_DIGITS
 _MIN_EXPONENT, _MAX_EXPONENT = -130, 125
 _SCALARS = (str, bool, bytes, bytearray, dt.date, dt.time, uuid.UUID, enum.Enum)
 _COLLECTIONS = (list, tuple, set, frozenset)
+
+
+class RowShape(Protocol):
+    """What ``check_row`` reads of a model (a ``ModelSchema`` is one).
+
+    Named here rather than imported, so that this module stays below ``schema``, which
+    builds its limits from the ones above.
+    """
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        ...
+
+    @property
+    def fields(self) -> Collection[str]:
+        """Every field's name."""
+        ...
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        """The key's fields."""
+        ...
+
+    @property
+    def indexed_fields(self) -> tuple[str, ...]:
+        """Fields with a secondary index."""
+        ...
+
+    @property
+    def number_fields(self) -> tuple[str, ...]:
+        """Fields holding numbers."""
+        ...
+
+    @property
+    def text_fields(self) -> tuple[str, ...]:
+        """Fields holding strings."""
+        ...
+
+    @property
+    def byte_limits(self) -> Mapping[str, int]:
+        """The UTF-8 bound of each key, unique or indexed string field."""
+        ...
+
+    @property
+    def rows_are_flat(self) -> bool:
+        """Whether every field holds an immutable scalar."""
+        ...
 
 
 def number_problem(value: int | float | decimal.Decimal) -> str | None:
@@ -146,7 +192,7 @@ def row_size(row: Mapping[str, Any]) -> int:
     return sum(_utf8_size(n) + stored_size(v) for n, v in row.items() if v is not None)
 
 
-def _copies_size(schema: ModelSchema, row: Mapping[str, Any]) -> int:
+def _copies_size(schema: RowShape, row: Mapping[str, Any]) -> int:
     # Backends store key and indexed values again, in their table and index keys, prefixed
     # with the model's name: those copies count too.
     names = schema.key_fields + schema.indexed_fields
@@ -200,7 +246,7 @@ def unstorable_error(model: str, loc: _Loc, value: Any, problem: str) -> Validat
     )
 
 
-def check_row(schema: ModelSchema, row: Mapping[str, Any]) -> None:
+def check_row(schema: RowShape, row: Mapping[str, Any]) -> None:
     """Refuse a row holding a value some backend cannot store, or too big to store.
 
     Raises:

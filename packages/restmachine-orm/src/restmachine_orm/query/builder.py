@@ -2,23 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from typing_extensions import Self
 
 from ..errors import QueryError
+from ..schema import ModelSchema
 from .cursor import decode_cursor, encode_cursor
 from .filters import And, Filter, Not, Or
 from .ordering import OrderBy
 from .parse import parse_filters
 from .spec import QuerySpec
 
-if TYPE_CHECKING:
-    from ..model import Model
+__all__ = ["Page", "Query", "Queryable", "RowSource"]
 
-__all__ = ["Page", "Query"]
 
-M = TypeVar("M", bound="Model")
+class RowSource(Protocol):
+    """What a query reads rows from: the model's backend (every ``Backend`` is one).
+
+    Named here, not imported from ``backends``, so that the query layer sits below the
+    backends that execute it.
+    """
+
+    def query(self, spec: QuerySpec) -> Iterator[dict[str, Any]]:
+        """Yield the rows a query selects."""
+        ...
+
+    def count(self, spec: QuerySpec) -> int:
+        """Count the rows matching the filter."""
+        ...
+
+    def exists(self, spec: QuerySpec) -> bool:
+        """Tell whether a row matches the filter."""
+        ...
+
+
+class Queryable(Protocol):
+    """A stored model class as its queries use it (``Model`` is one)."""
+
+    @classmethod
+    def _orm_backend(cls) -> RowSource:
+        """The backend storing the model."""
+        ...
+
+    @classmethod
+    def orm_schema(cls) -> ModelSchema:
+        """The model's schema."""
+        ...
+
+    @classmethod
+    def _orm_load(cls, row: dict[str, Any]) -> Self:
+        """An instance of a stored row."""
+        ...
+
+    @classmethod
+    def _orm_load_all(cls, rows: Iterable[dict[str, Any]]) -> list[Self]:
+        """Instances of stored rows."""
+        ...
+
+
+M = TypeVar("M", bound=Queryable)
 
 
 @dataclass(frozen=True)
@@ -124,12 +169,12 @@ class Query(Generic[M]):
 
     def all(self) -> list[M]:
         """Run the query and return every matching instance."""
-        return self._model._orm_load_all(self._model.model_backend.query(self._spec))
+        return self._model._orm_load_all(self._model._orm_backend().query(self._spec))
 
     def __iter__(self) -> Iterator[M]:
         """Iterate the matching instances."""
         load = self._model._orm_load
-        for row in self._model.model_backend.query(self._spec):
+        for row in self._model._orm_backend().query(self._spec):
             yield load(row)
 
     def first(self) -> M | None:
@@ -141,7 +186,7 @@ class Query(Generic[M]):
     def count(self) -> int:
         """Count the matching rows (after ``offset``, at most ``limit``)."""
         spec = self._spec
-        total = self._model.model_backend.count(spec.unsliced()) - spec.offset
+        total = self._model._orm_backend().count(spec.unsliced()) - spec.offset
         total = max(total, 0)
         return total if spec.limit is None else min(total, spec.limit)
 
@@ -150,7 +195,7 @@ class Query(Generic[M]):
         spec = self._spec
         if spec.offset or spec.limit is not None:
             return self.count() > 0
-        return self._model.model_backend.exists(spec.unsliced())
+        return self._model._orm_backend().exists(spec.unsliced())
 
     def paginate(self, page_size: int, cursor: str | None = None) -> Page[M]:
         """Return one page, in a stable order, and the cursor of the next page.
@@ -175,7 +220,7 @@ class Query(Generic[M]):
         order = spec.order + tuple(OrderBy(k) for k in schema.require_key() if k not in named)
         after = None if cursor is None else decode_cursor(schema, order, cursor)
         window = replace(spec, order=order, after=after, limit=page_size + 1)
-        rows = list(self._model.model_backend.query(window))
+        rows = list(self._model._orm_backend().query(window))
         more = len(rows) > page_size
         rows = rows[:page_size]
         items = self._model._orm_load_all(rows)
