@@ -224,10 +224,14 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff: lint rules and formatting."""
-    session.install("ruff>=0.6")
+    """Ruff (lint rules and formatting) and import-linter (import contracts)."""
+    session.install("ruff>=0.6", "import-linter>=2.1")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # The import contracts of pyproject.toml: no cycles, the core's layers, the packages'
+    # dependency direction. Reading the sources is enough: nothing is installed.
+    sources = ":".join(str(ROOT / package / "src") for package in PACKAGES)
+    session.run("lint-imports", "--no-cache", env={"PYTHONPATH": sources})
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -291,15 +295,17 @@ def build(session: nox.Session) -> None:
 def benchmarks(session: nox.Session) -> None:
     """Side-by-side ratio benchmarks and the soak test (not part of the test run).
 
-    ``nox -s benchmarks -- --markdown benchmarks/RESULTS.md --chart docs/assets/ratios.png``
-    writes the published results.
+    ``nox -s benchmarks -- --quick`` is a smoke run (fewer rounds and rows, about 2 minutes);
+    ``nox -s benchmarks -- --markdown benchmarks/RESULTS.md --chart
+    docs/assets/benchmark-ratios.png --page docs/performance.md`` writes the published results.
     """
     install_packages(session, *PACKAGES)
     session.install(*TEST_TOOLS, "-r", "benchmarks/requirements.txt")
     servers = _npm_servers(session)
     dynalite = [str(servers / ".bin" / "dynalite"), "--port", "{port}"]
     local = _dynamodb_local(servers / "amplify-dynamodb-simulator" / "emulator")
-    # dynalite is the fastest server, so client overhead shows; the soak needs transactions.
+    # dynalite is the fastest server, so client overhead shows; the soak and the batch
+    # create need transactions, which dynalite lacks.
     with local_server(session, dynalite) as fast, local_server(session, local) as faithful:
         env = {
             "RESTMACHINE_ORM_BENCH_ENDPOINT": fast,

@@ -10,17 +10,23 @@ from __future__ import annotations
 import os
 import uuid
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import boto3
+from _goals import NotRun
 from _lineup import Timing, interleaved
 from _sdk_meter import SdkMeter
 
 from restmachine_orm import Field, Model
 from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
 
-ENDPOINT_VAR = "RESTMACHINE_ORM_BENCH_ENDPOINT"
+ENDPOINT_VAR = "RESTMACHINE_ORM_BENCH_ENDPOINT"  # dynalite under nox: the fastest server
+#: A server with transactions (DynamoDB Local under nox), which dynalite lacks.
+TRANSACTIONAL_VAR = "RESTMACHINE_ORM_BENCH_TRANSACTIONAL_ENDPOINT"
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
 
@@ -30,7 +36,8 @@ READ_PARTITION = "s3"  # holds 100 of READ_ROWS
 READ_AT_LEAST = 900  # 100 of READ_ROWS have a value at least this
 READ_MATCHES = 100
 
-#: Goals of issue 9 for the ORM: ratio to the floor (wall), and client CPU added per op.
+#: Goals of issue 9 for the ORM: ratio to the floor (wall), and client CPU added per op
+#: ("<= +0.05 ms per operation over raw boto3": the process's CPU in all).
 POINT_GOAL = 1.10
 READ_GOALS = {
     "query 100 in a partition": 1.20,
@@ -39,6 +46,7 @@ READ_GOALS = {
     "count with a filter": 1.10,
 }
 BATCH_GOAL = 1.15
+BATCH_SIZE = 1000  # rows per timed batch create
 CPU_GOAL = 0.05e-3
 
 RowT = TypeVar("RowT")
@@ -52,18 +60,17 @@ class Reading(Model):
     note: str = ""
 
 
-def endpoint(group: str, missing: Sequence[str] = ()) -> str | None:
-    """The server to measure on, as ``nox -s benchmarks`` exports it (dynalite).
+def endpoint(title: str, missing: Sequence[str] = (), variable: str = ENDPOINT_VAR) -> str | NotRun:
+    """The server to measure the table ``title`` on, as ``nox -s benchmarks`` exports it.
 
-    ``None``, having said why the group does not run, when it is unset or ``missing``
-    lists packages the group needs.
+    A ``NotRun`` saying why, when ``variable`` is unset or ``missing`` lists packages the
+    table needs.
     """
-    url = os.environ.get(ENDPOINT_VAR)
-    if not url or missing:
-        reason = f"pip install {' '.join(missing)}" if missing else f"set {ENDPOINT_VAR}"
-        print(f"({group} group not run: {reason}, as `nox -s benchmarks` does)\n")
-        return None
-    return url
+    url = os.environ.get(variable)
+    if url and not missing:
+        return url
+    reason = f"pip install {' '.join(missing)}" if missing else f"set {variable}"
+    return NotRun(title, f"{reason}, as `nox -s benchmarks` does")
 
 
 def client(url: str) -> Any:
@@ -156,14 +163,48 @@ ABSENT = {
 }
 PRESENT = {"ConditionExpression": "attribute_exists(#k)", "ExpressionAttributeNames": {"#k": "pk"}}
 BATCH_LIMIT = 25  # items per BatchWriteItem
+READ_LIMIT = 100  # keys per BatchGetItem
+TRANSACTION_LIMIT = 100  # actions per TransactWriteItems
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """How a batch create sends its rows."""
+
+    check_read: bool  # first reads every key (BatchGetItem), refusing if one is taken
+    transactions: bool  # TransactWriteItems of puts conditional on the key being free;
+    # else BatchWriteItem, which has no conditions and overwrites
+
+    def describe(self) -> str:
+        """The requests, in words."""
+        read = (
+            f"BatchGetItem of every key first ({READ_LIMIT} a request, consistent), then "
+            if self.check_read
+            else ""
+        )
+        if self.transactions:
+            return (
+                f"{read}TransactWriteItems of {TRANSACTION_LIMIT} puts a request, each "
+                "conditional on `attribute_not_exists` of the key"
+            )
+        return f"{read}BatchWriteItem of {BATCH_LIMIT} puts a request, unconditional"
+
+
+#: BatchWriteItem alone: the fastest way to write many new items, and the one that
+#: overwrites a concurrent create.
+OVERWRITE = BatchPlan(check_read=False, transactions=False)
 
 
 class RawReadings(Readings[dict[str, Any]]):
-    """The floor: the boto3 client sending the requests by hand, items left undecoded."""
+    """The floor: the boto3 client sending the requests by hand, items left undecoded.
 
-    def __init__(self, raw: Any, table_name: str) -> None:
+    ``batch`` says which requests ``create_many`` sends.
+    """
+
+    def __init__(self, raw: Any, table_name: str, batch: BatchPlan = OVERWRITE) -> None:
         self.raw = raw
         self.table_name = table_name
+        self.batch = batch
 
     def create(self, sensor: str, at: int, value: int) -> None:
         self.raw.put_item(TableName=self.table_name, Item=item(sensor, at, value), **ABSENT)
@@ -204,11 +245,36 @@ class RawReadings(Readings[dict[str, Any]]):
         return sum(page["Count"] for page in self._filtered(at_least, Select="COUNT"))
 
     def create_many(self, rows: Iterable[tuple[str, int, int]]) -> None:
-        requests = [{"PutRequest": {"Item": item(*row)}} for row in rows]
+        items = [item(*row) for row in rows]
+        if self.batch.check_read:
+            self._refuse_taken(items)
+        if self.batch.transactions:
+            for start in range(0, len(items), TRANSACTION_LIMIT):
+                puts = items[start : start + TRANSACTION_LIMIT]
+                self.raw.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": self.table_name, "Item": put, **ABSENT}}
+                        for put in puts
+                    ]
+                )
+            return
+        requests = [{"PutRequest": {"Item": put}} for put in items]
         for start in range(0, len(requests), BATCH_LIMIT):
             pending = {self.table_name: requests[start : start + BATCH_LIMIT]}
             while pending:
                 pending = self.raw.batch_write_item(RequestItems=pending)["UnprocessedItems"]
+
+    def _refuse_taken(self, items: list[dict[str, Any]]) -> None:
+        keys = [{"pk": put["pk"], "sk": put["sk"]} for put in items]
+        for start in range(0, len(keys), READ_LIMIT):
+            pending = {
+                self.table_name: {"Keys": keys[start : start + READ_LIMIT], "ConsistentRead": True}
+            }
+            while pending:
+                answer = self.raw.batch_get_item(RequestItems=pending)
+                if answer["Responses"].get(self.table_name):
+                    raise LookupError(f"a key of the batch is taken in {self.table_name}")
+                pending = answer["UnprocessedKeys"]
 
     def _partition(self, sensor: str, **extra: object) -> list[dict[str, Any]]:
         return self._pages(
@@ -357,14 +423,124 @@ def _bind(
 
 
 def batch_create(
-    contenders: Mapping[str, Readings[Any]], *, rounds: int, size: int = 1000
+    contenders: Mapping[str, Readings[Any]],
+    *,
+    rounds: int,
+    witness: Readings[Any],
+    size: int = BATCH_SIZE,
 ) -> dict[str, Timing]:
-    """Write ``size`` new rows in one batch call, over 10 partitions, per contender and round."""
+    """Write ``size`` new rows in one batch call, over 10 partitions, per contender and round.
+
+    Every contender writes one batch before the timed rounds: a server in Java (DynamoDB
+    Local) runs its first requests of a kind slowly, and none should pay for it alone.
+
+    Raises:
+        AssertionError: ``witness`` (counting by itself) does not find every row a contender
+            wrote, so that contender's timing would mean nothing.
+    """
 
     def write(n: int, readings: Readings[Any]) -> Runner:
-        return lambda r: readings.create_many(
-            (f"{_partition(n, r)}p{i % 10}", i, i) for i in range(size)
-        )
+        return lambda r: readings.create_many(_batch_rows(_partition(n, r), size))
 
     runners = {name: write(n, c) for n, (name, c) in enumerate(contenders.items())}
-    return _timed(runners, rounds=rounds, ops=1)
+    for runner in runners.values():
+        runner(-1)
+    timings = _timed(runners, rounds=rounds, ops=1)
+    for n, name in enumerate(contenders):
+        for r in range(-1, rounds):
+            sensors = {sensor for sensor, _, _ in _batch_rows(_partition(n, r), size)}
+            stored = sum(witness.count(sensor) for sensor in sensors)
+            assert stored == size, f"{name}, batch of round {r}: {stored} rows stored, not {size}"
+    return timings
+
+
+def _batch_rows(prefix: str, size: int) -> list[tuple[str, int, int]]:
+    return [(f"{prefix}p{i % 10}", i, i) for i in range(size)]
+
+
+class RequestLog:
+    """The requests one boto3 client sends while entered, through botocore's public events."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        #: Each request's operation and shape (``_shape``), taken as it is sent: a caller
+        #: may reuse the parameters it passed for its next request.
+        self.requests: list[tuple[str, tuple[object, ...]]] = []
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.requests.append((model.name, _shape(model.name, params)))
+
+    def __enter__(self) -> RequestLog:
+        self.raw.meta.events.register("provide-client-params.dynamodb", self._record)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
+    ) -> None:
+        self.raw.meta.events.unregister("provide-client-params.dynamodb", self._record)
+
+    def shapes(self) -> Counter[tuple[object, ...]]:
+        """What the requests ask of the server, leaving out key values and placeholders."""
+        return Counter(shape for _, shape in self.requests)
+
+
+def _shape(operation: str, params: dict[str, Any]) -> tuple[object, ...]:
+    """A request's operation, sizes and conditions, comparable across clients."""
+    if operation == "BatchGetItem":
+        reads = params["RequestItems"].values()
+        return operation, tuple((len(r["Keys"]), r.get("ConsistentRead", False)) for r in reads)
+    if operation == "BatchWriteItem":
+        writes = params["RequestItems"].values()
+        return operation, _counted(_action(w) for ws in writes for w in ws)
+    if operation == "TransactWriteItems":
+        return operation, _counted(_action(a) for a in params["TransactItems"])
+    return operation, _action({operation: params})
+
+
+def _counted(actions: Iterable[tuple[object, ...]]) -> tuple[tuple[object, int], ...]:
+    """Each distinct action with how many times the request holds it."""
+    return tuple(sorted(Counter(actions).items(), key=repr))
+
+
+def _action(action: dict[str, Any]) -> tuple[object, ...]:
+    """One write: its kind, attributes, condition (placeholders resolved) and extras."""
+    ((kind, body),) = action.items()
+    condition = body.get("ConditionExpression", "")
+    names = body.get("ExpressionAttributeNames", {})
+    for placeholder in sorted(names, key=len, reverse=True):  # "#k1" before "#k"
+        condition = condition.replace(placeholder, names[placeholder])
+    values = tuple(
+        sorted((k, repr(v)) for k, v in body.get("ExpressionAttributeValues", {}).items())
+    )
+    kept = ("ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues")
+    extras = tuple(
+        sorted((k, repr(v)) for k, v in body.items() if k not in (*kept, "Item", "TableName"))
+    )
+    return kind, tuple(sorted(body.get("Item", {}))), condition, values, extras
+
+
+def matching_floor(
+    raw: Any, table_name: str, subject: Readings[Any], size: int = BATCH_SIZE
+) -> RawReadings:
+    """The floor sending what ``subject``'s batch create sends, by hand.
+
+    One batch of ``subject`` is recorded first (before the timed rounds): whether it reads
+    the keys first, whether it writes by transactions. The floor built from that then writes
+    a batch of its own, and the two must have sent the same requests, sizes and conditions.
+
+    Raises:
+        AssertionError: The requests differ, so the floor would not be doing the same work.
+    """
+    with RequestLog(raw) as sent:
+        subject.create_many(_batch_rows("probe-subject", size))
+    operations = {operation for operation, _ in sent.requests}
+    plan = BatchPlan("BatchGetItem" in operations, "TransactWriteItems" in operations)
+    floor = RawReadings(raw, table_name, plan)
+    with RequestLog(raw) as copied:
+        floor.create_many(_batch_rows("probe-floor", size))
+    missing, extra = sent.shapes() - copied.shapes(), copied.shapes() - sent.shapes()
+    assert not missing and not extra, (
+        f"the floor ({plan.describe()}) does not send what the batch create sends: "
+        f"only the batch create sent {dict(missing)}; only the floor sent {dict(extra)}"
+    )
+    return floor

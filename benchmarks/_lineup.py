@@ -2,6 +2,7 @@
 
 ``_harness`` compares one contender with its floor; a lineup compares several libraries
 doing the same operation, each as a ratio to the floor, with the client CPU each one spends.
+As in ``_harness``, the garbage collector stays on while a round is timed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
+
+from _goals import Verdict
+from _harness import median_difference, median_interval
 
 
 @dataclass(frozen=True)
@@ -34,18 +38,17 @@ class Timing:
 
     def cpu_added(self, floor: Timing) -> float:
         """CPU spent over the floor's: the median of the differences round by round."""
-        return _median_difference(self.cpu_rounds, floor.cpu_rounds)
+        return median_difference(self.cpu_rounds, floor.cpu_rounds)
+
+    def cpu_added_interval(self, floor: Timing) -> tuple[float, float]:
+        """The 95% confidence interval of ``cpu_added``: how settled its median is."""
+        return median_interval(
+            [a - b for a, b in zip(self.cpu_rounds, floor.cpu_rounds, strict=True)]
+        )
 
     def own_added(self, floor: Timing) -> float:
         """CPU spent outside botocore over the floor's, round by round as ``cpu_added``."""
-        return _median_difference(self.own_rounds, floor.own_rounds)
-
-
-def _median_difference(mine: tuple[float, ...], theirs: tuple[float, ...]) -> float:
-    # Contenders run back to back within a round, so a slow stretch of the machine (another
-    # process, a throttled core) touches both sides of a difference; the difference of the
-    # two medians would carry it whole.
-    return statistics.median(a - b for a, b in zip(mine, theirs, strict=True))
+        return median_difference(self.own_rounds, floor.own_rounds)
 
 
 def interleaved(
@@ -70,17 +73,14 @@ def interleaved(
         # Rotating the order gives every contender every position (warm caches, turbo).
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
+            # Untimed: the garbage the previous contender left is not this one's to collect.
             gc.collect()
-            gc.disable()
-            try:
-                wall, cpu, inside = time.perf_counter(), time.process_time(), sdk()
-                contenders[name](round_number)
-                spent = time.process_time() - cpu
-                cpus[name].append(spent / ops)
-                owns[name].append((spent - (sdk() - inside)) / ops)
-                walls[name].append((time.perf_counter() - wall) / ops)
-            finally:
-                gc.enable()
+            wall, cpu, inside = time.perf_counter(), time.process_time(), sdk()
+            contenders[name](round_number)
+            spent = time.process_time() - cpu
+            cpus[name].append(spent / ops)
+            owns[name].append((spent - (sdk() - inside)) / ops)
+            walls[name].append((time.perf_counter() - wall) / ops)
     return {
         name: Timing(statistics.median(walls[name]), tuple(cpus[name]), tuple(owns[name]))
         for name in names
@@ -89,18 +89,23 @@ def interleaved(
 
 @dataclass
 class Line:
-    """One operation done by every contender, and the goals of the subject."""
+    """One operation done by every contender, and the goals of the subject.
+
+    A line with ``against`` set is there for information: it reads every contender's wall
+    time against that contender instead of the table's floor, and has no goal.
+    """
 
     name: str
     timings: dict[str, Timing]  # by contender, floor included
-    goal: float  # the subject's wall ratio to the floor must be at most this
+    goal: float | None  # the subject's wall ratio to the floor must be at most this
     peer_margin: float | None = None  # ... and its wall ratio to the peer at most this
-    cpu_goal: float | None = None  # the subject's CPU added over the floor, seconds per op
+    cpu_goal: float | None = None  # the subject's client CPU added over the floor's, s per op
+    against: str | None = None  # the contender an informational line is read against
 
 
 @dataclass
 class Lineup:
-    """A titled table: one row of wall time and one of client CPU per operation."""
+    """A titled table: one row of wall time and two of client CPU per operation."""
 
     title: str
     floor: str
@@ -116,7 +121,7 @@ class Lineup:
         return list(dict.fromkeys(order))
 
     def ratios(self) -> dict[str, dict[str, float]]:
-        """Wall ratio to the floor, by operation and contender (the floor left out)."""
+        """Wall ratio to the floor, by judged operation and contender (the floor left out)."""
         return {
             line.name: {
                 name: timing.wall / line.timings[self.floor].wall
@@ -124,6 +129,7 @@ class Lineup:
                 if name != self.floor
             }
             for line in self.lines
+            if line.against is None
         }
 
     def markdown(self) -> str:
@@ -140,41 +146,95 @@ class Lineup:
         ]
         for line in self.lines:
             lines.append(self._wall_row(line, names))
-            lines += self._cpu_rows(line, names)
+            if line.against is None:  # an informational line repeats the timings above it
+                lines += self._cpu_rows(line, names)
         lines += ["", *(f"- {note}" for note in self.notes)] if self.notes else []
         return "\n".join(lines) + "\n"
 
+    def verdicts(self) -> list[Verdict]:
+        """Every goal of the subject: wall ratio to the floor and to the peer, client CPU."""
+        found = []
+        for line in self.lines:
+            if line.goal is None or line.against is not None:
+                continue
+            subject, floor = line.timings[self.subject], line.timings[self.floor]
+            ratio = subject.wall / floor.wall
+            found.append(
+                Verdict(
+                    self.title,
+                    f"{line.name}, wall time vs {self.floor}",
+                    f"{ratio:.2f}x",
+                    f"<= {line.goal:.2f}x",
+                    ratio <= line.goal,
+                )
+            )
+            if line.peer_margin is not None:
+                versus = subject.wall / line.timings[self.peer].wall
+                found.append(
+                    Verdict(
+                        self.title,
+                        f"{line.name}, wall time vs {self.peer}",
+                        f"{versus:.2f}x",
+                        f"<= {line.peer_margin:.2f}x",
+                        versus <= line.peer_margin,
+                    )
+                )
+            if line.cpu_goal is not None:
+                added = subject.cpu_added(floor)
+                found.append(
+                    Verdict(
+                        self.title,
+                        f"{line.name}, client CPU over {self.floor}",
+                        f"{_added(added)} ({_interval(subject.cpu_added_interval(floor))})",
+                        f"<= {_added(line.cpu_goal)} per operation",
+                        added <= line.cpu_goal,
+                    )
+                )
+        return found
+
     def _wall_row(self, line: Line, names: list[str]) -> str:
-        floor = line.timings[self.floor].wall
+        reference = line.against or self.floor
+        base = line.timings[reference].wall
         cells = [
-            _ms(floor)
-            if name == self.floor
-            else f"{_ms(line.timings[name].wall)} ({line.timings[name].wall / floor:.2f}x)"
+            _ms(base)
+            if name == reference
+            else f"{_ms(line.timings[name].wall)} ({line.timings[name].wall / base:.2f}x)"
             for name in names
         ]
-        ratio = line.timings[self.subject].wall / floor
         versus = line.timings[self.subject].wall / line.timings[self.peer].wall
+        row = f"| {line.name} | {' | '.join(cells)} | {versus:.2f}x"
+        if line.goal is None or line.against is not None:
+            return f"{row} | none: for information | |"
+        ratio = line.timings[self.subject].wall / base
         goal = f"<= {line.goal:.2f}x"
         missed = ["floor"] if ratio > line.goal else []
         if line.peer_margin is not None:
             goal += f", <= {line.peer_margin:.2f}x {self.peer}"
             missed += [self.peer] if versus > line.peer_margin else []
         verdict = f"MISS ({', '.join(missed)})" if missed else "PASS"
-        return f"| {line.name} | {' | '.join(cells)} | {versus:.2f}x | {goal} | {verdict} |"
+        return f"{row} | {goal} | {verdict} |"
 
     def _cpu_rows(self, line: Line, names: list[str]) -> list[str]:
-        """Client CPU in all, then outside botocore: the part the goal is judged on.
+        """Client CPU in all, the figure the goal bounds, then the part outside botocore.
 
-        botocore's share, about 1.4 ms per request, is the same work for every contender
-        sending the same request, and varies round to round by more than the goal; what a
-        library adds is read off the rest.
+        The part outside botocore is a diagnostic: botocore's share, about 1.4 ms per
+        request, is the same work for every contender sending the same request, so what a
+        library adds shows there with less noise; but the goal is worded on the client's
+        CPU in all, and is judged on it.
         """
-        total = self._cpu_row(
-            line, names, "↳ client CPU", attrgetter("cpu"), Timing.cpu_added, False
-        )
+        total = self._cpu_row(line, names, "↳ client CPU", attrgetter("cpu"), Timing.cpu_added)
         own = self._cpu_row(
-            line, names, "↳ of it outside botocore", attrgetter("own"), Timing.own_added, True
+            line, names, "↳ of it outside botocore", attrgetter("own"), Timing.own_added
         )
+        if line.cpu_goal is not None:
+            subject, floor = line.timings[self.subject], line.timings[self.floor]
+            added = subject.cpu_added(floor)
+            verdict = "PASS" if added <= line.cpu_goal else "MISS"
+            interval = _interval(subject.cpu_added_interval(floor))
+            total += f" <= {_added(line.cpu_goal)} | {verdict} ({interval}) |"
+            own += " diagnostic | |"
+        else:
+            total, own = total + " | |", own + " | |"
         return [total, own]
 
     def _cpu_row(
@@ -184,8 +244,8 @@ class Lineup:
         label: str,
         spent: Callable[[Timing], float],
         added: Callable[[Timing, Timing], float],
-        judged: bool,
     ) -> str:
+        """The row's cells up to its goal cell, which the caller fills."""
         base = line.timings[self.floor]
         cells = [
             _ms(spent(base), 3)
@@ -194,12 +254,7 @@ class Lineup:
             for name in names
         ]
         versus = spent(line.timings[self.subject]) / spent(line.timings[self.peer])
-        goal, verdict = "", ""
-        if judged and line.cpu_goal is not None:
-            goal = f"<= {_added(line.cpu_goal)}"
-            ok = added(line.timings[self.subject], base) <= line.cpu_goal
-            verdict = "PASS" if ok else "MISS"
-        return f"| {label} | {' | '.join(cells)} | {versus:.2f}x | {goal} | {verdict} |"
+        return f"| {label} | {' | '.join(cells)} | {versus:.2f}x |"
 
 
 def _ms(seconds: float, digits: int = 2) -> str:
@@ -208,3 +263,7 @@ def _ms(seconds: float, digits: int = 2) -> str:
 
 def _added(seconds: float) -> str:
     return f"{seconds * 1e3:+.3f} ms"
+
+
+def _interval(bounds: tuple[float, float]) -> str:
+    return f"95% CI {_added(bounds[0])} to {_added(bounds[1])}"

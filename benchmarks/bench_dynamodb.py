@@ -21,7 +21,10 @@ from _dynamo import (
     point_operations,
     reads,
 )
+from _goals import NotRun
 from _harness import Row, Table
+
+TITLE = "DynamoDB backend on dynalite (model without unique fields)"
 
 REQUESTS = {
     "create": "PutItem",
@@ -31,10 +34,10 @@ REQUESTS = {
 }
 
 
-def run(quick: bool) -> list[Table]:
-    url = endpoint("DynamoDB")
-    if not url:
-        return []
+def run(quick: bool) -> list[Table | NotRun]:
+    url = endpoint(TITLE)
+    if isinstance(url, NotRun):
+        return [url]
     raw = client(url)
     backend = new_table(raw)
     floor = RawReadings(raw, backend.table_name)
@@ -49,11 +52,7 @@ def run(quick: bool) -> list[Table]:
     finally:
         raw.delete_table(TableName=backend.table_name)
 
-    table = Table(
-        "DynamoDB backend on dynalite (model without unique fields)",
-        "ORM",
-        "raw boto3 (same requests)",
-    )
+    table = Table(TITLE, "ORM", "raw boto3 (same requests)")
     for name, timings in point.items():
         orm, base = timings["orm"], timings["floor"]
         label = f"{name} ({REQUESTS[name]})"

@@ -22,7 +22,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from _dynamo import client, new_table
+from _dynamo import TRANSACTIONAL_VAR, client, new_table
+from _goals import Verdict
 
 from restmachine_orm import (
     Backend,
@@ -34,7 +35,6 @@ from restmachine_orm import (
 )
 from restmachine_orm_dynamodb import DynamoDBBackend
 
-ENDPOINT_VAR = "RESTMACHINE_ORM_BENCH_TRANSACTIONAL_ENDPOINT"
 THREADS = 4
 HANDLES = 40  # the shared pool of unique values every thread competes for
 
@@ -220,9 +220,26 @@ class SoakTable:
     def __init__(self, results: list[Soak]) -> None:
         self.results = results
 
+    @property
+    def title(self) -> str:
+        return f"Soak: {THREADS} threads x {self.results[0].ops // THREADS:,} mixed operations"
+
+    def verdicts(self) -> list[Verdict]:
+        """One goal per backend: the final state is exactly the oracle's."""
+        return [
+            Verdict(
+                self.title,
+                f"{result.backend}, final state vs oracle",
+                "exact" if not result.problems else f"{len(result.problems)} problems",
+                "exact",
+                not result.problems,
+            )
+            for result in self.results
+        ]
+
     def markdown(self) -> str:
         lines = [
-            f"### Soak: {THREADS} threads x {self.results[0].ops // THREADS:,} mixed operations",
+            f"### {self.title}",
             "",
             "| backend | ops | ops/s | p50 | p99 | final state vs oracle |",
             "|---|---:|---:|---:|---:|---|",
@@ -239,7 +256,7 @@ class SoakTable:
 
 def _dynamodb() -> tuple[str, DynamoDBBackend, Callable[[], None]]:
     """A fresh table on the transactional server (or an embedded moto), and how to stop."""
-    url = os.environ.get(ENDPOINT_VAR)
+    url = os.environ.get(TRANSACTIONAL_VAR)
     label, stop = "DynamoDB Local", None
     if not url:
         from restmachine_orm_dynamodb._moto import EmbeddedMoto

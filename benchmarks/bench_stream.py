@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from _dynamo import Reading, client, endpoint, new_table, pk
+from _goals import NotRun
 from _harness import Row, Table
 
 ITEMS = 50_000
@@ -38,10 +39,10 @@ def _drain(rows: Iterable[object], expected: int) -> None:
     assert count == expected, count
 
 
-def run(quick: bool) -> list[Table]:
-    url = endpoint("stream")
-    if not url:
-        return []
+def run(quick: bool) -> list[Table | NotRun]:
+    url = endpoint("Iterating items on dynalite: peak memory")
+    if isinstance(url, NotRun):
+        return [url]
     raw = client(url)
     backend = new_table(raw)
     Reading.model_backend = backend
