@@ -1,4 +1,4 @@
-"""Batch paths retry what DynamoDB leaves unprocessed, until every item is written or read.
+"""Batch paths retry what DynamoDB leaves unprocessed, until every item is deleted or read.
 
 The partial answers are injected at the HTTP layer (botocore's ``before-send``): the first
 batch request is split, half of it really sent to the server by a second client, and the
@@ -16,7 +16,7 @@ from answers import answer, error, operation
 from botocore.awsrequest import AWSResponse
 
 from restmachine_orm import Field, Model, PartialWriteError
-from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError
+from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError, IncompleteBatchError
 
 
 class Item(Model):
@@ -72,12 +72,12 @@ def injected(backend: DynamoDBBackend, bind, second_client):
         backend.client.meta.events.unregister("before-send.dynamodb", fault)
 
 
-def test_unprocessed_writes_are_retried_to_completion_without_loss_or_duplicates(injected):
-    fault = injected("BatchWriteItem", times=3)
+def test_unprocessed_deletes_are_retried_to_completion(backend, injected):
     Item.create_many([{"id": f"i{k:03}", "n": k} for k in range(60)])
+    fault = injected("BatchWriteItem", times=3)
+    backend.clear(Item.orm_schema())
     assert fault.sent > 3  # 3 chunks of at most 25, plus the retries of the halves
-    stored = Item.where().order_by("id").all()
-    assert [i.n for i in stored] == list(range(60))
+    assert Item.all() == []
 
 
 def test_unprocessed_keys_are_retried_and_results_keep_their_order(injected):
@@ -89,21 +89,57 @@ def test_unprocessed_keys_are_retried_and_results_keep_their_order(injected):
     assert fault.sent >= 3
 
 
-def test_a_batch_request_that_fails_outright_names_its_rows_and_spares_the_others(
-    backend, bind, inject
-):
-    bind(Item)
+def refuse(operation_name: str, marker: bytes) -> Any:
+    """Refuse every request of an operation whose body mentions ``marker``."""
 
-    def refuse_chunk_with_i030(request: Any, **_: Any) -> AWSResponse | None:
-        if operation(request) != "BatchWriteItem" or b'"i030"' not in request.body:
+    def refuse_it(request: Any, **_: Any) -> AWSResponse | None:
+        if operation(request) != operation_name or marker not in request.body:
             return None
         return error(request, "ValidationException", "One or more parameter values were invalid")
 
-    inject(refuse_chunk_with_i030)
-    rows = [{"id": f"i{k:03}", "n": k} for k in range(60)]
+    return refuse_it
+
+
+def test_a_create_many_transaction_that_fails_outright_names_the_rows_not_stored(
+    backend, bind, inject
+):
+    bind(Item)
+    inject(refuse("TransactWriteItems", b'"i130"'))
+    rows = [{"id": f"i{k:03}", "n": k} for k in range(250)]
     with pytest.raises(PartialWriteError) as caught:
         Item.create_many(rows)
     assert isinstance(caught.value.__cause__, DynamoDBError)
     failed = {row["id"] for row in caught.value.failed}
-    assert failed == {f"i{k:03}" for k in range(25, 50)}  # the second chunk of 25
+    assert failed == {f"i{k:03}" for k in range(100, 250)}  # the second transaction and after
     assert {i.id for i in Item.all()} == {r["id"] for r in rows} - failed
+
+
+def test_a_delete_batch_that_fails_outright_names_its_keys_and_spares_the_others(
+    backend, bind, inject
+):
+    bind(Item)
+    Item.create_many([{"id": f"i{k:03}", "n": k} for k in range(60)])
+    inject(refuse("BatchWriteItem", b'"Item#i030"'))
+    with pytest.raises(IncompleteBatchError) as caught:
+        backend.clear(Item.orm_schema())
+    assert caught.value.operation == "BatchWriteItem"
+    assert isinstance(caught.value.__cause__, DynamoDBError)
+    assert "ValidationException" in str(caught.value)
+    assert len(caught.value.item_keys) == 25  # one chunk of 25, whichever the scan put i030 in
+    not_deleted = {key["pk"]["S"].removeprefix("Item#") for key in caught.value.item_keys}
+    assert "i030" in not_deleted
+    assert {i.id for i in Item.all()} == not_deleted
+
+
+def test_a_read_batch_that_fails_outright_names_the_keys_it_could_not_read(backend, bind, inject):
+    bind(Item)
+    Item.create_many([{"id": f"i{k:03}", "n": k} for k in range(150)])
+    inject(refuse("BatchGetItem", b'"Item#i120"'))
+    wanted = [{"id": f"i{k:03}"} for k in range(150)]
+    with pytest.raises(IncompleteBatchError) as caught:
+        Item.get_many(wanted)
+    assert caught.value.operation == "BatchGetItem"
+    assert isinstance(caught.value.__cause__, DynamoDBError)
+    not_read = [key["pk"]["S"].removeprefix("Item#") for key in caught.value.item_keys]
+    assert not_read == [f"i{k:03}" for k in range(100, 150)]  # the second request of 100
+    assert "50 keys were not read (a request failed" in str(caught.value)

@@ -16,7 +16,7 @@ from answers import answer, cancelled, error, operation
 from conftest import scan_all
 
 from restmachine_orm import DuplicateKeyError, Field, Model
-from restmachine_orm_dynamodb import DynamoDBError
+from restmachine_orm_dynamodb import Backoff, DynamoDBBackend, DynamoDBError, RetryConfig
 from restmachine_orm_dynamodb._keys import SENTINEL
 
 
@@ -87,10 +87,16 @@ def test_without_reasons_a_stale_writer_finds_its_own_row_already_holds_the_valu
     claims(Handle)
 
 
+@pytest.mark.parametrize("looks", [None, 1, 5], ids=["default-3", "1", "5"])
 def test_a_reclaim_that_keeps_meeting_conflicts_never_takes_a_held_value(
-    bind, backend, inject, claims
+    bind, backend, inject, claims, looks
 ):
     bind(Handle)
+    if looks is not None:  # the same table and client, another claim_contention knob
+        retries = RetryConfig(claim_contention=Backoff(attempts=looks))
+        Handle.model_backend = DynamoDBBackend(
+            backend.table_name, client=backend.client, retries=retries
+        )
     Handle.create(id="holder", handle="mine")
     reclaims = []
 
@@ -113,7 +119,7 @@ def test_a_reclaim_that_keeps_meeting_conflicts_never_takes_a_held_value(
     )
     with pytest.raises(DuplicateKeyError):
         Handle.create_many([{"id": "taker", "handle": "mine"}])
-    assert len(reclaims) == 3
+    assert len(reclaims) == (looks or 3)
     assert Handle.get(id="taker") is None
 
 
@@ -147,3 +153,78 @@ def test_an_update_through_the_backend_claims_a_value_whatever_previous_says(
     claims(Handle)
     sentinels = [i for i in scan_all(second_client, backend.table_name) if i["sk"]["S"] == SENTINEL]
     assert len(sentinels) == 2
+
+
+# -- a release deletes only its own row's claim ------------------------------------------------
+
+
+def strip_release_conditions(params: dict[str, Any], **_: Any) -> None:
+    """The broken writer of the proof: sentinel deletes lose their owner condition."""
+    for action in params.get("TransactItems", []):
+        delete = action.get("Delete")
+        if delete and delete["Key"]["sk"] == {"S": SENTINEL}:
+            for part in (
+                "ConditionExpression",
+                "ExpressionAttributeNames",
+                "ExpressionAttributeValues",
+            ):
+                delete.pop(part, None)
+
+
+RELEASES = {
+    "save": lambda row: (setattr(row, "handle", "y"), row.save()),
+    "upsert": lambda row: Handle.upsert(id=row.id, handle="y"),
+    "delete": lambda row: row.delete(),
+}
+
+
+def release_after_the_claim_moved(backend, second_client, release) -> bool:
+    """Row ``a`` holds "x", but its claim was deleted from outside and row ``b`` claimed
+    "x" since; then ``a`` lets go of "x" (``release``).
+
+    Returns:
+        Whether "x" is still protected afterwards: a third row cannot take it.
+    """
+    Handle.create(id="a", handle="x")
+    row = Handle.get(id="a")
+    sentinel = backend.keys.sentinel_key(Handle.orm_schema(), "handle", "x")
+    second_client.delete_item(TableName=backend.table_name, Key=sentinel)  # e.g. by hand
+    Handle.create(id="b", handle="x")  # nothing in its way: "x" is b's now
+    release(row)
+    try:
+        Handle.create(id="c", handle="x")
+    except DuplicateKeyError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("reasons", ["given", "withheld"])
+@pytest.mark.parametrize("release", RELEASES.values(), ids=RELEASES.keys())
+def test_a_release_never_deletes_a_claim_another_row_holds(
+    bind, backend, inject, second_client, claims, release, reasons
+):
+    bind(Handle)
+    if reasons == "withheld":
+        inject(NoReasons(second_client))
+    assert release_after_the_claim_moved(backend, second_client, release)
+    owner = second_client.get_item(
+        TableName=backend.table_name,
+        Key=backend.keys.sentinel_key(Handle.orm_schema(), "handle", "x"),
+        ConsistentRead=True,
+    )["Item"][backend.keys.owner]
+    assert owner == {"M": backend.keys.item_key(Handle.orm_schema(), ("b",))}
+    claims(Handle)  # a's release happened all the same: its row and claims agree
+
+
+@pytest.mark.parametrize("release", RELEASES.values(), ids=RELEASES.keys())
+def test_proof_without_the_owner_condition_a_release_frees_another_rows_value(
+    bind, backend, second_client, release
+):
+    bind(Handle)
+    event = "before-parameter-build.dynamodb.TransactWriteItems"
+    backend.client.meta.events.register_first(event, strip_release_conditions)
+    try:
+        protected = release_after_the_claim_moved(backend, second_client, release)
+    finally:
+        backend.client.meta.events.unregister(event, strip_release_conditions)
+    assert not protected  # b's claim was deleted, and c took b's value: what the test catches

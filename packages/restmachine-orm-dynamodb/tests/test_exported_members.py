@@ -16,6 +16,16 @@ def isort_order(name):
 
 def test_all_is_sorted_and_lists_exactly_the_public_names():
     exported = restmachine_orm_dynamodb.__all__
+    assert exported == [
+        "DEFAULT_CONFIG",
+        "Backoff",
+        "DynamoDBBackend",
+        "DynamoDBError",
+        "IncompleteBatchError",
+        "RetryConfig",
+        "TransactionsUnsupportedError",
+        "__version__",
+    ]
     assert exported == sorted(exported, key=isort_order)
     public = {
         name

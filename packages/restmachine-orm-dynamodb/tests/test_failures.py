@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import pytest
 from answers import answer, error, operation
 from botocore.awsrequest import AWSResponse
 
-from restmachine_orm import DuplicateKeyError, Field, Model, PartialWriteError
-from restmachine_orm_dynamodb import _batch
+from restmachine_orm import DuplicateKeyError, Field, Model
+from restmachine_orm_dynamodb import Backoff, DynamoDBBackend, IncompleteBatchError, RetryConfig
 
 
 class Member(Model):
@@ -45,28 +46,84 @@ def test_a_cancellation_without_reasons_is_diagnosed_by_reading(backend, bind, i
     assert caught.value.fields == ("id",)
 
 
-def test_a_batch_that_stays_unprocessed_reports_the_rows_it_lost(
-    backend, bind, inject, monkeypatch
-):
-    bind(Entry)
-    monkeypatch.setattr(_batch, "BACKOFF_BASE", 0.0)
+@pytest.fixture
+def impatient(backend):
+    """The test table's backend, on its client, retrying batch leftovers 3 times, no waits."""
+    retries = RetryConfig(batch_leftovers=Backoff(attempts=3))
+    return DynamoDBBackend(backend.table_name, client=backend.client, retries=retries)
 
-    def never_process(request: Any, **_: Any) -> AWSResponse | None:
-        if operation(request) != "BatchWriteItem":
-            return None
+
+def never_process(backend: DynamoDBBackend, other: Any, wanted: str) -> Any:
+    """Leave every batch entry naming row ``wanted`` unprocessed, really sending the rest
+    (by ``other``, a client of the test's own); count the requests it answered."""
+
+    def handler(request: Any, **_: Any) -> AWSResponse | None:
         body = json.loads(request.body)
-        entries = body["RequestItems"][backend.table_name]
-        lost = [e for e in entries if e["PutRequest"]["Item"]["id"]["S"] == "e3"]
+        table, pk = backend.table_name, f"Entry#{wanted}"
+        if operation(request) == "BatchGetItem":
+            keys = body["RequestItems"][table]["Keys"]
+            lost = [k for k in keys if k["pk"]["S"] == pk]
+            rest = [k for k in keys if k["pk"]["S"] != pk]
+            got = other.batch_get_item(RequestItems={table: {"Keys": rest}}) if rest else {}
+            reply = {
+                "Responses": got.get("Responses", {table: []}),
+                "UnprocessedKeys": {table: {"Keys": lost, "ConsistentRead": True}},
+            }
+        elif operation(request) == "BatchWriteItem":
+            entries = body["RequestItems"][table]
+            lost = [e for e in entries if e["DeleteRequest"]["Key"]["pk"]["S"] == pk]
+            rest = [e for e in entries if e["DeleteRequest"]["Key"]["pk"]["S"] != pk]
+            if rest:
+                other.batch_write_item(RequestItems={table: rest})
+            reply = {"UnprocessedItems": {table: lost}}
+        else:
+            return None
         if not lost:
             return None
-        return answer(request, {"UnprocessedItems": {backend.table_name: lost}})
+        handler.sent += 1
+        return answer(request, reply)
 
-    inject(never_process)
-    with pytest.raises(PartialWriteError) as caught:
-        Entry.create_many([{"id": "e3", "name": "x"}])
-    assert [row["id"] for row in caught.value.failed] == ["e3"]
-    Entry.create_many([{"id": "e1", "name": "ok"}])
-    assert Entry.get(id="e1") is not None
+    handler.sent = 0
+    return handler
+
+
+def test_a_batch_read_that_stays_unprocessed_says_which_keys_it_could_not_read(
+    impatient, bind, inject, second_client
+):
+    bind(Entry)
+    Entry.create_many([{"id": "e1", "name": "x"}, {"id": "e3", "name": "y"}])
+    Entry.model_backend = impatient
+    refusal = never_process(impatient, second_client, "e3")
+    inject(refusal)
+    with pytest.raises(IncompleteBatchError) as caught:
+        Entry.get_many([{"id": "e1"}, {"id": "e3"}])
+    assert refusal.sent == 3  # the knob: three tries in all
+    assert caught.value.operation == "BatchGetItem"
+    assert caught.value.item_keys == [impatient.keys.item_key(Entry.orm_schema(), ("e3",))]
+    message = str(caught.value)
+    assert "BatchGetItem" in message and impatient.table_name in message
+    assert "1 keys were not read" in message and "Entry#e3" in message
+    assert "after 3 attempts" in message
+    copy = pickle.loads(pickle.dumps(caught.value))  # e.g. across pytest-xdist workers
+    assert (type(copy), str(copy), copy.item_keys) == (
+        IncompleteBatchError,
+        message,
+        caught.value.item_keys,
+    )
+
+
+def test_a_batch_delete_that_stays_unprocessed_says_which_keys_it_could_not_delete(
+    impatient, bind, inject, second_client
+):
+    bind(Entry)
+    Entry.create_many([{"id": "e1", "name": "x"}, {"id": "e3", "name": "y"}])
+    inject(never_process(impatient, second_client, "e3"))
+    with pytest.raises(IncompleteBatchError) as caught:
+        impatient.clear(Entry.orm_schema())
+    assert caught.value.operation == "BatchWriteItem"
+    assert caught.value.item_keys == [impatient.keys.item_key(Entry.orm_schema(), ("e3",))]
+    assert "were not confirmed deleted" in str(caught.value)
+    assert [e.id for e in Entry.all()] == ["e3"]
 
 
 def test_reserved_words_and_expression_text_in_values_are_inert(backend, bind):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from restmachine_orm import DuplicateKeyError, Field, Model
+from restmachine_orm import DuplicateKeyError, Field, Model, PartialWriteError
 
 
 class Handle(Model):
@@ -68,3 +68,97 @@ def test_eight_threads_claiming_one_unique_value(bind):
     assert all(isinstance(o, DuplicateKeyError) and o.field == "handle" for o in losers)
     assert [h.id for h in Handle.where(handle="wanted")] == [winners[0].id]
     assert Handle.where().count() == 1
+
+
+# -- create_many against a writer that slips in between its check and its write ---------------
+
+
+WRITES = ("before-call.dynamodb.TransactWriteItems", "before-call.dynamodb.BatchWriteItem")
+
+
+def create_many_meeting_a_rival(
+    backend, second_client, write, count: int, rival_id: str = "r005"
+) -> Any:
+    """Run ``write(rows)`` while another client creates row ``rival_id`` after the check
+    reads, just before the first write request leaves the backend's client.
+
+    Returns:
+        What ``write`` raised (or ``None``), and the row stored at ``rival_id`` afterwards.
+    """
+    schema = Plain.orm_schema()
+    rows = [{"id": f"r{i:03}", "n": i} for i in range(count)]
+    rival = backend.keys.item(schema, {"id": rival_id, "n": -1})
+    checks: list[str] = []
+    raced = threading.Lock()
+
+    def count_check(**_: Any) -> None:
+        checks.append("BatchGetItem")
+
+    def before_the_first_write(**_: Any) -> None:
+        if raced.acquire(blocking=False):  # once, before the first write request
+            assert checks, "no check read before the write"
+            second_client.put_item(TableName=backend.table_name, Item=rival)
+
+    events = backend.client.meta.events
+    events.register("after-call.dynamodb.BatchGetItem", count_check)
+    for event in WRITES:
+        events.register(event, before_the_first_write)
+    try:
+        write(rows)
+        outcome = None
+    except Exception as error:
+        outcome = error
+    finally:
+        events.unregister("after-call.dynamodb.BatchGetItem", count_check)
+        for event in WRITES:
+            events.unregister(event, before_the_first_write)
+    assert raced.locked(), "the rival never wrote: the race did not happen"
+    key = backend.keys.item_key(schema, (rival_id,))
+    stored = second_client.get_item(TableName=backend.table_name, Key=key, ConsistentRead=True)
+    return outcome, stored["Item"]
+
+
+@pytest.mark.parametrize(
+    ("count", "rival_id"),
+    [(10, "r005"), (250, "r005"), (250, "r205")],
+    ids=["one-transaction", "first-of-three-transactions", "last-of-three-transactions"],
+)
+def test_create_many_never_overwrites_a_row_created_after_its_check(
+    backend, bind, second_client, count, rival_id
+):
+    bind(Plain)
+    outcome, stored = create_many_meeting_a_rival(
+        backend, second_client, Plain.create_many, count, rival_id
+    )
+    assert stored["n"] == {"N": "-1"}  # the rival's row survived
+    stored_ids = {p.id for p in Plain.all()}
+    if rival_id == "r005":  # its transaction came first: nothing of the call was stored
+        assert isinstance(outcome, DuplicateKeyError), outcome
+        assert outcome.fields == ("id",) and outcome.value == "r005"
+        assert stored_ids == {"r005"}
+    else:  # the third of three transactions failed: its rows are named, the others stored
+        assert isinstance(outcome, PartialWriteError), outcome
+        assert isinstance(outcome.__cause__, DuplicateKeyError)
+        assert [row["id"] for row in outcome.failed] == [f"r{i:03}" for i in range(200, 250)]
+        assert stored_ids == {f"r{i:03}" for i in range(200)} | {"r205"}
+
+
+def test_proof_the_race_test_catches_an_overwrite_by_batch_write_item(backend, bind, second_client):
+    # The old create_many: the same check read, then BatchWriteItem, which has no condition.
+    bind(Plain)
+    schema = Plain.orm_schema()
+
+    def check_then_batch_write(rows: list[dict[str, Any]]) -> None:
+        if any(Plain.get_many([{"id": row["id"]} for row in rows])):
+            raise DuplicateKeyError("Plain", ("id",), "?", unique=False)
+        for start in range(0, len(rows), 25):
+            requests = [{"PutRequest": {"Item": backend.keys.item(schema, r)}} for r in rows]
+            backend.client.batch_write_item(
+                RequestItems={backend.table_name: requests[start : start + 25]}
+            )
+
+    outcome, stored = create_many_meeting_a_rival(
+        backend, second_client, check_then_batch_write, 10
+    )
+    assert outcome is None  # nothing noticed the rival...
+    assert stored["n"] == {"N": "5"}  # ...whose row was overwritten: what the test above catches

@@ -215,6 +215,21 @@ def test_create_many_of_nothing_sends_nothing(bind, requests):
     assert requests.operations == []
 
 
+def test_create_many_without_unique_fields_checks_then_writes_conditional_transactions(
+    bind, requests
+):
+    bind(Note)
+    Note.create_many([{"id": f"n{i:03}", "text": "t"} for i in range(250)])
+    counts = requests.counts()
+    assert counts == {"BatchGetItem": 3, "TransactWriteItems": 3}  # 100 keys, 100 actions each
+    for name, body in requests.sent:
+        if name == "TransactWriteItems":
+            puts = [action["Put"] for action in body["TransactItems"]]
+            assert len(puts) == len(body["TransactItems"])
+            assert all(put["ConditionExpression"] == "attribute_not_exists(#pk)" for put in puts)
+    assert Note.where().count() == 250
+
+
 def test_create_many_keeps_each_transaction_under_dynamodbs_4_mb(bind, requests):
     bind(Unique)
     rows = [{"id": f"u{i}", "code": f"c{i}", "body": "b" * 350_000} for i in range(12)]

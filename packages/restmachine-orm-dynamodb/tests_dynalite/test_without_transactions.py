@@ -1,4 +1,5 @@
-"""On a server without TransactWriteItems (dynalite), unique fields fail loudly, never silently.
+"""On a server without TransactWriteItems (dynalite), unique fields and create_many fail
+loudly, never silently.
 
 Run by ``nox -s tests-dynalite``, which starts dynalite and sets the endpoint variable.
 """
@@ -55,7 +56,16 @@ def test_unique_fields_raise_a_backend_error_that_says_why(backend):
     assert Member.get(id="m2") is None
 
 
-def test_models_without_unique_fields_work_fully(backend):
+def test_create_many_needs_transactions_even_without_unique_fields(backend):
+    # Its rows go in conditional transactions, so that it never overwrites a row created
+    # concurrently: without them it refuses, rather than write unconditionally.
+    with pytest.raises(TransactionsUnsupportedError) as failure:
+        Plain.create_many([{"id": "p1"}, {"id": "p2"}])
+    assert "create_many" in str(failure.value)
+    assert Plain.get_many([{"id": "p1"}, {"id": "p2"}]) == [None, None]
+
+
+def test_models_without_unique_fields_work_fully_one_row_at_a_time(backend):
     row = Plain.create(id="p1", n=1)
     row.n = 2
     row.save()

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._retries import Backoff, RetryConfig
 from ._version import __version__
-from .errors import DynamoDBError, TransactionsUnsupportedError
+from .errors import DynamoDBError, IncompleteBatchError, TransactionsUnsupportedError
 
 if TYPE_CHECKING:
     from .backend import DEFAULT_CONFIG, DynamoDBBackend
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "Backoff",
     "DynamoDBBackend",
     "DynamoDBError",
+    "IncompleteBatchError",
+    "RetryConfig",
     "TransactionsUnsupportedError",
     "__version__",
 ]

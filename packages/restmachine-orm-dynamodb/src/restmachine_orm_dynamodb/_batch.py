@@ -1,93 +1,54 @@
-"""Batch requests: chunked to DynamoDB's limits, a few in flight, the unprocessed retried."""
+"""Batch requests: chunked to DynamoDB's limits, a few in flight, the unprocessed retried.
+
+Batches read rows (``get_many``, the check of ``create_many``) and delete items (``clear``,
+the test driver). New rows are never written by ``BatchWriteItem``, which cannot refuse to
+overwrite: ``create_many`` writes them by transaction (``_create_many``).
+"""
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from restmachine_orm import PartialWriteError
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
-from ._keys import SENTINEL
+from ._keys import SENTINEL, Address, ItemKey
 from ._reads import pages
-from ._serialize import AttributeValue, from_item
+from ._serialize import Item, from_item
+from ._table import Table
+from .errors import IncompleteBatchError
 
-if TYPE_CHECKING:
-    from .backend import DynamoDBBackend
-
-__all__ = [
-    "PartialWriteRequests",
-    "clear",
-    "delete_keys",
-    "get_many",
-    "identity",
-    "key_of",
-    "read_batch",
-    "write_batch",
-]
+__all__ = ["clear", "delete_items", "get_many", "read_batch"]
 
 WRITE_LIMIT = 25  # items per BatchWriteItem
 READ_LIMIT = 100  # keys per BatchGetItem
-#: Batch requests of one call in flight at once: the client waits on the network for most
-#: of a request, so a few overlap well (boto3 clients are safe to share between threads).
+#: Requests of one call in flight at once: the client waits on the network for most of a
+#: request, so a few overlap well (boto3 clients are safe to share between threads).
 CONCURRENCY = 4
-ATTEMPTS = 8
-BACKOFF_BASE = 0.02
-BACKOFF_CAP = 1.0
-
-ItemKey = dict[str, AttributeValue]
-
-
-def _backoff(attempt: int) -> None:
-    # Full jitter, capped: retries of many clients spread out instead of colliding.
-    time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
-
-
-Pending = TypeVar("Pending")
-
-
-def _drain(send: Callable[[Pending], Pending], pending: Pending) -> Pending:
-    """Send ``pending``, then what each answer leaves unprocessed, backing off between.
-
-    Returns:
-        What is still unprocessed after ``ATTEMPTS`` sends (empty when all went through).
-    """
-    for attempt in range(ATTEMPTS):
-        pending = send(pending)
-        if not pending:
-            break
-        _backoff(attempt)
-    return pending
-
-
-def identity(backend: DynamoDBBackend, key: ItemKey) -> tuple[str, str]:
-    """An item's table key as a hashable ``(pk, sk)`` pair."""
-    return key[backend.keys.pk]["S"], key[backend.keys.sk]["S"]
-
-
-def key_of(backend: DynamoDBBackend, pair: tuple[str, str]) -> ItemKey:
-    """The table key of a ``(pk, sk)`` pair."""
-    return {backend.keys.pk: {"S": pair[0]}, backend.keys.sk: {"S": pair[1]}}
-
 
 Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
 
 
-def _each(work: Callable[[Chunk], Result], chunks: list[Chunk]) -> list[Result | BaseException]:
+def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def in_parallel(
+    work: Callable[[Chunk], Result], chunks: Sequence[Chunk]
+) -> list[Result | Exception]:
     """``work`` on every chunk, up to ``CONCURRENCY`` at a time.
 
     Returns:
-        In chunk order, each chunk's result or the error it raised (one failing chunk does
-        not stop the others).
+        In chunk order, each chunk's result or the error it raised (one failing chunk
+        stops no other).
     """
 
-    def attempt(chunk: Chunk) -> Result | BaseException:
+    def attempt(chunk: Chunk) -> Result | Exception:
         try:
             return work(chunk)
         except Exception as error:  # the caller decides what a failed chunk means
@@ -99,96 +60,100 @@ def _each(work: Callable[[Chunk], Result], chunks: list[Chunk]) -> list[Result |
         return list(pool.map(attempt, chunks))
 
 
-def write_batch(backend: DynamoDBBackend, requests: list[dict[str, Any]]) -> None:
-    """Send write requests 25 at a time, retrying what DynamoDB leaves unprocessed.
+def _until_done(
+    table: Table, send: Callable[[list[Any]], list[Any]], pending: list[Any]
+) -> list[Any]:
+    """Send ``pending``, then what each answer leaves unprocessed, waiting in between.
+
+    Returns:
+        What is still unprocessed once ``batch_leftovers`` tries are used (empty when all
+        went through).
+    """
+    for pause in table.retries.batch_leftovers.pauses():
+        table.pause(pause)
+        pending = send(pending)
+        if not pending:
+            break
+    return pending
+
+
+Done = TypeVar("Done")
+
+
+def _in_batches(
+    table: Table,
+    operation: str,
+    work: Callable[[Sequence[ItemKey]], tuple[Done, list[ItemKey]]],
+    chunks: list[Sequence[ItemKey]],
+) -> list[Done]:
+    """Run ``work`` on every chunk of keys; it returns what it did and the keys left over.
 
     Raises:
-        PartialWriteRequests: Some requests stayed unprocessed or failed outright (then the
-            first failure is the cause); every other request was written.
+        IncompleteBatchError: Keys were left over after every try, or their request
+            failed outright (then the first such failure is the cause); every other key
+            was done.
     """
-
-    def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        answer = backend.call_batch("BatchWriteItem", RequestItems={backend.table_name: pending})
-        left: list[dict[str, Any]] = answer.get("UnprocessedItems", {}).get(backend.table_name, [])
-        return left
-
-    chunks = [requests[i : i + WRITE_LIMIT] for i in range(0, len(requests), WRITE_LIMIT)]
-    outcomes = _each(lambda chunk: _drain(send, chunk), chunks)
-    # A request that failed may have been applied (its answer lost): not confirmed either.
-    failed = [
-        request
-        for outcome, chunk in zip(outcomes, chunks, strict=True)
-        for request in (chunk if isinstance(outcome, BaseException) else outcome)
-    ]
-    if failed:
-        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-        raise PartialWriteRequests(failed) from (errors[0] if errors else None)
-
-
-class PartialWriteRequests(Exception):
-    """Some batch write requests were not confirmed written: ``requests`` lists them.
-
-    The cause, if any, is the first request that failed outright; the others stayed
-    unprocessed after every retry.
-    """
-
-    def __init__(self, requests: list[dict[str, Any]]) -> None:
-        """Keep the requests not confirmed."""
-        super().__init__(f"{len(requests)} write requests not confirmed")
-        self.requests = requests
+    done: list[Done] = []
+    undone: list[ItemKey] = []
+    errors: list[Exception] = []
+    for chunk, outcome in zip(chunks, in_parallel(work, chunks), strict=True):
+        if isinstance(outcome, Exception):
+            # A request that failed may have been applied (its answer lost): not confirmed.
+            errors.append(outcome)
+            undone.extend(chunk)
+        else:
+            done.append(outcome[0])
+            undone.extend(outcome[1])
+    if undone:
+        cause = errors[0] if errors else None
+        why = (
+            f"a request failed: {cause}"
+            if cause
+            else f"left unprocessed after {table.retries.batch_leftovers.attempts} attempts"
+        )
+        raise IncompleteBatchError(operation, table.name, undone, why) from cause
+    return done
 
 
-def read_batch(backend: DynamoDBBackend, keys: list[ItemKey]) -> dict[tuple[str, str], Any]:
-    """Read items 100 keys at a time, retrying unprocessed keys; found items by identity.
+def read_batch(table: Table, item_keys: list[ItemKey]) -> dict[Address, Item]:
+    """Read items 100 keys at a time, retrying unprocessed keys; found items by address.
 
     Raises:
-        PartialWriteError: Keys stayed unprocessed after every retry.
+        IncompleteBatchError: Some keys could not be read (``.item_keys`` lists them).
     """
 
-    def read(chunk: list[ItemKey]) -> list[Any]:
-        found: list[Any] = []
+    def read(chunk: Sequence[ItemKey]) -> tuple[list[Item], list[ItemKey]]:
+        found: list[Item] = []
 
-        def send(pending: dict[str, Any]) -> dict[str, Any]:
-            answer = backend.call_batch("BatchGetItem", RequestItems=pending)
-            found.extend(answer.get("Responses", {}).get(backend.table_name, []))
-            left: dict[str, Any] = answer.get("UnprocessedKeys") or {}
+        def send(pending: list[ItemKey]) -> list[ItemKey]:
+            items, left = table.read_batch(pending)
+            found.extend(items)
             return left
 
-        if _drain(send, {backend.table_name: {"Keys": chunk, "ConsistentRead": True}}):
-            raise PartialWriteError(
-                f"BatchGetItem on table {backend.table_name!r} left keys unprocessed after "
-                f"{ATTEMPTS} attempts",
-                failed=[],
-            )
-        return found
+        return found, _until_done(table, send, list(chunk))
 
-    chunks = [keys[i : i + READ_LIMIT] for i in range(0, len(keys), READ_LIMIT)]
-    found: dict[tuple[str, str], Any] = {}
-    for outcome in _each(read, chunks):
-        if isinstance(outcome, BaseException):
-            raise outcome  # reads change nothing: the first failure is the answer
-        found.update((identity(backend, item), item) for item in outcome)
-    return found
+    chunks = chunked(item_keys, READ_LIMIT)
+    return {
+        table.keys.address(item): item
+        for found in _in_batches(table, "BatchGetItem", read, chunks)
+        for item in found
+    }
 
 
-def get_many(
-    backend: DynamoDBBackend, schema: ModelSchema, keys: Sequence[Key]
-) -> list[Row | None]:
+def get_many(table: Table, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
     """Read rows by key, 100 per ``BatchGetItem``, in the order asked."""
-    item_keys = [backend.keys.item_key(schema, key) for key in keys]
-    unique_keys = list({identity(backend, k): k for k in item_keys}.values())
-    found = read_batch(backend, unique_keys)
-    items = [found.get(identity(backend, k)) for k in item_keys]
+    item_keys = [table.keys.item_key(schema, key) for key in keys]
+    distinct = list({table.keys.address(k): k for k in item_keys}.values())
+    found = read_batch(table, distinct)
+    items = [found.get(table.keys.address(k)) for k in item_keys]
     return [None if item is None else from_item(schema, item) for item in items]
 
 
-def clear(backend: DynamoDBBackend, schema: ModelSchema | None) -> None:
+def clear(table: Table, schema: ModelSchema | None) -> None:
     """Delete every item of a model (rows and unique sentinels), or every item."""
-    keys = backend.keys
+    keys = table.keys
     ex = Expressions()
-    request: dict[str, Any] = {
-        "ProjectionExpression": f"{ex.name(keys.pk)}, {ex.name(keys.sk)}",
-    }
+    request: dict[str, Any] = {"ProjectionExpression": f"{ex.name(keys.pk)}, {ex.name(keys.sk)}"}
     if schema is not None:
         request["FilterExpression"] = (
             f"{ex.name(keys.entity)} = {ex.value(schema.name)} OR "
@@ -197,34 +162,36 @@ def clear(backend: DynamoDBBackend, schema: ModelSchema | None) -> None:
         )
     request.update(ex.request())
     found = [
-        identity(backend, item)
-        for answer in pages(backend, "Scan", request)
+        keys.address(item)
+        for answer in pages(table, "Scan", request)
         for item in answer.get("Items", ())
     ]
-    delete_keys(backend, found)
+    delete_items(table, found)
 
 
-def delete_keys(backend: DynamoDBBackend, pairs: Iterable[tuple[str, str]]) -> None:
+def delete_items(table: Table, addresses: Iterable[Address]) -> None:
     """Delete items by ``(pk, sk)``: rows first, then unique-value sentinels.
 
     If deleting stops half-way, what is left of a row's claims is an orphaned sentinel,
     which the next claim reclaims, never a row without its sentinel.
 
     Raises:
-        PartialWriteError: Some deletes were not confirmed.
+        IncompleteBatchError: Some deletes were not confirmed (``.item_keys`` lists them).
     """
-    rows: list[dict[str, Any]] = []
-    sentinels: list[dict[str, Any]] = []
-    for pair in pairs:
-        (sentinels if pair[1] == SENTINEL else rows).append(
-            {"DeleteRequest": {"Key": key_of(backend, pair)}}
-        )
+    rows: list[ItemKey] = []
+    sentinels: list[ItemKey] = []
+    for address in addresses:
+        (sentinels if address[1] == SENTINEL else rows).append(table.keys.key_at(address))
     for doomed in (rows, sentinels):
-        try:
-            write_batch(backend, doomed)
-        except PartialWriteRequests as partial:
-            raise PartialWriteError(
-                f"deleting from table {backend.table_name!r}: {len(partial.requests)} deletes "
-                "were not confirmed",
-                failed=[],
-            ) from partial.__cause__
+        _delete(table, doomed)
+
+
+def _delete(table: Table, item_keys: list[ItemKey]) -> None:
+    """Delete items 25 a request, retrying what DynamoDB leaves unprocessed."""
+
+    def delete(chunk: Sequence[ItemKey]) -> tuple[None, list[ItemKey]]:
+        requests = [{"DeleteRequest": {"Key": item_key}} for item_key in chunk]
+        left = _until_done(table, table.write_batch, requests)
+        return None, [request["DeleteRequest"]["Key"] for request in left]
+
+    _in_batches(table, "BatchWriteItem", delete, chunked(item_keys, WRITE_LIMIT))

@@ -13,18 +13,14 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from restmachine_orm import ModelSchema
 
 from ._expressions import Expressions
-from ._keys import KeyScheme
-from ._requests import cancellation_reasons, codes_of, error_code, translated
-from ._serialize import AttributeValue
+from ._keys import ItemKey
+from ._serialize import AttributeValue, Item
+from ._table import CancellationReason, Table
 
-__all__ = ["Claimant", "Hold"]
-
-_LOOKS = 3  # a sentinel that changes under us is looked at again, this many times in all
+__all__ = ["Claimant", "Hold", "owner_condition"]
 
 
 class Hold(enum.Enum):
@@ -37,68 +33,76 @@ class Hold(enum.Enum):
     UNSURE = "the sentinel kept changing while it was looked at"
 
 
+def owner_condition(table: Table, owner: AttributeValue) -> dict[str, Any]:
+    """The condition parameters of a sentinel write that only ``owner``'s sentinel passes."""
+    ex = Expressions()
+    return {
+        "ConditionExpression": f"{ex.name(table.keys.owner)} = {ex.encoded(owner)}",
+        **ex.request(),
+    }
+
+
 @dataclass(frozen=True)
 class Claimant:
     """A row that wants a unique value: what it needs to look at the value's sentinel.
 
     Attributes:
-        keys: The table's key scheme.
+        table: The table.
         schema: The row's model.
-        table: The table name.
         owner: What the row's own sentinels carry as owner (its table key, as a map).
     """
 
-    keys: KeyScheme
+    table: Table
     schema: ModelSchema
-    table: str
     owner: AttributeValue
 
-    def hold(
-        self, client: Any, name: str, value: Any, sentinel: dict[str, Any] | None = None
-    ) -> Hold:
+    def sentinel_key(self, name: str, value: Any) -> ItemKey:
+        """The table key of the sentinel of ``name=value``."""
+        return self.table.keys.sentinel_key(self.schema, name, value)
+
+    def owns(self, sentinel: Item | None) -> bool:
+        """Whether a sentinel item names this row as its owner."""
+        return sentinel is not None and sentinel.get(self.table.keys.owner) == self.owner
+
+    def hold(self, name: str, value: Any, sentinel: Item | None = None) -> Hold:
         """Look at the sentinel of ``name=value`` (``sentinel`` if the caller has it).
 
-        An orphaned sentinel is deleted; one that changes meanwhile is read again.
+        An orphaned sentinel is deleted; one that changes meanwhile is read again, as often
+        as the table's ``claim_contention`` allows.
         """
-        key = self.keys.sentinel_key(self.schema, name, value)
-        for _ in range(_LOOKS):
+        item_key = self.sentinel_key(name, value)
+        for pause in self.table.retries.claim_contention.pauses():
+            self.table.pause(pause)
             if sentinel is None:
-                with translated(client, self.table, "GetItem"):
-                    found = client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
-                sentinel = found.get("Item")
+                sentinel = self.table.read(item_key)
             if sentinel is None:
                 return Hold.ABSENT
-            owner = sentinel.get(self.keys.owner)
+            owner = sentinel.get(self.table.keys.owner)
             if not isinstance(owner, dict) or "M" not in owner:
                 return Hold.OTHER  # no owner recorded: nothing proves it an orphan
             # Even this row's own sentinel is an orphan if the row does not hold the value
             # (the row was deleted from outside, and is being created again).
-            codes = self._reclaim(client, key, owner, name, value)
-            if codes is None:
+            reasons = self._reclaim(item_key, owner, name, value)
+            if reasons is None:
                 return Hold.FREED
-            if not codes or codes[0] == "ConditionalCheckFailed":
+            if not reasons or reasons[0].condition_failed:
                 # The owner holds the value (or, without reasons, assume so: never steal).
                 return Hold.OWN if owner == self.owner else Hold.OTHER
             sentinel = None  # it changed owner, or a concurrent write got in the way
         return Hold.UNSURE
 
     def _reclaim(
-        self,
-        client: Any,
-        key: dict[str, AttributeValue],
-        owner: AttributeValue,
-        name: str,
-        value: Any,
-    ) -> list[str] | None:
+        self, item_key: ItemKey, owner: AttributeValue, name: str, value: Any
+    ) -> tuple[CancellationReason, ...] | None:
         """Delete the sentinel if its owner row does not hold the value.
 
         Returns:
-            ``None`` once deleted, else the cancellation codes of the attempt.
+            ``None`` once deleted, else the cancellation reasons of the attempt.
         """
         ex = Expressions()
-        pk, field = ex.name(self.keys.pk), ex.name(name)
+        pk, field = ex.name(self.table.keys.pk), ex.name(name)
         check = {
-            "TableName": self.table,
+            "TableName": self.table.name,
             "Key": owner["M"],
             "ConditionExpression": (
                 f"attribute_not_exists({pk}) OR attribute_not_exists({field}) "
@@ -106,20 +110,9 @@ class Claimant:
             ),
             **ex.request(),
         }
-        same = Expressions()
         delete = {
-            "TableName": self.table,
-            "Key": key,
-            "ConditionExpression": f"{same.name(self.keys.owner)} = {same.encoded(owner)}",
-            **same.request(),
+            "TableName": self.table.name,
+            "Key": item_key,
+            **owner_condition(self.table, owner),
         }
-        with translated(client, self.table, "TransactWriteItems"):
-            try:
-                client.transact_write_items(
-                    TransactItems=[{"ConditionCheck": check}, {"Delete": delete}]
-                )
-            except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
-                    raise
-                return codes_of(cancellation_reasons(error))
-        return None
+        return self.table.transact([{"ConditionCheck": check}, {"Delete": delete}])

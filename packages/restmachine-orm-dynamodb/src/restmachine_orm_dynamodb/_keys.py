@@ -13,16 +13,24 @@ the model prefix keeps them apart, and rows whose value is ``None`` stay out of 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from restmachine_orm import ModelDefinitionError, ModelSchema
+from restmachine_orm.backends.base import Key, Row
 
-from ._serialize import AttributeValue, text_of
+from ._serialize import AttributeValue, Item, text_of, to_item
 
-__all__ = ["SENTINEL", "KeyScheme"]
+__all__ = ["SENTINEL", "Address", "ItemKey", "KeyScheme"]
 
 SENTINEL = "#unique"
+
+ItemKey = dict[str, AttributeValue]
+"""An item's table key as DynamoDB takes it: ``{pk: {"S": ...}, sk: {"S": ...}}``."""
+
+Address = tuple[str, str]
+"""An item's table key as a hashable ``(pk, sk)`` text pair (``KeyScheme.address``)."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,8 @@ class KeyScheme:
         """The partition key string of a model's rows whose partition field is ``value``."""
         return f"{schema.name}#{text_of(value)}"
 
-    def item_key(self, schema: ModelSchema, key: tuple[Any, ...]) -> dict[str, AttributeValue]:
-        """The table key of the row with this key tuple."""
+    def item_key(self, schema: ModelSchema, key: Key) -> ItemKey:
+        """The table key of the row with this key (the values of ``schema.key_fields``)."""
         sort = schema.name if len(key) == 1 else f"{schema.name}#{text_of(key[1])}"
         return {
             self.pk: {"S": self.partition_value(schema, key[0])},
@@ -86,9 +94,25 @@ class KeyScheme:
         """The index key of a model's rows whose indexed field holds ``value``."""
         return f"{schema.name}#{text_of(value)}"
 
-    def sentinel_key(
-        self, schema: ModelSchema, field: str, value: Any
-    ) -> dict[str, AttributeValue]:
+    def address(self, item: Mapping[str, AttributeValue]) -> Address:
+        """The ``(pk, sk)`` pair of an item, or of its ``ItemKey``."""
+        return item[self.pk]["S"], item[self.sk]["S"]
+
+    def key_at(self, address: Address) -> ItemKey:
+        """The ``ItemKey`` of a ``(pk, sk)`` pair: ``address`` the other way round."""
+        return {self.pk: {"S": address[0]}, self.sk: {"S": address[1]}}
+
+    def item(self, schema: ModelSchema, row: Row) -> Item:
+        """The item storing a row: its attributes, table key, index keys and entity."""
+        item = to_item(row)
+        for name in schema.indexed_fields:
+            if row[name] is not None:
+                item[self.index_attribute(name)] = {"S": self.index_value(schema, row[name])}
+        item.update(self.item_key(schema, schema.key_of(row)))
+        item[self.entity] = {"S": schema.name}
+        return item
+
+    def sentinel_key(self, schema: ModelSchema, field: str, value: Any) -> ItemKey:
         """The table key of the sentinel that claims ``field=value`` for the model."""
         return {
             self.pk: {"S": f"{schema.name}#{field}#{text_of(value)}"},

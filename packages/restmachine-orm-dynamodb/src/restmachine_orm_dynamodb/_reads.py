@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from restmachine_orm.backends.base import Row
 from restmachine_orm.query import (
@@ -19,15 +19,13 @@ from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
 from ._serialize import from_item
+from ._table import Table
 from .errors import DynamoDBError
-
-if TYPE_CHECKING:
-    from .backend import DynamoDBBackend
 
 __all__ = ["count", "pages", "plan", "rows", "select"]
 
 
-def plan(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> str:
+def plan(table: Table, schema: ModelSchema, spec: QuerySpec) -> str:
     """Name the access path a filter gets: GetItem, unique, Query, index or Scan.
 
     A pinned whole key reads one item; a pinned unique value reads its sentinel, then the
@@ -60,10 +58,10 @@ def _without(tree: Filter, field: str, value: Any) -> Filter | None:
 
 
 def _request(
-    backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec, path: str
+    table: Table, schema: ModelSchema, spec: QuerySpec, path: str
 ) -> tuple[str, dict[str, Any]]:
     """The Query or Scan request for a filter (without paging)."""
-    keys = backend.keys
+    keys = table.keys
     ex = Expressions()
     if path == "Scan":
         entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
@@ -83,10 +81,10 @@ def _request(
     else:
         field = _pinned_index(schema, pinned) or ""
         index = keys.index_name(field)
-        if index not in backend.index_names():
+        if index not in table.index_names():
             raise DynamoDBError(
                 f"{schema.name}.{field} is declared index=True but table "
-                f"{backend.table_name!r} has no index {index!r}; create it with "
+                f"{table.name!r} has no index {index!r}; create it with "
                 f"backend.create_table(models=[{schema.name}]) or "
                 f"backend.ensure_indexes([{schema.name}])"
             )
@@ -102,10 +100,10 @@ def _request(
     return "Query", {**request, **ex.request()}
 
 
-def pages(backend: DynamoDBBackend, operation: str, request: dict[str, Any]) -> Iterator[Any]:
+def pages(table: Table, operation: str, request: dict[str, Any]) -> Iterator[Any]:
     """Send a Query or Scan and its follow-up pages until ``LastEvaluatedKey`` runs out."""
     while True:
-        answer = backend.call(operation, **request)
+        answer = table.call(operation, **request)
         yield answer
         last = answer.get("LastEvaluatedKey")
         if not last:
@@ -113,35 +111,33 @@ def pages(backend: DynamoDBBackend, operation: str, request: dict[str, Any]) -> 
         request = {**request, "ExclusiveStartKey": last}
 
 
-def _by_key(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
+def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
     """The one row a pinned key or unique value can name, if it matches the whole filter."""
     pinned = pinned_values(spec.filter)
-    keys = backend.keys
+    keys = table.keys
     if all(name in pinned for name in schema.key_fields):
         item_key = keys.item_key(schema, tuple(pinned[name] for name in schema.key_fields))
     else:
         name = next(n for n in schema.unique_fields if pinned.get(n) is not None)
-        sentinel = backend.call(
-            "GetItem", Key=keys.sentinel_key(schema, name, pinned[name]), ConsistentRead=True
-        ).get("Item")
+        sentinel = table.read(keys.sentinel_key(schema, name, pinned[name]))
         if sentinel is None:
             return
         item_key = sentinel[keys.owner]["M"]
-    item = backend.call("GetItem", Key=item_key, ConsistentRead=True).get("Item")
+    item = table.read(item_key)
     if item is not None:
         row = from_item(schema, item)
         if compile_filter(spec.filter)(row):
             yield row
 
 
-def rows(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
+def rows(table: Table, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
     """Every row matching ``spec.filter``, unordered, read lazily page by page."""
-    path = plan(backend, schema, spec)
+    path = plan(table, schema, spec)
     if path in ("GetItem", "unique"):
-        yield from _by_key(backend, schema, spec)
+        yield from _by_key(table, schema, spec)
         return
-    operation, request = _request(backend, schema, spec, path)
-    for answer in pages(backend, operation, request):
+    operation, request = _request(table, schema, spec, path)
+    for answer in pages(table, operation, request):
         # Drop each page before asking for the next: a page at a time is all it holds.
         items = answer.pop("Items", [])
         for item in items:
@@ -149,18 +145,18 @@ def rows(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iter
         del items
 
 
-def select(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
+def select(table: Table, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
     """The rows of a query, ordered, sought and sliced as the core defines it."""
-    yield from select_rows(rows(backend, schema, spec), spec, filtered=True)
+    yield from select_rows(rows(table, schema, spec), spec, filtered=True)
 
 
-def count(backend: DynamoDBBackend, schema: ModelSchema, spec: QuerySpec) -> int:
+def count(table: Table, schema: ModelSchema, spec: QuerySpec) -> int:
     """Count matches with ``Select=COUNT`` (no items travel), or by key for pinned rows."""
-    path = plan(backend, schema, spec)
+    path = plan(table, schema, spec)
     if path in ("GetItem", "unique"):
-        return sum(1 for _ in _by_key(backend, schema, spec))
-    operation, request = _request(backend, schema, spec, path)
+        return sum(1 for _ in _by_key(table, schema, spec))
+    operation, request = _request(table, schema, spec, path)
     return sum(
         int(answer.get("Count", 0))
-        for answer in pages(backend, operation, {**request, "Select": "COUNT"})
+        for answer in pages(table, operation, {**request, "Select": "COUNT"})
     )

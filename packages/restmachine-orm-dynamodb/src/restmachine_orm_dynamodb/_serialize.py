@@ -20,9 +20,21 @@ from pydantic import BaseModel
 from restmachine_orm import ModelSchema
 from restmachine_orm.schema import FieldKind
 
-__all__ = ["from_item", "parse_value", "text_of", "to_attribute", "to_item"]
+__all__ = [
+    "AttributeValue",
+    "Item",
+    "from_item",
+    "parse_value",
+    "text_of",
+    "to_attribute",
+    "to_item",
+]
 
 AttributeValue = dict[str, Any]
+"""One value as DynamoDB's JSON protocol writes it, e.g. ``{"S": "text"}``."""
+
+Item = dict[str, AttributeValue]
+"""A whole item: attribute name to ``AttributeValue``."""
 
 
 # Enough digits for any storable number (38 significant): normalizing never rounds.
@@ -94,7 +106,7 @@ def to_attribute(value: Any) -> AttributeValue:
     raise TypeError(f"cannot store a {type(value).__name__} value in DynamoDB: {value!r}")
 
 
-def to_item(row: Mapping[str, Any]) -> dict[str, AttributeValue]:
+def to_item(row: Mapping[str, Any]) -> Item:
     """Encode a row; ``None`` fields are left out."""
     return {name: to_attribute(value) for name, value in row.items() if value is not None}
 

@@ -4,33 +4,38 @@ A row and the sentinels of its unique values change together or not at all. The 
 action always comes first, conditioned on the row being as the caller believes; when that
 condition fails the caller reads the row and rebuilds the transaction. A sentinel in the
 way of a claim is looked at (``_claims``): another row's means ``DuplicateKeyError``, an
-orphan is deleted and the claim sent again.
+orphan is deleted and the claim sent again. A release deletes a sentinel only while this
+row owns it; one that another row reclaimed meanwhile (or that is gone) is left alone, its
+release dropped and the rest sent again.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from restmachine_orm import DuplicateKeyError, ModelSchema
+from restmachine_orm.backends.base import Key, Row
 
-from ._claims import Claimant, Hold
+from ._claims import Claimant, Hold, owner_condition
 from ._expressions import Expressions
-from ._keys import SENTINEL, KeyScheme
-from ._requests import cancellation_reasons, codes_of, error_code, translated
-from ._serialize import AttributeValue
+from ._keys import SENTINEL, ItemKey, KeyScheme
+from ._serialize import AttributeValue, Item
+from ._table import CancellationReason, Table
 from .errors import DynamoDBError
 
-__all__ = ["RowConditionFailed", "Transaction", "send_together", "unique_condition"]
+__all__ = [
+    "RowConditionFailed",
+    "Transaction",
+    "creation",
+    "key_taken",
+    "send_together",
+    "unique_condition",
+]
 
-_ATTEMPTS = 6
-# Cancellation codes worth sending the same transaction again for; any other is final.
-_CONFLICTS = frozenset({"TransactionConflict", "None"})
 _THROTTLED = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+# Cancellation codes worth sending the same transaction again for; any other is final.
+_RETRYABLE = frozenset({None, "TransactionConflict"}) | _THROTTLED
 
 
 class RowConditionFailed(Exception):
@@ -43,78 +48,95 @@ class RowConditionFailed(Exception):
     transaction: Transaction | None = None
 
 
+@dataclass(frozen=True)
+class _Action:
+    """One entry of ``TransactItems``, and which unique value it claims or releases."""
+
+    request: dict[str, Any]
+    claim: tuple[str, Any] | None = None
+    release: tuple[str, Any] | None = None
+
+
 @dataclass
 class Transaction:
     """The actions of one ``TransactWriteItems`` for one row of one model.
 
     Attributes:
-        keys: The table's key scheme.
+        table: The table written.
         schema: The model written.
-        table: The table name.
         row_key: The table key of the row.
         row_exists: Whether the row's action requires the row to exist (update, delete)
             or to be absent (insert); how a failure is explained when reasons are missing.
-        actions: The request's ``TransactItems``; the row's own action is added first.
-        claims: Action index to the (field, value) whose sentinel it creates.
+        actions: The actions; the row's own action is added first.
     """
 
-    keys: KeyScheme
+    table: Table
     schema: ModelSchema
-    table: str
-    row_key: dict[str, AttributeValue]
-    row_exists: bool
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    claims: dict[int, tuple[str, Any]] = field(default_factory=dict)
+    row_key: ItemKey
+    row_exists: bool = field(kw_only=True)
+    actions: list[_Action] = field(default_factory=list)
 
     @property
     def owner(self) -> AttributeValue:
         """What a sentinel carries to name the row that claimed it: the row's table key."""
         return {"M": self.row_key}
 
+    @property
+    def claimant(self) -> Claimant:
+        """This row, as the claimant of its unique values."""
+        return Claimant(self.table, self.schema, self.owner)
+
+    @property
+    def claims(self) -> list[tuple[str, Any]]:
+        """The ``(field, value)`` pairs whose sentinels this transaction creates."""
+        return [action.claim for action in self.actions if action.claim is not None]
+
     def add(self, kind: str, **request: Any) -> None:
-        """Add an action (``Put``, ``Update``, ``Delete``) on the table."""
-        self.actions.append({kind: {"TableName": self.table, **request}})
+        """Add the row's action (``Put``, ``Update``, ``Delete``) on the table."""
+        self.actions.append(_Action({kind: {"TableName": self.table.name, **request}}))
 
     def claim(self, name: str, value: Any) -> None:
         """Create the sentinel of ``name=value``; the transaction fails if it exists."""
-        self.claims[len(self.actions)] = (name, value)
+        keys = self.table.keys
         item = {
-            **self.keys.sentinel_key(self.schema, name, value),
-            self.keys.entity: {"S": SENTINEL},
-            self.keys.owner: self.owner,
+            **keys.sentinel_key(self.schema, name, value),
+            keys.entity: {"S": SENTINEL},
+            keys.owner: self.owner,
         }
-        self.add(
-            "Put",
-            Item=item,
-            **self.keys.if_absent(),
+        put = {
+            "TableName": self.table.name,
+            "Item": item,
+            **keys.if_absent(),
             # A refused claim returns the sentinel in its way: who owns it, without a read.
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        self.actions.append(_Action({"Put": put}, claim=(name, value)))
 
     def release(self, name: str, value: Any) -> None:
-        """Delete the sentinel of ``name=value``."""
-        self.add("Delete", Key=self.keys.sentinel_key(self.schema, name, value))
+        """Delete the sentinel of ``name=value``, provided this row still owns it."""
+        delete = {
+            "TableName": self.table.name,
+            "Key": self.table.keys.sentinel_key(self.schema, name, value),
+            **owner_condition(self.table, self.owner),
+        }
+        self.actions.append(_Action({"Delete": delete}, release=(name, value)))
 
-    def send(self, client: Any) -> None:
+    def send(self) -> None:
         """Send it, retrying conflicts with concurrent transactions.
 
         Raises:
             DuplicateKeyError: A claimed unique value belongs to another row.
             RowConditionFailed: The row's own condition failed.
         """
-        send_together(client, [self])
+        send_together(self.table, [self])
 
-    @property
-    def claimant(self) -> Claimant:
-        """This row, as the claimant of its unique values."""
-        return Claimant(self.keys, self.schema, self.table, self.owner)
-
-    def diagnose(self, client: Any, reasons: list[dict[str, Any]], *, alone: bool) -> None:
+    def diagnose(self, reasons: tuple[CancellationReason, ...], *, alone: bool) -> None:
         """Raise what a failed condition means; return when sending again may succeed.
 
         ``reasons`` are this transaction's own cancellation reasons (empty when the server
         gave none). ``alone`` says whether it was sent alone: then a failure nothing else
-        explains is the row's own condition.
+        explains is the row's own condition. Releases of sentinels this row no longer owns
+        are dropped, to be sent again without them.
 
         Raises:
             DuplicateKeyError: Another row holds a claimed value.
@@ -123,97 +145,118 @@ class Transaction:
         # The row's own condition is reported first, as the in-memory backend checks the
         # key before unique values.
         if reasons:
-            failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+            failed = [i for i, reason in enumerate(reasons) if reason.condition_failed]
             if 0 in failed:
                 raise RowConditionFailed()
-        elif self._row_present(client) != self.row_exists:
+        elif (self.table.read(self.row_key) is not None) != self.row_exists:
             raise RowConditionFailed()
         else:
-            failed = list(self.claims)  # some local servers give no reasons: check every claim
+            failed = list(range(1, len(self.actions)))  # no reasons: look at every sentinel
         claimant = self.claimant
         freed = False
+        stale: list[int] = []
         for index in failed:
-            if index not in self.claims:
-                continue
-            name, value = self.claims[index]
-            hold = claimant.hold(
-                client, name, value, reasons[index].get("Item") if reasons else None
-            )
-            if hold is Hold.OTHER:
-                raise DuplicateKeyError(self.schema.name, (name,), value, unique=True)
-            if hold is Hold.OWN:
-                raise RowConditionFailed()  # the row holds it already: read the row again
-            freed = freed or hold is Hold.FREED
-        if alone and not freed and not reasons:
+            action = self.actions[index]
+            if action.claim is not None:
+                name, value = action.claim
+                hold = claimant.hold(name, value, reasons[index].item if reasons else None)
+                if hold is Hold.OTHER:
+                    raise DuplicateKeyError(self.schema.name, (name,), value, unique=True)
+                if hold is Hold.OWN:
+                    raise RowConditionFailed()  # the row holds it already: read the row again
+                freed = freed or hold is Hold.FREED
+            elif action.release is not None and (
+                reasons
+                or not claimant.owns(self.table.read(claimant.sentinel_key(*action.release)))
+            ):
+                stale.append(index)  # another row's claim now, or gone: never delete it
+        for index in reversed(stale):
+            del self.actions[index]
+        if alone and not (freed or stale or reasons):
             raise RowConditionFailed()
 
-    def _row_present(self, client: Any) -> bool:
-        with translated(client, self.table, "GetItem"):
-            found = client.get_item(TableName=self.table, Key=self.row_key, ConsistentRead=True)
-        return "Item" in found
+
+def creation(table: Table, schema: ModelSchema, row: Row, item: Item) -> Transaction:
+    """The transaction creating a row: its item if absent, and a claim per unique value."""
+    transaction = Transaction(
+        table, schema, table.keys.item_key(schema, schema.key_of(row)), row_exists=False
+    )
+    transaction.add("Put", Item=item, **table.keys.if_absent())
+    for name in schema.unique_fields:
+        if row[name] is not None:
+            transaction.claim(name, row[name])
+    return transaction
 
 
-def send_together(client: Any, transactions: list[Transaction]) -> None:
+def key_taken(schema: ModelSchema, key: Key) -> DuplicateKeyError:
+    """The error of a create whose key another row has."""
+    shown = key[0] if len(key) == 1 else key
+    return DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
+
+
+def send_together(table: Table, transactions: list[Transaction]) -> None:
     """Send the actions of several rows' transactions as one atomic ``TransactWriteItems``.
 
-    Conflicts with concurrent transactions, throttling and orphaned claims are retried with
-    backoff; any other cancellation is final.
+    Conflicts with concurrent transactions, throttling, orphaned claims and stale releases
+    are retried with backoff (the table's ``RetryConfig``); any other cancellation is final.
 
     Raises:
         DuplicateKeyError: A claimed unique value belongs to another row.
         RowConditionFailed: A row's own condition failed (``.transaction`` says whose).
-        DynamoDBError: The transaction was refused, or kept conflicting.
+        DynamoDBError: The transaction was refused, or kept being cancelled.
     """
     if not transactions:
         raise ValueError("send_together() needs at least one transaction")
     first = transactions[0]
-    actions = [action for transaction in transactions for action in transaction.actions]
-    codes: list[str] = []
-    for attempt in range(_ATTEMPTS):
-        with translated(client, first.table, "TransactWriteItems"):
-            try:
-                client.transact_write_items(TransactItems=actions)
-                return
-            except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
-                    raise
-                reasons = cancellation_reasons(error)
-        codes = codes_of(reasons)
-        if "ConditionalCheckFailed" in codes or not codes:
-            _diagnose_each(client, transactions, reasons)
-        elif not set(codes) <= _CONFLICTS | _THROTTLED:
+    conflicts = table.retries.transaction_conflicts.pauses()
+    throttles = table.retries.transaction_throttling.pauses()
+    next(conflicts), next(throttles)  # the first send waits for nothing
+    sends = 0
+    while True:
+        reasons = table.transact([a.request for t in transactions for a in t.actions])
+        sends += 1
+        if reasons is None:
+            return
+        codes = {reason.code for reason in reasons}
+        if not reasons or any(reason.condition_failed for reason in reasons):
+            _diagnose_each(transactions, reasons)
+        elif not codes <= _RETRYABLE:
             raise DynamoDBError(
-                f"{first.schema.name}: TransactWriteItems on table {first.table!r} was "
-                f"cancelled: {', '.join(codes)}"
+                f"{first.schema.name}: TransactWriteItems on table {table.name!r} was "
+                f"cancelled: {_codes(reasons)}"
             )
-        # Nothing was written: back off (longer when throttled) and send it again.
-        scale = 0.05 if _THROTTLED & set(codes) else 0.005
-        time.sleep(random.uniform(0, scale * 2**attempt))
-    raise DynamoDBError(
-        f"{first.schema.name}: TransactWriteItems on table {first.table!r} kept being "
-        f"cancelled ({', '.join(codes) or 'no reasons given'}) after {_ATTEMPTS} attempts"
-    )
+        # Nothing was written: wait (longer when throttled) and send it again.
+        pause = next(throttles if codes & _THROTTLED else conflicts, None)
+        if pause is None:
+            raise DynamoDBError(
+                f"{first.schema.name}: TransactWriteItems on table {table.name!r} kept being "
+                f"cancelled ({_codes(reasons) or 'no reasons given'}) after {sends} attempts"
+            )
+        table.pause(pause)
+
+
+def _codes(reasons: tuple[CancellationReason, ...]) -> str:
+    """The reasons' codes as DynamoDB spells them (``None``: that action was fine)."""
+    return ", ".join(reason.code or "None" for reason in reasons)
 
 
 def _diagnose_each(
-    client: Any, transactions: list[Transaction], reasons: list[dict[str, Any]]
+    transactions: list[Transaction], reasons: tuple[CancellationReason, ...]
 ) -> None:
     start = 0
     for transaction in transactions:
         own = reasons[start : start + len(transaction.actions)]
         start += len(transaction.actions)
-        if own and "ConditionalCheckFailed" not in codes_of(own):
+        if own and not any(reason.condition_failed for reason in own):
             continue
         try:
-            transaction.diagnose(client, own, alone=len(transactions) == 1)
+            transaction.diagnose(own, alone=len(transactions) == 1)
         except RowConditionFailed as failed:
             failed.transaction = transaction
             raise
 
 
-def unique_condition(
-    ex: Expressions, keys: KeyScheme, schema: ModelSchema, old: dict[str, Any]
-) -> str:
+def unique_condition(ex: Expressions, keys: KeyScheme, schema: ModelSchema, old: Row) -> str:
     """A condition that the row exists and still holds the unique values in ``old``."""
     parts = [f"attribute_exists({ex.name(keys.pk)})"]
     for name in schema.unique_fields:

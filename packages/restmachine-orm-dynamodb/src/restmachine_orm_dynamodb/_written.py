@@ -1,7 +1,7 @@
 """Which items a client has written: what the test driver deletes to empty its table.
 
 A handler on botocore's ``before-send`` event reads each write request the client sends
-and keeps the key of every item it may create. Emptying the table then takes one delete
+and keeps the address of every item it may create. Emptying the table then takes one delete
 per 25 items written, and nothing at all when nothing was, instead of a Scan of the table.
 A request it cannot read sets ``unknown``: then only a Scan can tell what is there.
 """
@@ -12,24 +12,23 @@ import json
 import threading
 from typing import Any
 
-__all__ = ["WrittenItems"]
+from ._keys import Address, KeyScheme
 
-ItemKey = tuple[str, str]
+__all__ = ["WrittenItems"]
 
 
 class WrittenItems:
-    """The keys of the items one table's client may have created since the last ``take``.
+    """The addresses of the items one table's client may have created since the last ``take``.
 
     Attributes:
         table: The table watched; requests on other tables are ignored.
-        pk: The table's partition key attribute.
-        sk: The table's sort key attribute.
+        keys: The table's key scheme.
     """
 
-    def __init__(self, table: str, pk: str, sk: str) -> None:
+    def __init__(self, table: str, keys: KeyScheme) -> None:
         """Start knowing nothing: whatever the table holds is unknown until emptied."""
-        self.table, self.pk, self.sk = table, pk, sk
-        self._keys: set[ItemKey] = set()
+        self.table, self.keys = table, keys
+        self._addresses: set[Address] = set()
         self._unknown = True
         self._lock = threading.Lock()  # batch requests are sent from several threads
 
@@ -46,35 +45,32 @@ class WrittenItems:
                 self._unknown = True
             return
         with self._lock:
-            self._keys.update(found)
+            self._addresses.update(found)
 
-    def take(self) -> tuple[set[ItemKey], bool]:
-        """The keys written, and whether some write could not be read; then forget them."""
+    def take(self) -> tuple[set[Address], bool]:
+        """The addresses written, and whether some write could not be read; then forget."""
         with self._lock:
-            keys, unknown = self._keys, self._unknown
-            self._keys, self._unknown = set(), False
-        return keys, unknown
+            addresses, unknown = self._addresses, self._unknown
+            self._addresses, self._unknown = set(), False
+        return addresses, unknown
 
-    def _key(self, item: dict[str, Any]) -> ItemKey:
-        return item[self.pk]["S"], item[self.sk]["S"]
+    def _put(self, body: dict[str, Any]) -> list[Address]:
+        return [self.keys.address(body["Item"])] if body.get("TableName") == self.table else []
 
-    def _put(self, body: dict[str, Any]) -> list[ItemKey]:
-        return [self._key(body["Item"])] if body.get("TableName") == self.table else []
+    def _update(self, body: dict[str, Any]) -> list[Address]:
+        return [self.keys.address(body["Key"])] if body.get("TableName") == self.table else []
 
-    def _update(self, body: dict[str, Any]) -> list[ItemKey]:
-        return [self._key(body["Key"])] if body.get("TableName") == self.table else []
-
-    def _batch(self, body: dict[str, Any]) -> list[ItemKey]:
+    def _batch(self, body: dict[str, Any]) -> list[Address]:
         entries = body["RequestItems"].get(self.table, [])
-        return [self._key(e["PutRequest"]["Item"]) for e in entries if "PutRequest" in e]
+        return [self.keys.address(e["PutRequest"]["Item"]) for e in entries if "PutRequest" in e]
 
-    def _transaction(self, body: dict[str, Any]) -> list[ItemKey]:
-        keys = []
+    def _transaction(self, body: dict[str, Any]) -> list[Address]:
+        addresses = []
         for action in body["TransactItems"]:
             for kind, part in (("Put", "Item"), ("Update", "Key")):
                 if kind in action and action[kind].get("TableName") == self.table:
-                    keys.append(self._key(action[kind][part]))
-        return keys
+                    addresses.append(self.keys.address(action[kind][part]))
+        return addresses
 
 
 # Deletes and condition checks create nothing, so they are not listed.

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
-from restmachine_orm import Backend, DuplicateKeyError, Model, NotFoundError
+from restmachine_orm import Backend, Model, NotFoundError
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.schema import ModelSchema
@@ -19,10 +17,10 @@ from . import _batch, _create_many, _reads
 from ._expressions import Expressions
 from ._features import FEATURES
 from ._keys import KeyScheme
-from ._requests import error_code, translation
-from ._serialize import AttributeValue, from_item, to_item
-from ._table import add_indexes, create_table, existing_indexes
-from ._transactions import RowConditionFailed, Transaction, unique_condition
+from ._retries import RetryConfig
+from ._serialize import from_item
+from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table
+from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition
 from ._versions import expected_version, refused, stored_version, version_condition
 from .errors import DynamoDBError
 
@@ -33,7 +31,6 @@ __all__ = ["DEFAULT_CONFIG", "DynamoDBBackend"]
 DEFAULT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15
 )
-_STALE_RETRIES = 5
 
 
 class DynamoDBBackend(Backend):
@@ -56,6 +53,7 @@ class DynamoDBBackend(Backend):
         region_name: str | None = None,
         endpoint_url: str | None = None,
         config: Config | None = None,
+        retries: RetryConfig | None = None,
         pk_attribute: str = "pk",
         sk_attribute: str = "sk",
         entity_attribute: str = "_type",
@@ -67,21 +65,44 @@ class DynamoDBBackend(Backend):
             client: A boto3 DynamoDB client; made from the options below when omitted.
             region_name: AWS region of the client to make.
             endpoint_url: Endpoint of the client to make (e.g. DynamoDB Local).
-            config: botocore ``Config`` of the client to make (``DEFAULT_CONFIG`` if omitted).
+            config: botocore ``Config`` of the client to make (``DEFAULT_CONFIG`` if omitted);
+                its retry mode retries throttled and failed requests.
+            retries: The backend's own retries: unprocessed batch items, cancelled
+                transactions, contended rows and claims (``RetryConfig()`` if omitted).
             pk_attribute: Name of the table's partition key attribute.
             sk_attribute: Name of the table's sort key attribute.
             entity_attribute: Name of the attribute holding each item's model name.
         """
-        self.table_name = table_name
-        self.client: Any = client or boto3.client(
+        client = client or boto3.client(
             "dynamodb",
             region_name=region_name,
             endpoint_url=endpoint_url,
             config=config or DEFAULT_CONFIG,
         )
-        self.keys = KeyScheme(pk_attribute, sk_attribute, entity_attribute)
+        self._table = Table(
+            client,
+            table_name,
+            KeyScheme(pk_attribute, sk_attribute, entity_attribute),
+            retries or RetryConfig(),
+        )
         self._checked: set[type[Any]] = set()
-        self._indexes: set[str] | None = None
+
+    @property
+    def client(self) -> Any:
+        """The boto3 DynamoDB client every request goes through."""
+        return self._table.client
+
+    @property
+    def table_name(self) -> str:
+        """The name of the table holding every model."""
+        return self._table.name
+
+    @property
+    def keys(self) -> KeyScheme:
+        """The table's key scheme: its key and entity attributes, and where items live."""
+        return self._table.keys
+
+    # -- table administration -----------------------------------------------------------
 
     def create_table(self, models: Sequence[type[Model]] = ()) -> None:
         """Create the table (on-demand billing) unless it exists; wait until it is ACTIVE.
@@ -90,87 +111,42 @@ class DynamoDBBackend(Backend):
             models: Models whose ``index=True`` fields get their global secondary index
                 (added to an existing table if it lacks them).
         """
-        create_table(self.client, self.table_name, self.keys, _indexed(models))
-        self._indexes = None
+        self._table.create(_indexed(models))
 
     def ensure_indexes(self, models: Sequence[type[Model]]) -> None:
         """Add the global secondary indexes these models declare, if the table lacks them."""
-        wanted = _indexed(models)
-        known = self.index_names()
-        if any(self.keys.index_name(field) not in known for field in wanted):
-            add_indexes(self.client, self.table_name, self.keys, wanted)
-            self._indexes = known | {self.keys.index_name(field) for field in wanted}
+        self._table.add_indexes(_indexed(models))
 
     def index_names(self) -> set[str]:
         """The table's global secondary indexes (read once, then remembered)."""
-        if self._indexes is None:
-            self._indexes = existing_indexes(self.client, self.table_name)
-        return self._indexes
+        return self._table.index_names()
 
     # -- helpers ------------------------------------------------------------------------
 
     def _schema(self, schema: ModelSchema) -> ModelSchema:
         if schema.model not in self._checked:
-            self.keys.check(schema)
+            self._table.keys.check(schema)
             self._checked.add(schema.model)
         return schema
 
-    def item(self, schema: ModelSchema, row: Row) -> dict[str, AttributeValue]:
-        """The item storing a row: its attributes, table key and entity attribute."""
-        item = to_item(row)
-        for name in schema.indexed_fields:
-            if row[name] is not None:
-                item[self.keys.index_attribute(name)] = {
-                    "S": self.keys.index_value(schema, row[name])
-                }
-        item.update(self.keys.item_key(schema, schema.key_of(row)))
-        item[self.keys.entity] = {"S": schema.name}
-        return item
-
-    def call(self, operation: str, **request: Any) -> Any:
-        """Send one request on the table, e.g. ``call("Query", ...)``; errors translated."""
-        request["TableName"] = self.table_name
-        return self._send(operation, request)
-
-    def call_batch(self, operation: str, **request: Any) -> Any:
-        """Send a batch request (it names its table inside ``RequestItems``)."""
-        return self._send(operation, request)
-
-    def _conditional(self, operation: str, **request: Any) -> Any | None:
-        """Send a conditional request; ``None`` when its condition failed."""
-        request["TableName"] = self.table_name
-        return self._send(operation, request, conditional=True)
-
-    def _send(self, operation: str, request: dict[str, Any], *, conditional: bool = False) -> Any:
-        # Every request of the backend passes here: plain try/except costs less than a
-        # context manager, and the translation is the one `translated` blocks raise.
-        try:
-            return getattr(self.client, _snake(operation))(**request)
-        except ClientError as error:
-            if conditional and error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise translation(error, self.client, self.table_name, operation) from error
-        except BotoCoreError as error:
-            raise translation(error, self.client, self.table_name, operation) from error
-
     def _read_row(self, schema: ModelSchema, key: Key) -> Row | None:
-        item = self.call("GetItem", Key=self.keys.item_key(schema, key), ConsistentRead=True).get(
-            "Item"
-        )
+        item = self._table.read(self._table.keys.item_key(schema, key))
         return None if item is None else from_item(schema, item)
 
     def _contended(self, schema: ModelSchema, key: Key, action: str) -> DynamoDBError:
         # Every attempt met a row changed since it was read: say so, rather than guess.
         return DynamoDBError(
             f"{schema.name}({schema.key_dict(key)}): the {action} kept meeting concurrent "
-            f"changes to the row on table {self.table_name!r} after {_STALE_RETRIES} attempts; "
-            "nothing was written"
+            f"changes to the row on table {self._table.name!r} after "
+            f"{self._table.retries.row_contention.attempts} attempts; nothing was written"
         )
 
-    def key_taken(self, schema: ModelSchema, key: Key) -> DuplicateKeyError:
-        """The error of a create whose key another row has."""
-        shown = key[0] if len(key) == 1 else key
-        return DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
+    def _row_attempts(self) -> Iterator[None]:
+        """One step per try of a write whose row may change under it, waiting between."""
+        table = self._table
+        for pause in table.retries.row_contention.pauses():
+            table.pause(pause)
+            yield None
 
     # -- writes -------------------------------------------------------------------------
 
@@ -178,31 +154,20 @@ class DynamoDBBackend(Backend):
         """Store a new row: conditional ``PutItem``, or one transaction with its claims."""
         schema = self._schema(schema)
         key = schema.key_of(row)
-        item = self.item(schema, row)
+        table = self._table
+        item = table.keys.item(schema, row)
         if all(row[name] is None for name in schema.unique_fields):
-            if self._conditional("PutItem", Item=item, **self.keys.if_absent()) is None:
-                raise self.key_taken(schema, key)
+            if table.conditional("PutItem", Item=item, **table.keys.if_absent()) is None:
+                raise key_taken(schema, key)
             return
-        for _ in range(_STALE_RETRIES):
+        for _ in self._row_attempts():
             try:
-                self.creation(schema, row, item).send(self.client)
+                creation(table, schema, row, item).send()
                 return
             except RowConditionFailed:
                 if self._read_row(schema, key) is not None:
-                    raise self.key_taken(schema, key) from None
+                    raise key_taken(schema, key) from None
         raise self._contended(schema, key, "create")
-
-    def creation(
-        self, schema: ModelSchema, row: Row, item: dict[str, AttributeValue]
-    ) -> Transaction:
-        """The transaction creating a row: its item if absent, and a claim per unique value."""
-        key = self.keys.item_key(schema, schema.key_of(row))
-        transaction = Transaction(self.keys, schema, self.table_name, key, False)
-        transaction.add("Put", Item=item, **self.keys.if_absent())
-        for name in schema.unique_fields:
-            if row[name] is not None:
-                transaction.claim(name, row[name])
-        return transaction
 
     def get(self, schema: ModelSchema, key: Key) -> Row | None:
         """Read a row with one consistent ``GetItem``."""
@@ -221,19 +186,21 @@ class DynamoDBBackend(Backend):
         if schema.unique_fields and any(n in changes for n in schema.unique_fields):
             return self._rewrite(schema, key, changes, previous, keep_created=False)
         expected = expected_version(schema, changes)
+        table = self._table
         ex = Expressions()
         request = {
-            "TableName": self.table_name,
-            "Key": self.keys.item_key(schema, key),
+            "TableName": table.name,
+            "Key": table.keys.item_key(schema, key),
             # The condition keeps this from creating an item: the entity is there already.
             "UpdateExpression": self._assignments(ex, schema, changes, creates=False),
-            "ConditionExpression": f"attribute_exists({ex.name(self.keys.pk)})"
+            "ConditionExpression": f"attribute_exists({ex.name(table.keys.pk)})"
             + version_condition(ex, schema, expected),
             "ReturnValues": "ALL_NEW",
             **ex.request(),
         }
-        answer = self._send("UpdateItem", request, conditional=True)
-        if answer is not None:
+        # Sent from here, not through ``Table.conditional``: one frame less on the hot path.
+        answer = table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
+        if type(answer) is not Refusal:
             return from_item(schema, answer["Attributes"])
         if expected is None:
             raise NotFoundError(schema.name, schema.key_dict(key))
@@ -245,9 +212,9 @@ class DynamoDBBackend(Backend):
         key = schema.key_of(row)
         if not schema.unique_fields:
             ex = Expressions()
-            answer = self.call(
+            answer = self._table.call(
                 "UpdateItem",
-                Key=self.keys.item_key(schema, key),
+                Key=self._table.keys.item_key(schema, key),
                 UpdateExpression=self._assignments(
                     ex, schema, row, keep=schema.auto_now_add, count=schema.version_field
                 ),
@@ -261,7 +228,8 @@ class DynamoDBBackend(Backend):
     def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
         """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
         schema = self._schema(schema)
-        item_key = self.keys.item_key(schema, key)
+        table = self._table
+        item_key = table.keys.item_key(schema, key)
         expected = (
             None
             if schema.version_field is None or previous is None
@@ -269,10 +237,10 @@ class DynamoDBBackend(Backend):
         )
         if not schema.unique_fields:
             ex = Expressions()
-            condition = f"attribute_exists({ex.name(self.keys.pk)})" + version_condition(
+            condition = f"attribute_exists({ex.name(table.keys.pk)})" + version_condition(
                 ex, schema, expected
             )
-            answer = self._conditional(
+            answer = table.conditional(
                 "DeleteItem", Key=item_key, ConditionExpression=condition, **ex.request()
             )
             if answer is None:
@@ -281,7 +249,7 @@ class DynamoDBBackend(Backend):
                 refused(schema, key, self._read_row(schema, key), expected)
             return
         old = previous
-        for _ in range(_STALE_RETRIES):
+        for _ in self._row_attempts():
             if old is None:
                 old = self._read_row(schema, key)
                 if old is None:
@@ -289,7 +257,7 @@ class DynamoDBBackend(Backend):
                 if expected is not None and stored_version(schema, old) != expected:
                     refused(schema, key, old, expected)
             ex = Expressions()
-            transaction = Transaction(self.keys, schema, self.table_name, item_key, True)
+            transaction = Transaction(table, schema, item_key, row_exists=True)
             transaction.add(
                 "Delete",
                 Key=item_key,
@@ -300,7 +268,7 @@ class DynamoDBBackend(Backend):
                 if old.get(name) is not None:
                     transaction.release(name, old[name])
             try:
-                transaction.send(self.client)
+                transaction.send()
                 return
             except RowConditionFailed:
                 old = None  # changed or gone meanwhile: read it again
@@ -308,7 +276,7 @@ class DynamoDBBackend(Backend):
 
     def _row_condition(self, ex: Expressions, schema: ModelSchema, old: Row) -> str:
         """The row exists and is still ``old``: its unique values and its version."""
-        return unique_condition(ex, self.keys, schema, old) + version_condition(
+        return unique_condition(ex, self._table.keys, schema, old) + version_condition(
             ex, schema, stored_version(schema, old)
         )
 
@@ -326,10 +294,11 @@ class DynamoDBBackend(Backend):
         ``keep_created`` makes it an upsert: a missing row is created, and a replaced row
         keeps its ``auto_now_add`` values. Otherwise a missing row is ``NotFoundError``.
         """
-        item_key = self.keys.item_key(schema, key)
+        table = self._table
+        item_key = table.keys.item_key(schema, key)
         expected = None if keep_created else expected_version(schema, changes)
         old = previous
-        for _ in range(_STALE_RETRIES):
+        for _ in self._row_attempts():
             if old is None:
                 old = self._read_row(schema, key)
             if old is None and not keep_created:
@@ -346,9 +315,9 @@ class DynamoDBBackend(Backend):
             condition = (
                 self._row_condition(ex, schema, old)
                 if old is not None
-                else f"attribute_not_exists({ex.name(self.keys.pk)})"
+                else f"attribute_not_exists({ex.name(table.keys.pk)})"
             )
-            transaction = Transaction(self.keys, schema, self.table_name, item_key, old is not None)
+            transaction = Transaction(table, schema, item_key, row_exists=old is not None)
             body = {n: v for n, v in new.items() if n not in schema.key_fields}
             transaction.add(
                 "Update",
@@ -366,7 +335,7 @@ class DynamoDBBackend(Backend):
                 if before is not None:
                     transaction.release(name, before)
             try:
-                transaction.send(self.client)
+                transaction.send()
                 return new
             except RowConditionFailed:
                 old = None  # changed, created or deleted meanwhile: read it again
@@ -391,7 +360,7 @@ class DynamoDBBackend(Backend):
 
         def entity() -> str:
             # Bound only when used: DynamoDB refuses placeholders an expression leaves unused.
-            return f"{ex.name(self.keys.entity)} = {ex.value(schema.name)}"
+            return f"{ex.name(self._table.keys.entity)} = {ex.value(schema.name)}"
 
         sets = [entity()] if creates else []
         removes = []
@@ -407,11 +376,13 @@ class DynamoDBBackend(Backend):
                 sets.append(f"{path} = {ex.value(value)}")
             if name in schema.indexed_fields:
                 # Keep the field's index attribute in step; None leaves the sparse index.
-                index = ex.name(self.keys.index_attribute(name))
+                index = ex.name(self._table.keys.index_attribute(name))
                 if value is None:
                     removes.append(index)
                 else:
-                    sets.append(f"{index} = {ex.value(self.keys.index_value(schema, value))}")
+                    sets.append(
+                        f"{index} = {ex.value(self._table.keys.index_value(schema, value))}"
+                    )
         if not sets and not removes:
             # Nothing changed: an update still needs an action, and this one is harmless.
             sets.append(entity())
@@ -423,37 +394,32 @@ class DynamoDBBackend(Backend):
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Yield the selected rows (see ``restmachine_orm_dynamodb._reads``)."""
-        return _reads.select(self, self._schema(spec.schema), spec)
+        return _reads.select(self._table, self._schema(spec.schema), spec)
 
     def count(self, spec: QuerySpec) -> int:
         """Count matches; ``Select=COUNT`` when the server can evaluate the filter."""
-        return _reads.count(self, self._schema(spec.schema), spec)
+        return _reads.count(self._table, self._schema(spec.schema), spec)
 
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether a row matches, reading no further than the first match."""
-        return next(iter(_reads.rows(self, self._schema(spec.schema), spec)), None) is not None
+        rows = _reads.rows(self._table, self._schema(spec.schema), spec)
+        return next(iter(rows), None) is not None
 
     def clear(self, schema: ModelSchema | None = None) -> None:
         """Delete every item of one model (rows and sentinels), or of the whole table."""
-        _batch.clear(self, schema)
+        _batch.clear(self._table, schema)
 
     def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
         """Store new rows after checking that none of their keys or values is taken.
 
         See ``restmachine_orm_dynamodb._create_many`` for the requests it sends.
         """
-        _create_many.insert_many(self, self._schema(schema), rows)
+        _create_many.insert_many(self._table, self._schema(schema), rows)
 
     def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""
-        return _batch.get_many(self, self._schema(schema), keys)
+        return _batch.get_many(self._table, self._schema(schema), keys)
 
 
 def _indexed(models: Sequence[type[Model]]) -> set[str]:
     return {name for model in models for name in model.orm_schema().indexed_fields}
-
-
-@functools.cache
-def _snake(operation: str) -> str:
-    # Called for every request: the method name of an operation is worked out once.
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")

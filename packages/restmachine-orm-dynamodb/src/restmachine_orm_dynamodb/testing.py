@@ -22,12 +22,12 @@ from restmachine_orm import Backend, Model
 from restmachine_orm_testing import DriverInterface, hookimpl
 from restmachine_orm_testing.hooks import DriverFactory
 
-from ._batch import delete_keys, key_of
 from ._features import FEATURES
 from ._moto import EmbeddedMoto
 from ._written import WrittenItems
 
 if TYPE_CHECKING:
+    from ._keys import Address
     from .backend import DynamoDBBackend
 
 __all__ = ["ENV_ENDPOINT", "DynamoDBDriver", "restmachine_orm_testing_drivers"]
@@ -105,7 +105,7 @@ class DynamoDBDriver(DriverInterface):
     def _watch(self, backend: DynamoDBBackend) -> None:
         """Read every write the backend's client sends (botocore's before-send event)."""
         # What the table held before is not known: the first reset scans it.
-        self._written = WrittenItems(backend.table_name, backend.keys.pk, backend.keys.sk)
+        self._written = WrittenItems(backend.table_name, backend.keys)
         backend.client.meta.events.register("before-send.dynamodb", self._written.note)
 
     def reset(self, models: Sequence[type[Model]]) -> None:
@@ -119,17 +119,20 @@ class DynamoDBDriver(DriverInterface):
             self._indexed.update(fresh)
         backend = self.backend
         assert self._written is not None  # set up with the backend
-        keys, unknown = self._written.take()
+        addresses, unknown = self._written.take()
         if unknown:
             backend.clear()
-        elif keys and not self._delete_in_server(backend, keys):
-            delete_keys(backend, keys)
+        elif addresses and not self._delete_in_server(backend, addresses):
+            from ._batch import delete_items  # here: it brings botocore, most runs never do
 
-    def _delete_in_server(self, backend: DynamoDBBackend, keys: set[tuple[str, str]]) -> bool:
+            # The backend's own table object: this driver is part of the package.
+            delete_items(backend._table, addresses)
+
+    def _delete_in_server(self, backend: DynamoDBBackend, addresses: set[Address]) -> bool:
         """Delete from the embedded server's memory, if this driver runs one for its table."""
         if self._server is None or backend is not self._connected:
             return False
-        item_keys = [key_of(backend, pair) for pair in keys]
+        item_keys = [backend.keys.key_at(address) for address in addresses]
         return self._server.delete_items(backend.table_name, item_keys, _ACCESS_KEY, _REGION)
 
     def close(self) -> None:
