@@ -1,15 +1,27 @@
-"""The differential machines find a backend that differs from the reference, on either key."""
+"""The differential machines catch a backend that differs from the oracle, on either key.
+
+Their oracle (``suite._reference``) shares no code with what it checks, so a bug in the
+code every backend runs (ordering, offset and limit in ``select_rows``) is caught too.
+"""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
+import restmachine_orm.backends.inmemory
+import restmachine_orm_testing.suite
 from restmachine_orm import InMemoryBackend
 from restmachine_orm.backends.base import Row
-from restmachine_orm.query import QuerySpec
+from restmachine_orm.query import QuerySpec, select_rows
 from restmachine_orm_testing.suite import run_differential
+
+UNSHRUNK = [Phase.explicit, Phase.reuse, Phase.generate]
 
 
 class LastRowLost(InMemoryBackend):
@@ -28,24 +40,105 @@ class CountsOneMore(InMemoryBackend):
         return found + 1 if found else 0
 
 
+class IgnoresOffset(InMemoryBackend):
+    """Selects as if the shared query code dropped ``offset()``."""
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        return super().query(dataclasses.replace(spec, offset=0))
+
+
+class OneRowPastTheLimit(InMemoryBackend):
+    """Selects as if the shared query code stopped one row after ``limit()``."""
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        limit = None if spec.limit is None else spec.limit + 1
+        return super().query(dataclasses.replace(spec, limit=limit))
+
+
+class OrdersByTheFirstFieldOnly(InMemoryBackend):
+    """Selects as if the shared query code left ties of the first ordering field unsorted."""
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        return super().query(dataclasses.replace(spec, order=spec.order[:1]))
+
+
 @pytest.fixture(autouse=True)
 def derandomized(monkeypatch):
     # The same sequences every run, and no example database written by these tests.
     monkeypatch.setenv("RESTMACHINE_ORM_DERANDOMIZE", "1")
 
 
+@pytest.fixture(autouse=True)
+def first_failure_only():
+    # These tests need to know that some sequence fails, not its shortest form: shrinking
+    # takes seconds, finding one a tenth of a second.
+    before = settings.default
+    settings.register_profile("unshrunk", parent=before, phases=UNSHRUNK)
+    settings.load_profile("unshrunk")
+    yield
+    settings.register_profile("before-unshrunk", parent=before)
+    settings.load_profile("before-unshrunk")
+
+
 @pytest.mark.parametrize("keys", ["simple", "composite"])
-@pytest.mark.parametrize("backend", [LastRowLost, CountsOneMore])
+@pytest.mark.parametrize("backend", [LastRowLost, CountsOneMore, IgnoresOffset, OneRowPastTheLimit])
 def test_a_backend_that_differs_is_caught(keys, backend):
     with pytest.raises(AssertionError, match="reference gave"):
         run_differential(backend, keys=keys, examples=100)
 
 
+def test_ties_left_unsorted_are_caught():
+    with pytest.raises(AssertionError, match=r"order=\(.*, .*\).*reference gave"):
+        run_differential(OrdersByTheFirstFieldOnly, keys="simple", examples=100)
+
+
+def without_offset(rows, spec, **options):
+    return select_rows(rows, dataclasses.replace(spec, offset=0), **options)
+
+
+def test_a_bug_in_the_query_code_every_backend_shares_is_caught(monkeypatch):
+    # The in-memory backend, like the DynamoDB and SQLite ones, slices with select_rows.
+    monkeypatch.setattr(restmachine_orm.backends.inmemory, "select_rows", without_offset)
+    with pytest.raises(AssertionError, match=r"offset=[1-9].*reference gave"):
+        run_differential(InMemoryBackend, keys="simple", examples=100)
+
+
 @pytest.mark.parametrize("keys", ["simple", "composite"])
-def test_the_reference_matches_itself(keys):
-    run_differential(InMemoryBackend, keys=keys, examples=20)
+def test_the_inmemory_backend_matches_the_oracle(keys):
+    run_differential(InMemoryBackend, keys=keys, examples=50)
 
 
 def test_an_unknown_kind_of_key_is_refused():
     with pytest.raises(ValueError, match="keys must be 'simple' or 'composite', not 'both'"):
         run_differential(InMemoryBackend, keys="both")  # type: ignore[arg-type]
+
+
+# What the oracle must not share with the code under test.
+SHARED = {
+    "restmachine_orm.query.execution",
+    "restmachine_orm.query.predicate",
+    "restmachine_orm.query.ordering",
+    "restmachine_orm.backends.inmemory",
+}
+SHARED_NAMES = {"InMemoryBackend", "select_rows", "compile_filter", "sort_rows", "sort_key"}
+
+
+def imports(path):
+    """Every module a source file imports, and every name it imports from one."""
+    modules, names = set(), set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            modules.add("." * node.level + (node.module or ""))
+            names |= {alias.name for alias in node.names}
+    return modules, names
+
+
+def test_the_oracle_imports_nothing_it_checks():
+    suite = Path(restmachine_orm_testing.suite.__file__).parent
+    modules, _ = imports(suite / "_reference.py")
+    assert {module for module in modules if module.startswith(("restmachine", "."))} == set()
+    modules, names = imports(suite / "differential.py")
+    assert modules & SHARED == set()
+    assert names & SHARED_NAMES == set()

@@ -1,4 +1,7 @@
-"""Drivers are found through entry points; a broken plugin is reported, never fatal."""
+"""Drivers are found through entry points; a broken plugin fails the run, naming itself.
+
+Only a backend whose package is absent is skipped (with its ``pip install`` line).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,12 @@ import sys
 
 import pytest
 
-from restmachine_orm_testing import BackendNotInstalledError, DriverRegistry, UnknownBackendError
+from restmachine_orm_testing import (
+    BackendNotInstalledError,
+    DriverLoadError,
+    DriverRegistry,
+    UnknownBackendError,
+)
 
 THIRD_PARTY = """
 from restmachine_orm import InMemoryBackend
@@ -92,13 +100,58 @@ def test_a_third_party_driver_registered_by_entry_point_alone_is_used(subprocess
     assert "thirdparty_backend 0.1 (thirdparty_backend)" in listing
 
 
-def test_a_plugin_that_fails_to_import_is_reported_by_name(subprocess_env):
+BROKEN_INSTALL = "raise ImportError('simulated broken install')\n"
+
+TEST_DYNAMODB = """
+from restmachine_orm_testing import MultiBackendTestBase
+
+class TestOnDynamoDB(MultiBackendTestBase):
+    ENABLED_BACKENDS = ["inmemory", "dynamodb"]
+
+    def test_a(self, orm):
+        pass
+"""
+
+
+def break_the_dynamodb_driver(pytester):
+    """The ``dynamodb`` entry point installed, its module failing to import.
+
+    A distribution declares the entry point exactly as restmachine-orm-dynamodb does, and a
+    package of the same name ahead on the path fails to import: with the real package
+    installed or not, every ``dynamodb`` entry point of the inner run fails.
+    """
+    install_distribution(
+        pytester, "broken_dynamodb", {"dynamodb": "restmachine_orm_dynamodb.testing"}
+    )
+    pytester.mkpydir("restmachine_orm_dynamodb").joinpath("__init__.py").write_text(BROKEN_INSTALL)
+
+
+def test_a_broken_driver_fails_the_run_naming_its_entry_point_and_error(subprocess_env):
     pytester = subprocess_env
-    install_distribution(pytester, "broken_backend", {"broken": "module_that_does_not_exist"})
+    break_the_dynamodb_driver(pytester)
+    pytester.makepyfile(test_dynamodb=TEST_DYNAMODB)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*plugin 'dynamodb = restmachine_orm_dynamodb.testing' failed to load: "
+            "ImportError: simulated broken install*entry-point group 'restmachine_orm_testing'*"
+            "repair the package that provides it, or uninstall it*",
+        ]
+    )
+    assert "not installed" not in result.stdout.str()
+
+
+def test_a_run_without_multi_backend_tests_only_reports_a_broken_driver(subprocess_env):
+    pytester = subprocess_env
+    break_the_dynamodb_driver(pytester)
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*plugin 'broken' failed: ModuleNotFoundError*"])
+    result.stdout.fnmatch_lines(
+        ["restmachine-orm-testing: plugin 'dynamodb = restmachine_orm_dynamodb.testing' failed*"]
+    )
     listing = subprocess.run(
         [sys.executable, "-m", "restmachine_orm_testing"],
         capture_output=True,
@@ -106,8 +159,14 @@ def test_a_plugin_that_fails_to_import_is_reported_by_name(subprocess_env):
         cwd=pytester.path,
     )
     assert listing.returncode == 1
-    assert "plugin 'broken' failed to load" in listing.stdout
+    assert "plugin 'dynamodb = restmachine_orm_dynamodb.testing' failed to load" in listing.stdout
     assert "inmemory" in listing.stdout
+
+
+def test_a_name_asked_of_a_registry_with_a_broken_plugin_is_a_load_error():
+    registry = DriverRegistry(failures={"dynamodb = restmachine_orm_dynamodb.testing": "E: x"})
+    with pytest.raises(DriverLoadError, match=r"'dynamodb = restmachine_orm_dynamodb\.testing' "):
+        registry.create("dynamodb")
 
 
 def test_the_inmemory_driver_comes_from_an_entry_point_too():

@@ -26,7 +26,12 @@ from .operations import (
     UpdateOperation,
     UpsertOperation,
 )
-from .registry import BackendNotInstalledError, DriverRegistry, UnknownBackendError
+from .registry import (
+    BackendNotInstalledError,
+    DriverLoadError,
+    DriverRegistry,
+    UnknownBackendError,
+)
 
 __all__ = [
     "AllOperation",
@@ -36,6 +41,7 @@ __all__ = [
     "DeleteOperation",
     "DriverFactory",
     "DriverInterface",
+    "DriverLoadError",
     "DriverRegistry",
     "ExistsOperation",
     "GetOperation",

@@ -25,8 +25,8 @@ def main() -> int:
     for name, install in sorted(FIRST_PARTY.items()):
         if name not in registry.drivers:
             print(f"  {name}: not installed ({install})")
-    for name, why in sorted(registry.failures.items()):
-        print(f"  plugin {name!r} failed to load: {why}")
+    for line in registry.failure_lines():
+        print(f"  {line}")
     print("capabilities:")
     for name, meaning in CAPABILITIES.items():
         print(f"  {name}: {meaning}")

@@ -18,6 +18,7 @@ import pytest
 
 from restmachine_orm import Model
 
+from ._pytest_internals import fill_argument
 from ._session import STATE
 from .dsl import OrmClient
 from .registry import BackendNotInstalledError
@@ -85,7 +86,7 @@ def _isolate(item: pytest.Function, name: str) -> None:
     item.stash[_ARGUMENT] = argument
     _RUNNING.append(argument)
     # Filled in, the argument is not asked of the fixture, which pytest would execute.
-    item.funcargs["orm"] = argument
+    fill_argument(item, "orm", argument)
 
 
 def restore(item: pytest.Item) -> None:

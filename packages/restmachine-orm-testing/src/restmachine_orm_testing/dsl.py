@@ -50,12 +50,9 @@ class OrmClient:
 
     def create_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Create a row, read it back and check that storage holds exactly that row."""
-        result = self._succeed(
+        return self._write_and_verify(
             "create", model_class, self.driver.execute_create(CreateOperation(model_class, data))
         )
-        instance: M = result.instance
-        self._verify_stored(instance, "create")
-        return instance
 
     def expect_create_failure(
         self, model_class: type[Model], error_type: type[BaseException], **data: Any
@@ -68,9 +65,7 @@ class OrmClient:
 
     def get_and_verify_exists(self, model_class: type[M], **key: Any) -> M:
         """Read a row by key and fail if there is none."""
-        result = self._succeed(
-            "get", model_class, self.driver.execute_get(GetOperation(model_class, key))
-        )
+        result = self._get(model_class, key)
         if result.instance is None:
             self._fail(model_class, f"expected a row with {_shown(key)}, found none")
         instance: M = result.instance
@@ -78,9 +73,7 @@ class OrmClient:
 
     def get_and_verify_not_exists(self, model_class: type[Model], **key: Any) -> None:
         """Read a row by key and fail if there is one."""
-        result = self._succeed(
-            "get", model_class, self.driver.execute_get(GetOperation(model_class, key))
-        )
+        result = self._get(model_class, key)
         if result.instance is not None:
             self._fail(model_class, f"expected no row with {_shown(key)}, found {result.data}")
 
@@ -88,13 +81,9 @@ class OrmClient:
 
     def update_and_verify(self, instance: M, **changes: Any) -> M:
         """Assign the changes, save, and check storage holds the updated row."""
-        model_class = type(instance)
-        result = self._succeed(
-            "update", model_class, self.driver.execute_update(UpdateOperation(instance, changes))
+        return self._write_and_verify(
+            "update", type(instance), self.driver.execute_update(UpdateOperation(instance, changes))
         )
-        updated: M = result.instance
-        self._verify_stored(updated, "update")
-        return updated
 
     def expect_update_failure(
         self, instance: Model, error_type: type[BaseException], **changes: Any
@@ -110,20 +99,14 @@ class OrmClient:
         model_class = type(instance)
         self._succeed("delete", model_class, self.driver.execute_delete(DeleteOperation(instance)))
         key = _key_of(instance)
-        result = self._succeed(
-            "get", model_class, self.driver.execute_get(GetOperation(model_class, key))
-        )
-        if result.instance is not None:
+        if self._get(model_class, key).instance is not None:
             self._fail(model_class, f"row with {_shown(key)} is still stored after delete")
 
     def upsert_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Insert or replace a row and check storage holds exactly that row."""
-        result = self._succeed(
+        return self._write_and_verify(
             "upsert", model_class, self.driver.execute_upsert(UpsertOperation(model_class, data))
         )
-        instance: M = result.instance
-        self._verify_stored(instance, "upsert")
-        return instance
 
     # -- queries ------------------------------------------------------------------------
 
@@ -219,12 +202,22 @@ class OrmClient:
         assert result.error is not None
         return result.error
 
+    def _get(self, model_class: type[Model], key: dict[str, Any]) -> OperationResult:
+        """Read a row by key through the driver; failing to read at all fails the step."""
+        return self._succeed(
+            "get", model_class, self.driver.execute_get(GetOperation(model_class, key))
+        )
+
+    def _write_and_verify(self, action: str, model_class: type[M], result: OperationResult) -> M:
+        """The instance a successful write returned, once storage is checked to hold it."""
+        instance: M = self._succeed(action, model_class, result).instance
+        self._verify_stored(instance, action)
+        return instance
+
     def _verify_stored(self, instance: Model, action: str) -> None:
         model_class = type(instance)
         key = _key_of(instance)
-        read = self._succeed(
-            "get", model_class, self.driver.execute_get(GetOperation(model_class, key))
-        )
+        read = self._get(model_class, key)
         if read.instance is None:
             self._fail(model_class, f"after {action}, no row with {_shown(key)} is stored")
         expected, stored = instance.model_dump(), read.instance.model_dump()

@@ -14,6 +14,7 @@ import pytest
 from restmachine_orm import CAPABILITIES
 
 from ._isolation import BACKEND, isolate, restore, running_argument
+from ._pytest_internals import parametrization
 from ._session import STATE, SessionState, selected_backends
 from .base import MultiBackendTestBase
 from .driver import DriverInterface
@@ -60,21 +61,31 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     """Show the installed drivers, and any plugin that failed to load."""
     registry = config.stash[STATE].registry
     lines = ["restmachine-orm-testing drivers: " + ", ".join(sorted(registry.drivers))]
-    lines += [
-        f"restmachine-orm-testing: plugin {name!r} failed: {why}"
-        for name, why in sorted(registry.failures.items())
-    ]
+    lines += [f"restmachine-orm-testing: {line}" for line in registry.failure_lines()]
     return lines
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize each test of a ``MultiBackendTestBase`` class over its backends."""
+    """Parametrize each test of a ``MultiBackendTestBase`` class over its backends.
+
+    Run first, so that the backend's id leads the test's ids (``test_a[dynamodb-x]``),
+    where the report finds it whatever the backend's name.
+
+    Raises:
+        pytest.Collector.CollectError: An installed plugin failed to load (it may provide
+            one of the backends, and a broken install must not pass as an absent one), or
+            the class or a mark names backends or capabilities wrongly.
+    """
     cls = metafunc.cls
     if cls is None or not issubclass(cls, MultiBackendTestBase):
         return
     if "orm" not in metafunc.fixturenames:
         return
     state = metafunc.config.stash[STATE]
+    failed = state.registry.load_error()
+    if failed is not None:
+        raise pytest.Collector.CollectError(str(failed))
     backends = list(cls.ENABLED_BACKENDS)
     if not backends or not all(isinstance(name, str) for name in backends):
         raise pytest.Collector.CollectError(
@@ -150,16 +161,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state = config.stash[STATE]
     kept, dropped = [], []
     for item in items:
-        name = _backend_of(item)
-        if name is None:
+        found = _backend_and_test(item)
+        if found is None:
             kept.append(item)
             continue
+        name, test = found
         if state.selected is not None and name not in state.selected:
             dropped.append(item)
             continue
         item.stash[BACKEND] = name
         item.user_properties.append(("orm_backend", name))
-        item.user_properties.append(("orm_test", _test_id(item.nodeid, name)))
+        item.user_properties.append(("orm_test", test))
         kept.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -191,18 +203,32 @@ def _spread_long_tests(items: list[pytest.Item]) -> list[pytest.Item]:
     return spread
 
 
-def _backend_of(item: pytest.Item) -> str | None:
-    callspec = getattr(item, "callspec", None)
-    name = None if callspec is None else callspec.params.get("orm")
-    return name if isinstance(name, str) else None
+def _backend_and_test(item: pytest.Item) -> tuple[str, str] | None:
+    """The backend a test item runs on, read from its parameters, and its id for the report."""
+    found = parametrization(item)
+    if found is None:
+        return None
+    params, ids = found
+    backend = params.get("orm")
+    if not isinstance(backend, str):
+        return None
+    return backend, _test_id(item.nodeid, ids, backend)
 
 
-def _test_id(nodeid: str, backend: str) -> str:
-    head, _, ids = nodeid.partition("[")
-    parts = ids[:-1].split("-")
-    if backend in parts:
-        parts.remove(backend)
-    return head + (f"[{'-'.join(parts)}]" if parts else "")
+def _test_id(nodeid: str, ids: str, backend: str) -> str:
+    """The test's id without its backend's: the same on every backend it runs on.
+
+    ``pytest_generate_tests`` runs first, so the backend's id leads the ids
+    (``test_a[dynamodb-local-x]``) and is cut off by its length: splitting on ``-`` would
+    break backend names that contain one.
+    """
+    head = nodeid[: -len(ids) - 2]  # without "[ids]"
+    if ids == backend:
+        return head
+    if ids.startswith(backend + "-"):
+        return f"{head}[{ids[len(backend) + 1 :]}]"
+    # Another plugin parametrized the test first: keep the whole id, one row per backend.
+    return nodeid
 
 
 class _RunHooks:
@@ -228,8 +254,6 @@ class _RunHooks:
         terminalreporter.section("restmachine-orm backends")
         for line in matrix.summary_lines():
             terminalreporter.write_line(line)
-        for name, why in sorted(self.state.registry.failures.items()):
-            terminalreporter.write_line(f"plugin {name!r} failed to load: {why}")
         target = self.config.getoption("orm_report")
         if target is not None:
             matrix.write(Path(target))

@@ -1,4 +1,8 @@
-"""Find the installed drivers through their entry points, one plugin failure at a time."""
+"""Find the installed drivers through their entry points, and every plugin that failed to load.
+
+A plugin that is installed but fails to load is never taken for a backend that is not
+installed: the run fails, naming the entry point and the error (see ``DriverLoadError``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from .hooks import ENTRY_POINT_GROUP, DriverFactory
 __all__ = [
     "FIRST_PARTY",
     "BackendNotInstalledError",
+    "DriverLoadError",
     "DriverRegistry",
     "RegisteredDriver",
     "UnknownBackendError",
@@ -34,6 +39,10 @@ class UnknownBackendError(LookupError):
 
 class BackendNotInstalledError(UnknownBackendError):
     """A first-party backend is named but its package is not installed."""
+
+
+class DriverLoadError(RuntimeError):
+    """An installed plugin failed to load, so the backends it provides cannot be tested."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,8 @@ class DriverRegistry:
 
     Attributes:
         drivers: Registered drivers by backend name.
-        failures: Plugin (entry point) name to the error that stopped it.
+        failures: Each plugin that failed (its entry point, ``name = module``, or where a
+            clashing driver comes from) to the error that stopped it.
     """
 
     drivers: dict[str, RegisteredDriver] = field(default_factory=dict)
@@ -68,16 +78,19 @@ class DriverRegistry:
         """Load every plugin of the ``restmachine_orm_testing`` entry-point group.
 
         Each entry point is loaded on its own, so one that fails to import is recorded in
-        ``failures`` under its name and the others still register.
+        ``failures`` (as ``name = module``) and the others still register; whoever uses the
+        registry decides what a failure means (``load_error``).
         """
         manager = pluggy.PluginManager(hooks.PROJECT)
         manager.add_hookspecs(hooks)
         registry = cls()
+        entry_points = {}
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            entry_points[entry_point.name] = shown = f"{entry_point.name} = {entry_point.value}"
             try:
                 manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=entry_point.name)
             except Exception as error:
-                registry.failures[entry_point.name] = f"{type(error).__name__}: {error}"
+                registry.failures[shown] = f"{type(error).__name__}: {error}"
         sources = {
             id(plugin): f"{dist.project_name} {dist.version} ({getattr(plugin, '__name__', '?')})"
             for plugin, dist in manager.list_plugin_distinfo()
@@ -87,7 +100,8 @@ class DriverRegistry:
             try:
                 provided = dict(cast("Mapping[str, DriverFactory]", impl.function()))
             except Exception as error:
-                registry.failures[impl.plugin_name] = f"{type(error).__name__}: {error}"
+                where = entry_points.get(impl.plugin_name, impl.plugin_name)
+                registry.failures[where] = f"{type(error).__name__}: {error}"
                 continue
             for name, factory in provided.items():
                 registry._add(RegisteredDriver(name, factory, source))
@@ -102,6 +116,24 @@ class DriverRegistry:
             return
         self.drivers[driver.name] = driver
 
+    def failure_lines(self) -> list[str]:
+        """One line per plugin that failed to load, naming it and its error."""
+        return [
+            f"plugin {where!r} failed to load: {why}"
+            for where, why in sorted(self.failures.items())
+        ]
+
+    def load_error(self) -> DriverLoadError | None:
+        """The error a run fails with when an installed plugin did not load, else ``None``."""
+        if not self.failures:
+            return None
+        return DriverLoadError(
+            "restmachine-orm-testing: "
+            + "; ".join(self.failure_lines())
+            + f" (entry-point group {ENTRY_POINT_GROUP!r}). An installed backend must load: "
+            "repair the package that provides it, or uninstall it."
+        )
+
     @property
     def known_names(self) -> list[str]:
         """Every backend name a test may use: registered ones and first-party ones."""
@@ -112,11 +144,16 @@ class DriverRegistry:
 
         Raises:
             BackendNotInstalledError: A first-party backend whose package is missing.
+            DriverLoadError: Nothing provides the name, and an installed plugin (perhaps
+                the one providing it) failed to load.
             UnknownBackendError: Nothing provides the name.
         """
         registered = self.drivers.get(name)
         if registered is not None:
             return registered.factory()
+        failed = self.load_error()
+        if failed is not None:
+            raise failed
         if name in FIRST_PARTY:
             raise BackendNotInstalledError(
                 f"backend {name!r} is not installed; to test on it: {FIRST_PARTY[name]}"

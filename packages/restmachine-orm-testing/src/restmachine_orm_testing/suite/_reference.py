@@ -1,0 +1,152 @@
+"""The differential machines' oracle: what each step must give, in plain Python.
+
+Rows are dictionaries in a dictionary; a query is a list comprehension, ``sorted()`` and a
+slice. Nothing here comes from ``restmachine_orm`` — not its query execution, predicates or
+ordering, nor its in-memory backend — so a bug in the code every backend shares cannot
+hide by being in the oracle too. It knows only what the machines do: rows of flat values,
+single or composite keys, unique fields, and the lookups the machines' filters use.
+
+Every step answers an outcome shaped like the machines' view of the backend's: ``("ok",
+value)``, ``("error", "DuplicateKeyError", fields)`` or ``("error", error_type_name)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["Outcome", "ReferenceTable"]
+
+Outcome = tuple[Any, ...]
+Row = dict[str, Any]
+
+# What a stored value must be for ``field__lookup=value`` to select its row. A missing
+# value (None) never satisfies an ordering or text lookup; to eq, ne and in it is a value.
+_LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda stored, value: stored == value,
+    "ne": lambda stored, value: stored != value,
+    "in": lambda stored, value: stored in value,
+    "isnull": lambda stored, value: (stored is None) == value,
+    "gt": lambda stored, value: stored is not None and stored > value,
+    "gte": lambda stored, value: stored is not None and stored >= value,
+    "lt": lambda stored, value: stored is not None and stored < value,
+    "lte": lambda stored, value: stored is not None and stored <= value,
+    "between": lambda stored, value: stored is not None and value[0] <= stored <= value[1],
+    "startswith": lambda stored, value: stored is not None and stored.startswith(value),
+}
+
+
+def _matches(row: Row, filters: Mapping[str, Any]) -> bool:
+    """Whether a row satisfies every ``field__lookup=value`` (no lookup means ``eq``)."""
+    for spec, value in filters.items():
+        name, _, lookup = spec.partition("__")
+        if not _LOOKUPS[lookup or "eq"](row[name], value):
+            return False
+    return True
+
+
+def _ordered(rows: list[Row], order: Sequence[str]) -> list[Row]:
+    """Rows sorted by each field (``-field`` descending), ``None`` first when ascending.
+
+    One stable sort per field, the last field first, so earlier fields decide and later
+    ones break their ties.
+    """
+    for spec in reversed(order):
+        name = spec.removeprefix("-")
+        rows = sorted(
+            rows,
+            key=lambda row: (row[name] is not None, row[name]),
+            reverse=spec.startswith("-"),
+        )
+    return rows
+
+
+def _duplicate(fields: Sequence[str]) -> Outcome:
+    return ("error", "DuplicateKeyError", tuple(fields))
+
+
+class ReferenceTable:
+    """One model's rows, written and read as the ORM defines it."""
+
+    def __init__(
+        self, key: Sequence[str], unique: Sequence[str], defaults: Mapping[str, Any]
+    ) -> None:
+        """Start empty.
+
+        Args:
+            key: The key fields, in the order the ORM names them.
+            unique: The unique fields.
+            defaults: Every field's value when a write leaves it out.
+        """
+        self.key = tuple(key)
+        self.unique = tuple(unique)
+        self.defaults = dict(defaults)
+        self.rows: dict[tuple[Any, ...], Row] = {}
+
+    def _key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[name] for name in self.key)
+
+    def _taken(self, row: Row) -> Outcome | None:
+        """The error for the first unique value of ``row`` that another row holds."""
+        for name in self.unique:
+            for other in self.rows.values():
+                mine = row[name] is not None and other[name] == row[name]
+                if mine and self._key_of(other) != self._key_of(row):
+                    return _duplicate([name])
+        return None
+
+    def _store(self, row: Row) -> Outcome:
+        refused = self._taken(row)
+        if refused is not None:
+            return refused
+        self.rows[self._key_of(row)] = row
+        return ("ok", dict(row))
+
+    def create(self, **data: Any) -> Outcome:
+        """Insert a new row; its key and its unique values must be free."""
+        row = self.defaults | data
+        if self._key_of(row) in self.rows:
+            return _duplicate(self.key)
+        return self._store(row)
+
+    def upsert(self, **data: Any) -> Outcome:
+        """Insert or replace the whole row: fields left out take their defaults."""
+        return self._store(self.defaults | data)
+
+    def save(self, key: Mapping[str, Any], **changes: Any) -> Outcome:
+        """Change fields of the row read by ``key``; ``("ok", None)`` when there is none."""
+        row = self.rows.get(self._key_of(key))
+        if row is None:
+            return ("ok", None)
+        return self._store(row | changes)
+
+    def get(self, **key: Any) -> Outcome:
+        """The row with this key, or ``None``."""
+        row = self.rows.get(self._key_of(key))
+        return ("ok", None if row is None else dict(row))
+
+    def delete(self, **key: Any) -> Outcome:
+        """Remove the row with this key; a missing row is an error."""
+        if self.rows.pop(self._key_of(key), None) is None:
+            return ("error", "NotFoundError")
+        return ("ok", None)
+
+    def select(
+        self,
+        filters: Mapping[str, Any],
+        order: Sequence[str] = (),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Row]:
+        """The matching rows, ordered, then ``offset`` skipped and at most ``limit`` kept."""
+        found = _ordered([dict(row) for row in self.rows.values() if _matches(row, filters)], order)
+        return found[offset:] if limit is None else found[offset : offset + limit]
+
+    def pages(self, filters: Mapping[str, Any], order: Sequence[str], size: int) -> list[list[Row]]:
+        """What paging through the matches gives: ordered, key fields breaking ties.
+
+        There is always a first page, empty when nothing matches.
+        """
+        named = {spec.removeprefix("-") for spec in order}
+        found = self.select(filters, [*order, *(name for name in self.key if name not in named)])
+        return [found[start : start + size] for start in range(0, len(found), size)] or [[]]

@@ -1,0 +1,87 @@
+"""The suite's concurrency and locking tests fail on a backend with that guarantee broken.
+
+Each case runs one suite class on a backend of ``broken_backends`` and expects exactly the
+tests of the broken guarantee to fail, with the reason; on the real in-memory backend,
+the same run passes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+INNER = """
+from restmachine_orm_testing import suite
+from {module} import {backend}
+from broken_backends import driver_of
+
+
+class {suite_class}(suite.{suite_class}):
+    @classmethod
+    def create_driver(cls, backend_name):
+        return driver_of({backend})()
+"""
+
+CASES = [
+    (
+        "broken_backends.Unlocked",
+        "TestConcurrentWrites",
+        {
+            "test_one_of_eight_creates_of_one_key_wins": "racing writers won",
+            "test_one_of_eight_claims_of_one_unique_value_wins": "racing writers won",
+        },
+        1,
+    ),
+    (
+        "broken_backends.Unlocked",
+        "TestOptimisticLocking",
+        {
+            "test_one_of_eight_writers_from_one_version_wins": "racing writers won",
+            "test_writers_that_retry_on_conflict_lose_no_update": "assert",
+        },
+        4,
+    ),
+    (
+        "broken_backends.TornSaves",
+        "TestConcurrentWrites",
+        {"test_concurrent_saves_of_one_row_leave_one_write_whole": "is no one write of"},
+        2,
+    ),
+    (
+        "broken_backends.VersionBlind",
+        "TestOptimisticLocking",
+        {
+            "test_a_stale_save_is_refused_and_writes_nothing": "expected update to raise",
+            "test_a_stale_save_of_a_unique_value_claims_nothing": "expected update to raise",
+            "test_a_stale_delete_is_refused_and_keeps_the_row": "was not refused",
+            "test_one_of_eight_writers_from_one_version_wins": "8 of 8 racing writers won",
+            "test_writers_that_retry_on_conflict_lose_no_update": "0 conflicts",
+        },
+        1,
+    ),
+    ("restmachine_orm.InMemoryBackend", "TestConcurrentWrites", {}, 3),
+    ("restmachine_orm.InMemoryBackend", "TestOptimisticLocking", {}, 6),
+]
+
+
+@pytest.mark.parametrize(
+    ("backend", "suite_class", "failing", "passing"),
+    CASES,
+    ids=[f"{backend.rsplit('.')[-1]}-{suite_class}" for backend, suite_class, *_ in CASES],
+)
+def test_exactly_the_tests_of_the_broken_guarantee_fail(
+    pytester, backend, suite_class, failing, passing
+):
+    module, name = backend.rsplit(".", 1)
+    pytester.makepyfile(
+        test_inner=INNER.format(module=module, backend=name, suite_class=suite_class)
+    )
+    run = pytester.inline_run("-p", "no:cacheprovider")
+    run.assertoutcome(passed=passing, failed=len(failing))
+    failed = {
+        report.nodeid.split("::")[-1].removesuffix("[inmemory]"): report.longreprtext
+        for report in run.getreports("pytest_runtest_logreport")
+        if report.failed
+    }
+    assert set(failed) == set(failing)
+    for test, reason in failing.items():
+        assert reason in failed[test], f"{test} failed for another reason: {failed[test]}"
