@@ -59,3 +59,7 @@ class TestOptimisticLocking(suite.TestOptimisticLocking):
 
 class TestBadInput(suite.TestBadInput):
     ENABLED_BACKENDS = BACKENDS
+
+
+class TestWritePipeline(suite.TestWritePipeline):
+    ENABLED_BACKENDS = BACKENDS

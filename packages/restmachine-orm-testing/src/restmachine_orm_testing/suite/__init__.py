@@ -21,6 +21,7 @@ from .bad_input import TestBadInput
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential, run_differential
+from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
 from .values import TestHooks, TestText, TestTimestamps, TestTypes
 
@@ -42,5 +43,6 @@ __all__ = [
     "TestTimestamps",
     "TestTypes",
     "TestUniqueValues",
+    "TestWritePipeline",
     "run_differential",
 ]
