@@ -3,7 +3,8 @@
 Iterating a query (``for row in Model.where(...)``) must hold one page of DynamoDB's
 answer at a time, not every item: its peak memory is compared with what one page of the
 same items takes once the client has decoded it, and with ``.all()``, which holds them all.
-Runs on the server at ``RESTMACHINE_ORM_BENCH_ENDPOINT`` (dynalite under ``nox``).
+Runs on the server at ``RESTMACHINE_ORM_BENCH_TRANSACTIONAL_ENDPOINT`` (DynamoDB Local
+under ``nox``): the rows are written by ``create_many``, which needs transactions.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tracemalloc
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from _dynamo import Reading, client, endpoint, new_table, pk
+from _dynamo import TRANSACTIONAL_VAR, Reading, client, endpoint, new_table, pk
 from _goals import NotRun
 from _harness import Row, Table
 
@@ -40,7 +41,7 @@ def _drain(rows: Iterable[object], expected: int) -> None:
 
 
 def run(quick: bool) -> list[Table | NotRun]:
-    url = endpoint("Iterating items on dynalite: peak memory")
+    url = endpoint("Iterating items on DynamoDB Local: peak memory", variable=TRANSACTIONAL_VAR)
     if isinstance(url, NotRun):
         return [url]
     raw = client(url)
@@ -69,7 +70,7 @@ def run(quick: bool) -> list[Table | NotRun]:
     finally:
         raw.delete_table(TableName=backend.table_name)
     table = Table(
-        f"Iterating {items:,} items on dynalite (pages of {per_page:,}): peak memory",
+        f"Iterating {items:,} items on DynamoDB Local (pages of {per_page:,}): peak memory",
         "peak while iterating",
         "one decoded page + 1 MiB",
     )
