@@ -8,6 +8,7 @@ import pydantic
 import pytest
 
 from restmachine_orm import (
+    AsyncOnlyBackendError,
     BackendError,
     DuplicateKeyError,
     ModelDefinitionError,
@@ -27,6 +28,7 @@ from restmachine_orm import errors as errors_module
         (NotFoundError, (OrmError,)),
         (QueryError, (OrmError, ValueError)),
         (BackendError, (OrmError,)),
+        (AsyncOnlyBackendError, (OrmError, TypeError)),
         (PartialWriteError, (BackendError, OrmError)),
         (OrmError, (Exception,)),
     ],

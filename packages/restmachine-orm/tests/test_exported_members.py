@@ -48,6 +48,7 @@ def test_package_all_is_sorted_without_duplicates() -> None:
 
 def test_package_exports_the_documented_api() -> None:
     assert set(restmachine_orm.__all__) == {
+        "AsyncOnlyBackendError",
         "CAPABILITIES",
         "Backend",
         "BackendError",

@@ -285,7 +285,7 @@ def test_capabilities() -> None:
 
 def test_backend_is_abstract() -> None:
     with pytest.raises(TypeError):
-        Backend()  # type: ignore[abstract]
+        Backend()
     assert isinstance(InMemoryBackend(), Backend)
 
 

@@ -6,6 +6,7 @@ from ._version import __version__
 from .backends.base import CAPABILITIES, Backend
 from .backends.inmemory import InMemoryBackend
 from .errors import (
+    AsyncOnlyBackendError,
     BackendError,
     ConcurrentModificationError,
     DuplicateKeyError,
@@ -22,6 +23,7 @@ from .schema import ModelSchema
 
 __all__ = [
     "CAPABILITIES",
+    "AsyncOnlyBackendError",
     "Backend",
     "BackendError",
     "ConcurrentModificationError",

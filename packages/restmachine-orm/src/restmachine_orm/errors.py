@@ -12,6 +12,7 @@ Hierarchy::
     ├── NotFoundError            the row to update or delete does not exist (any more)
     ├── ConcurrentModificationError  a versioned row changed since it was read (stale save)
     ├── QueryError               a lookup, filter, ordering or cursor is invalid
+    ├── AsyncOnlyBackendError    the sync API was called on a backend that serves only async
     └── BackendError             the storage failed; the original exception is ``__cause__``
         └── PartialWriteError    a batch write stored some rows but not others (``.failed``)
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AsyncOnlyBackendError",
     "BackendError",
     "ConcurrentModificationError",
     "DuplicateKeyError",
@@ -138,6 +140,14 @@ class ConcurrentModificationError(OrmError):
 
 class QueryError(OrmError, ValueError):
     """A lookup, filter, ordering, limit or cursor is not valid for the model."""
+
+
+class AsyncOnlyBackendError(OrmError, TypeError):
+    """The sync API was called on a backend that implements only the async one.
+
+    The message names the awaitable twin to call instead (``await User.acreate(...)``
+    rather than ``User.create(...)``).
+    """
 
 
 class BackendError(OrmError):

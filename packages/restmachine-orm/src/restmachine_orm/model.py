@@ -94,10 +94,16 @@ class Model(BaseModel):
             pydantic.ValidationError: The data does not fit the model.
             DuplicateKeyError: The key or a unique value is taken; nothing is written.
         """
-        schema = cls.__orm_schema__ or cls.orm_schema()
-        instance = cls._orm_new(data)
-        row = instance._orm_prepare(schema, creating=True)
+        instance, schema, row = cls._orm_creating(data)
         cls.model_backend.insert(schema, row)
+        instance._orm_finish(schema, row, row)
+        return instance
+
+    @classmethod
+    async def acreate(cls, **data: Any) -> Self:
+        """Awaitable ``create``: the same steps, errors and requests."""
+        instance, schema, row = cls._orm_creating(data)
+        await cls.model_backend.ainsert(schema, row)
         instance._orm_finish(schema, row, row)
         return instance
 
@@ -109,13 +115,16 @@ class Model(BaseModel):
             pydantic.ValidationError: An item does not fit the model; nothing is written.
             DuplicateKeyError: A key or unique value is taken or repeated.
         """
-        schema = cls.orm_schema()
-        instances = [cls._orm_new(item) for item in items]
-        rows = [instance._orm_prepare(schema, creating=True) for instance in instances]
+        schema, instances, rows = cls._orm_creating_many(items)
         cls.model_backend.insert_many(schema, rows)
-        for instance, row in zip(instances, rows, strict=True):
-            instance._orm_finish(schema, row, row)
-        return instances
+        return cls._orm_finish_many(schema, instances, rows)
+
+    @classmethod
+    async def acreate_many(cls, items: Iterable[Mapping[str, Any]]) -> list[Self]:
+        """Awaitable ``create_many``: the same steps, errors and requests."""
+        schema, instances, rows = cls._orm_creating_many(items)
+        await cls.model_backend.ainsert_many(schema, rows)
+        return cls._orm_finish_many(schema, instances, rows)
 
     @classmethod
     def get(cls, **key: Any) -> Self | None:
@@ -130,11 +139,25 @@ class Model(BaseModel):
         return None if row is None else cls._orm_load(row)
 
     @classmethod
+    async def aget(cls, **key: Any) -> Self | None:
+        """Awaitable ``get``: the same checks, errors and request."""
+        schema = cls.__orm_schema__ or cls.orm_schema()
+        row = await cls.model_backend.aget(schema, cls._orm_key_from(schema, key, "aget"))
+        return None if row is None else cls._orm_load(row)
+
+    @classmethod
     def get_many(cls, keys: Iterable[Mapping[str, Any]]) -> list[Self | None]:
         """Return the row of each key in one backend call, ``None`` where there is none."""
         schema = cls.orm_schema()
-        wanted = [cls._orm_key_from(schema, key, "get_many") for key in keys]
-        rows = cls.model_backend.get_many(schema, wanted)
+        rows = cls.model_backend.get_many(schema, cls._orm_keys_from(schema, keys, "get_many"))
+        return [None if row is None else cls._orm_load(row) for row in rows]
+
+    @classmethod
+    async def aget_many(cls, keys: Iterable[Mapping[str, Any]]) -> list[Self | None]:
+        """Awaitable ``get_many``: the same checks, errors and requests."""
+        schema = cls.orm_schema()
+        wanted = cls._orm_keys_from(schema, keys, "aget_many")
+        rows = await cls.model_backend.aget_many(schema, wanted)
         return [None if row is None else cls._orm_load(row) for row in rows]
 
     @classmethod
@@ -148,16 +171,26 @@ class Model(BaseModel):
             pydantic.ValidationError: The data does not fit the model.
             DuplicateKeyError: A unique value belongs to another row; nothing is written.
         """
-        schema = cls.orm_schema()
-        instance = cls._orm_new(data)
-        row = instance._orm_prepare(schema, creating=True)
+        instance, schema, row = cls._orm_creating(data)
         instance._orm_finish(schema, cls.model_backend.upsert(schema, row), row)
+        return instance
+
+    @classmethod
+    async def aupsert(cls, **data: Any) -> Self:
+        """Awaitable ``upsert``: the same steps, errors and requests."""
+        instance, schema, row = cls._orm_creating(data)
+        instance._orm_finish(schema, await cls.model_backend.aupsert(schema, row), row)
         return instance
 
     @classmethod
     def all(cls) -> list[Self]:
         """Return every stored row of this model, in the backend's natural order."""
         return Query(cls).all()
+
+    @classmethod
+    async def aall(cls) -> list[Self]:
+        """Awaitable ``all``."""
+        return await Query(cls).aall()
 
     @classmethod
     def where(cls, **filters: Any) -> Query[Self]:
@@ -180,24 +213,15 @@ class Model(BaseModel):
                 changed since this instance read it; nothing is written.
             OrmError: A key field was changed (keys are immutable).
         """
-        schema = self.__orm_schema__ or self.orm_schema()
-        stored = self._orm_stored()
-        row = self._orm_prepare(schema, creating=False, stored=stored)
-        version = schema.version_field
-        if version is not None:
-            # The write is based on the version this instance was read at, not on whatever
-            # the caller may have assigned to the field.
-            row[version] = (row[version] if stored is None else stored[version]) + 1
-        kept, before = schema.auto_now_add, stored or {}
-        changes = {
-            name: value
-            for name, value in row.items()
-            if name not in kept and before.get(name, _UNSTORED) != value
-        }
-        written = self.model_backend.update(schema, schema.key_of(row), changes, stored)
-        if version is not None:
-            self.__dict__[version] = written[version]  # so that adopting finds nothing new
-        self._orm_finish(schema, written, row)
+        schema, key, changes, stored, row = self._orm_saving()
+        self._orm_saved(schema, self.model_backend.update(schema, key, changes, stored), row)
+        return self
+
+    async def asave(self) -> Self:
+        """Awaitable ``save``: the same steps, errors and requests."""
+        schema, key, changes, stored, row = self._orm_saving()
+        written = await self.model_backend.aupdate(schema, key, changes, stored)
+        self._orm_saved(schema, written, row)
         return self
 
     def delete(self) -> None:
@@ -208,9 +232,14 @@ class Model(BaseModel):
             ConcurrentModificationError: The model has a version field and the row was
                 changed since this instance read it; nothing is deleted.
         """
-        schema = self.__orm_schema__ or self.orm_schema()
-        stored = self._orm_stored()
-        self.model_backend.delete(schema, self._orm_key(schema, stored), stored)
+        schema, key, stored = self._orm_deleting()
+        self.model_backend.delete(schema, key, stored)
+        object.__setattr__(self, "_orm_row", None)
+
+    async def adelete(self) -> None:
+        """Awaitable ``delete``: the same checks, errors and requests."""
+        schema, key, stored = self._orm_deleting()
+        await self.model_backend.adelete(schema, key, stored)
         object.__setattr__(self, "_orm_row", None)
 
     def before_save(self) -> None:
@@ -252,7 +281,63 @@ class Model(BaseModel):
         return instance
 
     # The write pipeline: every write verb runs _orm_prepare, then its backend call, then
-    # _orm_finish, so the steps and their order are the same for all of them.
+    # _orm_finish, so the steps and their order are the same for all of them. The verbs'
+    # sync and async twins share everything but the backend call, through the helpers below.
+
+    @classmethod
+    def _orm_creating(cls, data: Mapping[str, Any]) -> tuple[Self, ModelSchema, Row]:
+        """A creating write's instance, schema and row to send (create, upsert)."""
+        schema = cls.__orm_schema__ or cls.orm_schema()
+        instance = cls._orm_new(data)
+        return instance, schema, instance._orm_prepare(schema, creating=True)
+
+    @classmethod
+    def _orm_creating_many(
+        cls, items: Iterable[Mapping[str, Any]]
+    ) -> tuple[ModelSchema, list[Self], list[Row]]:
+        """``create_many``'s schema, instances and rows: every item validated first."""
+        schema = cls.orm_schema()
+        instances = [cls._orm_new(item) for item in items]
+        rows = [instance._orm_prepare(schema, creating=True) for instance in instances]
+        return schema, instances, rows
+
+    @classmethod
+    def _orm_finish_many(
+        cls, schema: ModelSchema, instances: list[Self], rows: list[Row]
+    ) -> list[Self]:
+        for instance, row in zip(instances, rows, strict=True):
+            instance._orm_finish(schema, row, row)
+        return instances
+
+    def _orm_saving(self) -> tuple[ModelSchema, Key, Row, Row | None, Row]:
+        """What ``save`` sends: schema, key, changed fields, the stored row, the whole row."""
+        schema = self.__orm_schema__ or self.orm_schema()
+        stored = self._orm_stored()
+        row = self._orm_prepare(schema, creating=False, stored=stored)
+        version = schema.version_field
+        if version is not None:
+            # The write is based on the version this instance was read at, not on whatever
+            # the caller may have assigned to the field.
+            row[version] = (row[version] if stored is None else stored[version]) + 1
+        kept, before = schema.auto_now_add, stored or {}
+        changes = {
+            name: value
+            for name, value in row.items()
+            if name not in kept and before.get(name, _UNSTORED) != value
+        }
+        return schema, schema.key_of(row), changes, stored, row
+
+    def _orm_saved(self, schema: ModelSchema, written: Row, row: Row) -> None:
+        if schema.version_field is not None:
+            # So that adopting the written row finds nothing new.
+            self.__dict__[schema.version_field] = written[schema.version_field]
+        self._orm_finish(schema, written, row)
+
+    def _orm_deleting(self) -> tuple[ModelSchema, Key, Row | None]:
+        """What ``delete`` sends: schema, the key to delete and the stored row."""
+        schema = self.__orm_schema__ or self.orm_schema()
+        stored = self._orm_stored()
+        return schema, self._orm_key(schema, stored), stored
 
     def _orm_prepare(
         self, schema: ModelSchema, *, creating: bool, stored: Row | None = None
@@ -334,6 +419,12 @@ class Model(BaseModel):
             schema.validate_value(name, given[name], purpose=f"{method}({name}=...)")
             for name in key_fields
         )
+
+    @classmethod
+    def _orm_keys_from(
+        cls, schema: ModelSchema, keys: Iterable[Mapping[str, Any]], method: str
+    ) -> list[Key]:
+        return [cls._orm_key_from(schema, key, method) for key in keys]
 
     def _orm_write_row(self, schema: ModelSchema) -> Row:
         """The row to write: declared fields only, refused if some backend cannot store it."""

@@ -5,15 +5,30 @@ Backends receive validated input only: a ``ModelSchema`` describing the model, r
 ``schema.key_fields`` order and queries as a ``QuerySpec`` holding a parsed filter tree.
 They return rows in the same shape. Rows passed in are never mutated by a backend, and rows
 handed out are never mutated by the ORM, so either side may keep them without copying.
+
+Every method has an awaitable twin named with an ``a`` prefix (``insert`` → ``ainsert``),
+which the model's async API (``await User.acreate(...)``) calls. A backend implements, for
+each pair, the sync method, the async one, or both:
+
+- sync only (a third party's backend, the SQLite example): the async twins run the sync
+  method in a worker thread (``asyncio.to_thread``), so the event loop never blocks on its
+  I/O; this costs a thread hop (tens of microseconds) per call. A backend whose sync
+  methods never wait on I/O says ``blocking = False`` and is called on the loop directly.
+- async only: the sync methods raise ``AsyncOnlyBackendError`` naming the awaitable to use.
+- both (the DynamoDB backend): each side runs natively.
 """
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from typing_extensions import Self
 
 from ..errors import (
+    AsyncOnlyBackendError,
     BackendError,
     ConcurrentModificationError,
     DuplicateKeyError,
@@ -28,6 +43,7 @@ from ..schema import ModelSchema
 
 __all__ = [
     "CAPABILITIES",
+    "AsyncOnlyBackendError",
     "Backend",
     "BackendError",
     "ConcurrentModificationError",
@@ -59,29 +75,94 @@ CAPABILITIES: dict[str, str] = {
 }
 
 
-class Backend(abc.ABC):
+_T = TypeVar("_T")
+
+#: Backend methods, each with an awaitable twin named ``"a" + name``.
+_METHODS = (
+    "insert",
+    "get",
+    "update",
+    "upsert",
+    "delete",
+    "query",
+    "count",
+    "exists",
+    "clear",
+    "insert_many",
+    "get_many",
+)
+
+#: For each backend method, the model call that reaches it and that call's awaitable twin:
+#: what an error on an async-only backend tells the user to write instead.
+_USER_CALLS: dict[str, tuple[str, str]] = {
+    "insert": ("{model}.create(...)", "await {model}.acreate(...)"),
+    "get": ("{model}.get(...)", "await {model}.aget(...)"),
+    "update": ("instance.save()", "await instance.asave()"),
+    "upsert": ("{model}.upsert(...)", "await {model}.aupsert(...)"),
+    "delete": ("instance.delete()", "await instance.adelete()"),
+    "query": (
+        "{model}.where(...).all() (or first(), paginate(), a for loop)",
+        "await {model}.where(...).aall() (or afirst(), apaginate(), async for)",
+    ),
+    "count": ("{model}.where(...).count()", "await {model}.where(...).acount()"),
+    "exists": ("{model}.where(...).exists()", "await {model}.where(...).aexists()"),
+    "clear": ("backend.clear()", "await backend.aclear()"),
+    "insert_many": ("{model}.create_many(...)", "await {model}.acreate_many(...)"),
+    "get_many": ("{model}.get_many(...)", "await {model}.aget_many(...)"),
+}
+
+#: Rows a sync-only backend's query hands over per trip to its worker thread.
+_ROWS_PER_TRIP = 256
+
+
+class Backend:
     """Where models are stored. Subclass it to add a storage engine.
 
     Every method must behave as ``InMemoryBackend`` does, which is the reference: the same
-    rows, the same order when one is asked for, the same errors.
+    rows, the same order when one is asked for, the same errors. Implement each method,
+    its awaitable ``a``-twin, or both (see the module docstring); a class leaving both of a
+    pair out cannot be instantiated.
     """
 
     #: The optional features of this backend (names from ``CAPABILITIES``).
     capabilities: ClassVar[frozenset[str]] = frozenset()
 
-    @abc.abstractmethod
+    #: Whether the sync methods may wait on I/O. When ``False`` (the in-memory backend),
+    #: the default async twins call them directly on the event loop instead of in a thread.
+    blocking: ClassVar[bool] = True
+
+    # The pairs of which a class implements neither side, found once per class.
+    __orm_missing__: ClassVar[tuple[str, ...]] = _METHODS
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Note which method pairs the new class leaves wholly unimplemented."""
+        super().__init_subclass__(**kwargs)
+        cls.__orm_missing__ = tuple(
+            name
+            for name in _METHODS
+            if getattr(cls, name) is getattr(Backend, name)
+            and getattr(cls, "a" + name) is getattr(Backend, "a" + name)
+        )
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        """Refuse to make a backend lacking both sides of a method pair."""
+        if cls.__orm_missing__:
+            wanted = ", ".join(f"{name} or a{name}" for name in cls.__orm_missing__)
+            raise TypeError(f"Can't instantiate backend {cls.__name__}: it must implement {wanted}")
+        return super().__new__(cls)
+
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Store a new row.
 
         Raises:
             DuplicateKeyError: The key, or a unique value, is taken; nothing is written.
         """
+        raise self._async_only("insert", schema)
 
-    @abc.abstractmethod
     def get(self, schema: ModelSchema, key: Key) -> Row | None:
         """Return the row with this key, or ``None``."""
+        raise self._async_only("get", schema)
 
-    @abc.abstractmethod
     def update(
         self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
     ) -> Row:
@@ -101,8 +182,8 @@ class Backend(abc.ABC):
             ConcurrentModificationError: The stored version is not the expected one;
                 nothing is written.
         """
+        raise self._async_only("update", schema)
 
-    @abc.abstractmethod
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
         """Insert the row, or replace the row with its key; return the stored row.
 
@@ -113,8 +194,8 @@ class Backend(abc.ABC):
         Raises:
             DuplicateKeyError: A unique value is held by another row; nothing is written.
         """
+        raise self._async_only("upsert", schema)
 
-    @abc.abstractmethod
     def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
         """Remove a row and release its unique values.
 
@@ -127,31 +208,109 @@ class Backend(abc.ABC):
             ConcurrentModificationError: The stored version is not ``previous``'s; nothing
                 is deleted.
         """
+        raise self._async_only("delete", schema)
 
-    @abc.abstractmethod
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Yield the rows a query selects, in its order, offset and limit applied."""
+        raise self._async_only("query", spec.schema)
 
-    @abc.abstractmethod
     def count(self, spec: QuerySpec) -> int:
         """Count the rows matching ``spec.filter`` (the spec carries no order or slice)."""
+        raise self._async_only("count", spec.schema)
 
-    @abc.abstractmethod
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether any row matches ``spec.filter``, stopping at the first."""
+        raise self._async_only("exists", spec.schema)
 
-    @abc.abstractmethod
     def clear(self, schema: ModelSchema | None = None) -> None:
         """Delete every row of one model, or of every model when ``schema`` is ``None``."""
+        raise self._async_only("clear", schema)
 
-    @abc.abstractmethod
     def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
         """Store several new rows at once.
 
         Raises:
             DuplicateKeyError: A key or unique value is taken, or repeated within ``rows``.
         """
+        raise self._async_only("insert_many", schema)
 
-    @abc.abstractmethod
     def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Return the row of each key, in the order of ``keys`` (``None`` where missing)."""
+        raise self._async_only("get_many", schema)
+
+    # -- the awaitable twins: by default, the sync method off the event loop -------------
+
+    async def ainsert(self, schema: ModelSchema, row: Row) -> None:
+        """Awaitable ``insert``."""
+        await self._off_loop(self.insert, schema, row)
+
+    async def aget(self, schema: ModelSchema, key: Key) -> Row | None:
+        """Awaitable ``get``."""
+        return await self._off_loop(self.get, schema, key)
+
+    async def aupdate(
+        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+    ) -> Row:
+        """Awaitable ``update``."""
+        return await self._off_loop(self.update, schema, key, changes, previous)
+
+    async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
+        """Awaitable ``upsert``."""
+        return await self._off_loop(self.upsert, schema, row)
+
+    async def adelete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+        """Awaitable ``delete``."""
+        await self._off_loop(self.delete, schema, key, previous)
+
+    async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
+        """Yield, asynchronously, the rows ``query`` selects.
+
+        By default a blocking backend's rows are read in its worker thread a few hundred at
+        a time, so no more are held than the sync iterator would hold in a page.
+        """
+        if not self.blocking:
+            for row in self.query(spec):
+                yield row
+            return
+        rows = await asyncio.to_thread(lambda: iter(self.query(spec)))
+        while True:
+            trip = await asyncio.to_thread(lambda: list(itertools.islice(rows, _ROWS_PER_TRIP)))
+            for row in trip:
+                yield row
+            if len(trip) < _ROWS_PER_TRIP:
+                return
+
+    async def acount(self, spec: QuerySpec) -> int:
+        """Awaitable ``count``."""
+        return await self._off_loop(self.count, spec)
+
+    async def aexists(self, spec: QuerySpec) -> bool:
+        """Awaitable ``exists``."""
+        return await self._off_loop(self.exists, spec)
+
+    async def aclear(self, schema: ModelSchema | None = None) -> None:
+        """Awaitable ``clear``."""
+        await self._off_loop(self.clear, schema)
+
+    async def ainsert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
+        """Awaitable ``insert_many``."""
+        await self._off_loop(self.insert_many, schema, rows)
+
+    async def aget_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
+        """Awaitable ``get_many``."""
+        return await self._off_loop(self.get_many, schema, keys)
+
+    async def _off_loop(self, method: Callable[..., _T], *args: Any) -> _T:
+        """Run a sync method so that it never blocks the event loop on I/O."""
+        if not self.blocking:
+            return method(*args)
+        return await asyncio.to_thread(method, *args)
+
+    def _async_only(self, method: str, schema: ModelSchema | None) -> AsyncOnlyBackendError:
+        """The error of a sync call on a backend that implements only the async one."""
+        model = "Model" if schema is None else schema.name
+        sync, twin = (call.format(model=model) for call in _USER_CALLS[method])
+        return AsyncOnlyBackendError(
+            f"{type(self).__name__} serves only the async API: use {twin} instead of {sync} "
+            f"(the backend implements a{method}, not {method})"
+        )

@@ -39,6 +39,9 @@ class InMemoryBackend(Backend):
     capabilities: ClassVar[frozenset[str]] = frozenset(
         {"transactions", "order_by_any_field", "offset", "sort_key_range"}
     )
+    #: Its methods never wait on I/O: the async API calls them on the event loop directly
+    #: (native async, no thread hop), and the lock is never held across an ``await``.
+    blocking: ClassVar[bool] = False
 
     def __init__(self) -> None:
         """Start empty."""

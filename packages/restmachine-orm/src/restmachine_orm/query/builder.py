@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -36,6 +36,18 @@ class RowSource(Protocol):
 
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether a row matches the filter."""
+        ...
+
+    def aquery(self, spec: QuerySpec) -> AsyncIterator[dict[str, Any]]:
+        """Yield, asynchronously, the rows a query selects."""
+        ...
+
+    async def acount(self, spec: QuerySpec) -> int:
+        """Awaitable ``count``."""
+        ...
+
+    async def aexists(self, spec: QuerySpec) -> bool:
+        """Awaitable ``exists``."""
         ...
 
 
@@ -171,24 +183,50 @@ class Query(Generic[M]):
         """Run the query and return every matching instance."""
         return self._model._orm_load_all(self._model._orm_backend().query(self._spec))
 
+    async def aall(self) -> list[M]:
+        """Awaitable ``all``."""
+        rows = [row async for row in self._model._orm_backend().aquery(self._spec)]
+        return self._model._orm_load_all(rows)
+
     def __iter__(self) -> Iterator[M]:
-        """Iterate the matching instances."""
+        """Iterate the matching instances, reading them from the backend as they are used."""
         load = self._model._orm_load
         for row in self._model._orm_backend().query(self._spec):
             yield load(row)
 
+    async def __aiter__(self) -> AsyncIterator[M]:
+        """``async for``: the matching instances, read page by page as they are used."""
+        load = self._model._orm_load
+        async for row in self._model._orm_backend().aquery(self._spec):
+            yield load(row)
+
     def first(self) -> M | None:
         """Return the first matching instance, or ``None``."""
-        limit = self._spec.limit
-        found = self._with(limit=1 if limit is None else min(limit, 1)).all()
+        found = self._first_only().all()
         return found[0] if found else None
+
+    async def afirst(self) -> M | None:
+        """Awaitable ``first``."""
+        found = await self._first_only().aall()
+        return found[0] if found else None
+
+    def _first_only(self) -> Query[M]:
+        limit = self._spec.limit
+        return self._with(limit=1 if limit is None else min(limit, 1))
 
     def count(self) -> int:
         """Count the matching rows (after ``offset``, at most ``limit``)."""
+        return self._sliced(self._model._orm_backend().count(self._spec.unsliced()))
+
+    async def acount(self) -> int:
+        """Awaitable ``count``."""
+        return self._sliced(await self._model._orm_backend().acount(self._spec.unsliced()))
+
+    def _sliced(self, total: int) -> int:
+        """How many of ``total`` matching rows the query's offset and limit leave."""
         spec = self._spec
-        total = self._model._orm_backend().count(spec.unsliced()) - spec.offset
-        total = max(total, 0)
-        return total if spec.limit is None else min(total, spec.limit)
+        left = max(total - spec.offset, 0)
+        return left if spec.limit is None else min(left, spec.limit)
 
     def exists(self) -> bool:
         """Tell whether at least one row matches."""
@@ -196,6 +234,13 @@ class Query(Generic[M]):
         if spec.offset or spec.limit is not None:
             return self.count() > 0
         return self._model._orm_backend().exists(spec.unsliced())
+
+    async def aexists(self) -> bool:
+        """Awaitable ``exists``."""
+        spec = self._spec
+        if spec.offset or spec.limit is not None:
+            return await self.acount() > 0
+        return await self._model._orm_backend().aexists(spec.unsliced())
 
     def paginate(self, page_size: int, cursor: str | None = None) -> Page[M]:
         """Return one page, in a stable order, and the cursor of the next page.
@@ -207,6 +252,16 @@ class Query(Generic[M]):
             QueryError: ``page_size`` is not positive, the query already has ``limit`` or
                 ``offset``, or the cursor belongs to another query.
         """
+        window = self._page_window(page_size, cursor)
+        return self._page(window, list(self._model._orm_backend().query(window)))
+
+    async def apaginate(self, page_size: int, cursor: str | None = None) -> Page[M]:
+        """Awaitable ``paginate``: the same pages and cursors."""
+        window = self._page_window(page_size, cursor)
+        return self._page(window, [row async for row in self._model._orm_backend().aquery(window)])
+
+    def _page_window(self, page_size: int, cursor: str | None) -> QuerySpec:
+        """The query a page reads: stable order, after the cursor, one row past the page."""
         spec = self._spec
         schema = spec.schema
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
@@ -219,15 +274,19 @@ class Query(Generic[M]):
         named = {order.field for order in spec.order}
         order = spec.order + tuple(OrderBy(k) for k in schema.require_key() if k not in named)
         after = None if cursor is None else decode_cursor(schema, order, cursor)
-        window = replace(spec, order=order, after=after, limit=page_size + 1)
-        rows = list(self._model._orm_backend().query(window))
+        return replace(spec, order=order, after=after, limit=page_size + 1)
+
+    def _page(self, window: QuerySpec, rows: list[dict[str, Any]]) -> Page[M]:
+        """The page of the rows ``window`` read (one more than a page when more follow)."""
+        page_size = window.limit - 1  # type: ignore[operator]  # the window always has one
         more = len(rows) > page_size
         rows = rows[:page_size]
         items = self._model._orm_load_all(rows)
         next_cursor = None
         if more:
             last = rows[-1]
-            next_cursor = encode_cursor(schema, order, [last[field] for field, _ in order])
+            order = window.order
+            next_cursor = encode_cursor(window.schema, order, [last[field] for field, _ in order])
         return Page(items, next_cursor)
 
 
