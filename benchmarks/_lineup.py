@@ -25,6 +25,7 @@ class Timing:
     wall: float
     cpu_rounds: tuple[float, ...]  # time.process_time per op (what the client itself spent)
     own_rounds: tuple[float, ...]  # the part of it spent outside the AWS SDK (botocore)
+    wall_rounds: tuple[float, ...] = ()  # each round's wall time per op, ``wall`` their median
 
     @property
     def cpu(self) -> float:
@@ -56,14 +57,14 @@ def interleaved(
     *,
     rounds: int,
     ops: int,
-    sdk: Callable[[], float],
+    sdk: Callable[[], float] = lambda: 0.0,
 ) -> dict[str, Timing]:
     """Time each contender ``rounds`` times, rotating who goes first; medians per op.
 
     Each callable receives the round number and performs ``ops`` operations. Wall and CPU
     clocks are read around the same runs, so both describe the same requests. ``sdk``
     reads the CPU time spent inside botocore so far (``SdkMeter.reading``), which the
-    CPU outside botocore leaves out.
+    CPU outside botocore leaves out; without it, none is told apart.
     """
     names = list(contenders)
     walls: dict[str, list[float]] = {name: [] for name in names}
@@ -82,7 +83,12 @@ def interleaved(
             owns[name].append((spent - (sdk() - inside)) / ops)
             walls[name].append((time.perf_counter() - wall) / ops)
     return {
-        name: Timing(statistics.median(walls[name]), tuple(cpus[name]), tuple(owns[name]))
+        name: Timing(
+            statistics.median(walls[name]),
+            tuple(cpus[name]),
+            tuple(owns[name]),
+            tuple(walls[name]),
+        )
         for name in names
     }
 

@@ -81,8 +81,11 @@ NOTES = {
 }
 
 
-def pynamodb_readings(url: str, table: str) -> Readings[Any]:
-    """PynamoDB: a Model with hash and range keys declared on the ORM's attributes."""
+def pynamodb_readings(url: str, table: str, pool: int = 10) -> Readings[Any]:
+    """PynamoDB: a Model with hash and range keys declared on the ORM's attributes.
+
+    ``pool`` is how many connections it keeps open (PynamoDB's default is 10).
+    """
     from pynamodb.attributes import NumberAttribute, UnicodeAttribute
     from pynamodb.models import Model
 
@@ -93,6 +96,7 @@ def pynamodb_readings(url: str, table: str) -> Readings[Any]:
             region = REGION
             aws_access_key_id = CREDENTIALS["aws_access_key_id"]
             aws_secret_access_key = CREDENTIALS["aws_secret_access_key"]
+            max_pool_connections = pool
 
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)

@@ -63,3 +63,75 @@ class TestBadInput(suite.TestBadInput):
 
 class TestWritePipeline(suite.TestWritePipeline):
     ENABLED_BACKENDS = BACKENDS
+
+
+# Suite 1.3: every test above again, through the backend's awaitable twins; tasks racing
+# on one event loop; writes cancelled in flight.
+
+
+class TestCrudAsync(suite.TestCrudAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestUniqueValuesAsync(suite.TestUniqueValuesAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestLookupsAsync(suite.TestLookupsAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestLogicAsync(suite.TestLogicAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestOrderingAsync(suite.TestOrderingAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestPaginationAsync(suite.TestPaginationAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestTypesAsync(suite.TestTypesAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestTimestampsAsync(suite.TestTimestampsAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestHooksAsync(suite.TestHooksAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestTextAsync(suite.TestTextAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestDifferentialAsync(suite.TestDifferentialAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestConcurrentWritesAsync(suite.TestConcurrentWritesAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestOptimisticLockingAsync(suite.TestOptimisticLockingAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestBadInputAsync(suite.TestBadInputAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestWritePipelineAsync(suite.TestWritePipelineAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestConcurrentTasks(suite.TestConcurrentTasks):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestCancelledTasks(suite.TestCancelledTasks):
+    ENABLED_BACKENDS = BACKENDS

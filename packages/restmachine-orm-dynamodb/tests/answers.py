@@ -1,8 +1,9 @@
-"""Real DynamoDB answers, handed back by botocore's ``before-send`` event instead of the server.
+"""Real DynamoDB answers, handed back by an interceptor instead of the server.
 
-A handler registered on ``before-send.dynamodb`` that returns an ``AWSResponse`` stops the
-request there: botocore parses the answer, and applies its retry rules, exactly as if the
-server had sent it.
+An interceptor (``backend.interceptors``) is called with ``(operation, body)`` before each
+attempt of a request; one that returns an ``HttpResponse`` stops the request there: the
+protocol layer reads the answer, and applies its retry rules, exactly as if the server had
+sent it.
 """
 
 from __future__ import annotations
@@ -10,43 +11,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from restmachine_orm_dynamodb._flow import HttpResponse
 
-__all__ = ["answer", "cancelled", "error", "operation"]
-
-
-class _Body:
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.data = json.dumps(payload).encode()
-
-    def stream(self, **_: Any) -> Any:
-        yield self.data
+__all__ = ["answer", "cancelled", "error"]
 
 
-def operation(request: Any) -> str:
-    """The DynamoDB operation of a request, e.g. ``"PutItem"``."""
-    target = request.headers["X-Amz-Target"]
-    target = target.decode() if isinstance(target, bytes) else target
-    return str(target).rsplit(".", 1)[-1]
-
-
-def answer(request: Any, payload: dict[str, Any], status: int = 200) -> AWSResponse:
+def answer(payload: dict[str, Any], status: int = 200) -> HttpResponse:
     """An answer with this JSON body."""
-    headers = {"Content-Type": "application/x-amz-json-1.0"}
-    return AWSResponse(request.url, status, headers, _Body(payload))
+    headers = {"content-type": "application/x-amz-json-1.0"}
+    return HttpResponse(status, headers, json.dumps(payload).encode())
 
 
-def error(request: Any, code: str, message: str = "injected", status: int = 400) -> AWSResponse:
+def error(code: str, message: str = "injected", status: int = 400) -> HttpResponse:
     """An error answer, as DynamoDB sends it (``__type`` names the error)."""
     return answer(
-        request, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}, status
+        {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}, status
     )
 
 
-def cancelled(request: Any, *codes: str) -> AWSResponse:
+def cancelled(*codes: str) -> HttpResponse:
     """A cancelled transaction, with one reason code per action (``"None"``: that one was fine)."""
     return answer(
-        request,
         {
             "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
             "message": f"Transaction cancelled [{', '.join(codes)}]",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -10,8 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
+from fault_proxy import FaultProxy
 
-from restmachine_orm import Backend, InMemoryBackend, Model
+from restmachine_orm import Backend, DuplicateKeyError, InMemoryBackend, Model
 from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
 from restmachine_orm_dynamodb._keys import SENTINEL
 from restmachine_orm_dynamodb._moto import EmbeddedMoto
@@ -52,6 +53,14 @@ def session_backend(endpoint: str) -> DynamoDBBackend:
 
 
 @pytest.fixture
+def proxy(endpoint: str) -> Iterator[FaultProxy]:
+    """A proxy in front of the server that can lose or slow down answers."""
+    relay = FaultProxy(endpoint)
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
 def second_client(endpoint: str) -> Any:
     """Another client on the same server, for sending requests the backend does not see."""
     return make_client(endpoint)
@@ -64,17 +73,20 @@ def backend(session_backend: DynamoDBBackend) -> DynamoDBBackend:
 
 
 class Requests:
-    """Counts the HTTP requests the backend's own client sends, by DynamoDB operation."""
+    """Counts the requests the backend sends (each attempt), by DynamoDB operation."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, backend: DynamoDBBackend) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
-        client.meta.events.register("before-send.dynamodb", self._record)
+        self._backend = backend
+        backend.interceptors.append(self._record)
 
-    def _record(self, request: Any, **_: Any) -> None:
-        # Counting only: returning None lets the real request go to the server.
-        target = request.headers["X-Amz-Target"]
-        target = target.decode() if isinstance(target, bytes) else target
-        self.sent.append((target.split(".")[-1], json.loads(request.body or b"{}")))
+    def _record(self, operation: str, body: dict[str, Any]) -> None:
+        # Counting only: returning None lets the real request go to the server. A copy:
+        # the backend may build its next request from the same dicts.
+        self.sent.append((operation, copy.deepcopy(body)))
+
+    def stop(self) -> None:
+        self._backend.interceptors.remove(self._record)
 
     @property
     def operations(self) -> list[str]:
@@ -89,9 +101,9 @@ class Requests:
 
 @pytest.fixture
 def requests(backend: DynamoDBBackend) -> Iterator[Requests]:
-    counter = Requests(backend.client)
+    counter = Requests(backend)
     yield counter
-    backend.client.meta.events.unregister("before-send.dynamodb", counter._record)
+    counter.stop()
 
 
 @pytest.fixture
@@ -119,16 +131,18 @@ def reference() -> InMemoryBackend:
 
 @pytest.fixture
 def inject(backend: DynamoDBBackend) -> Iterator[Any]:
-    """Install ``before-send`` handlers on the backend's client for one test (first in line)."""
-    handlers: list[Any] = []
+    """Install an interceptor for one test, first in line: on the test's backend, or on
+    ``into`` (another backend the test made)."""
+    installed: list[tuple[DynamoDBBackend, Any]] = []
 
-    def install(handler: Any) -> None:
-        backend.client.meta.events.register_first("before-send.dynamodb", handler)
-        handlers.append(handler)
+    def install(handler: Any, into: DynamoDBBackend | None = None) -> None:
+        target = backend if into is None else into
+        target.interceptors.insert(0, handler)
+        installed.append((target, handler))
 
     yield install
-    for handler in handlers:
-        backend.client.meta.events.unregister("before-send.dynamodb", handler)
+    for target, handler in installed:
+        target.interceptors.remove(handler)
 
 
 def scan_all(client: Any, table: str) -> list[dict[str, Any]]:
@@ -173,3 +187,14 @@ def claims(backend: DynamoDBBackend, second_client: Any) -> Any:
         assert sentinels == expected
 
     return check
+
+
+def one_winner(outcomes: list[Any], model: type[Model], field: str | None = None) -> Any:
+    """The one instance among racers' outcomes; every other one lost with DuplicateKeyError
+    (on ``field``, when given)."""
+    winners = [outcome for outcome in outcomes if isinstance(outcome, model)]
+    assert len(winners) == 1, outcomes
+    losers = [outcome for outcome in outcomes if outcome is not winners[0]]
+    assert all(isinstance(o, DuplicateKeyError) for o in losers), losers
+    assert field is None or all(o.field == field for o in losers), losers
+    return winners[0]

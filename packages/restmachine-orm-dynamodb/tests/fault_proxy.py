@@ -1,10 +1,11 @@
-"""A small HTTP proxy in front of the DynamoDB server that can cut answers off.
+"""A small HTTP proxy in front of the DynamoDB server that can cut answers off or slow them.
 
 Requests always reach the server; what the proxy can do is lose the answer on the way
 back, after the server applied the request, as a flaky network or a crashed load balancer
 would: close the connection after the head and half the body of the answer (``"cut"``), or
-before its first byte (``"silence"``). Faults are chosen per DynamoDB operation (the
-request's ``X-Amz-Target``).
+before its first byte (``"silence"``). It can also hold answers back for a while (``slow``),
+as a distant server would, so that a test can act while a request is in flight. Faults are
+chosen per DynamoDB operation (the request's ``X-Amz-Target``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import socket
 import socketserver
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -52,12 +54,14 @@ class FaultProxy:
         drops: Operation name to the modes of its next answers to cut off, in order.
         forwarded: How many requests of each operation reached the server.
         dropped: How many answers of each operation were cut off.
+        delays: Operation name to the seconds its answers are held back.
     """
 
     upstream: str
     drops: dict[str, list[str]] = field(default_factory=dict)
     forwarded: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
+    delays: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -81,6 +85,11 @@ class FaultProxy:
         """Lose the next ``times`` answers to ``operation`` requests (``"cut"``, ``"silence"``)."""
         with self._lock:
             self.drops.setdefault(operation, []).extend([mode] * times)
+
+    def slow(self, operation: str, seconds: float) -> None:
+        """Hold every answer to ``operation`` back ``seconds`` (the server has applied it)."""
+        with self._lock:
+            self.delays[operation] = seconds
 
     def close(self) -> None:
         self._server.shutdown()
@@ -107,7 +116,9 @@ class FaultProxy:
                 response = _read_message(server_in)
                 if response is None:
                     return
-                fault = self._fault(_target(request))
+                operation = _target(request)
+                fault = self._fault(operation)
+                time.sleep(self.delays.get(operation, 0.0))
                 if fault is not None:
                     # The server has applied the request; the client never learns how it went.
                     head = response.index(b"\r\n\r\n") + 4

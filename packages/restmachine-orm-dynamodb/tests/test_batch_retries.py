@@ -1,8 +1,8 @@
 """Batch paths retry what DynamoDB leaves unprocessed, until every item is deleted or read.
 
-The partial answers are injected at the HTTP layer (botocore's ``before-send``): the first
-batch request is split, half of it really sent to the server by a second client, and the
-other half handed back as unprocessed, exactly as DynamoDB does under load.
+The partial answers are injected before the request is sent (``backend.interceptors``): the
+first batch request is split, half of it really sent to the server by a second client, and
+the other half handed back as unprocessed, exactly as DynamoDB does under load.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import threading
 from typing import Any
 
 import pytest
-from answers import answer, error, operation
-from botocore.awsrequest import AWSResponse
+from answers import answer, error
 
 from restmachine_orm import Field, Model, PartialWriteError
 from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError, IncompleteBatchError
+from restmachine_orm_dynamodb._flow import HttpResponse
 
 
 class Item(Model):
@@ -30,46 +30,41 @@ class HalfProcessed:
     def __init__(self, backend: DynamoDBBackend, other: Any, operation: str, times: int) -> None:
         self.backend, self.other, self.operation, self.left = backend, other, operation, times
         self.sent = 0
-        self._lock = threading.Lock()  # the backend sends a call's batches from several threads
+        self._lock = threading.Lock()  # sync backends may be called from several threads
 
-    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        if operation(request) != self.operation:
+    def __call__(self, operation: str, body: dict[str, Any]) -> HttpResponse | None:
+        if operation != self.operation:
             return None
         with self._lock:
             self.sent += 1
             if self.left == 0:
                 return None
             self.left -= 1
-        body = json.loads(request.body)
         table = self.backend.table_name
         if self.operation == "BatchWriteItem":
             entries = body["RequestItems"][table]
             half = len(entries) // 2
             self.other.batch_write_item(RequestItems={table: entries[:half]})
-            return answer(request, {"UnprocessedItems": {table: entries[half:]}})
+            return answer({"UnprocessedItems": {table: entries[half:]}})
         keys = body["RequestItems"][table]["Keys"]
         half = len(keys) // 2
         got = self.other.batch_get_item(
             RequestItems={table: {"Keys": keys[:half], "ConsistentRead": True}}
         )
         unprocessed = {table: {"Keys": keys[half:], "ConsistentRead": True}}
-        return answer(request, {"Responses": got["Responses"], "UnprocessedKeys": unprocessed})
+        return answer({"Responses": got["Responses"], "UnprocessedKeys": unprocessed})
 
 
 @pytest.fixture
-def injected(backend: DynamoDBBackend, bind, second_client):
+def injected(backend: DynamoDBBackend, bind, inject, second_client):
     bind(Item)
-    installed: list[HalfProcessed] = []
 
-    def inject(operation: str, times: int) -> HalfProcessed:
+    def install(operation: str, times: int) -> HalfProcessed:
         fault = HalfProcessed(backend, second_client, operation, times)
-        backend.client.meta.events.register_first("before-send.dynamodb", fault)
-        installed.append(fault)
+        inject(fault)
         return fault
 
-    yield inject
-    for fault in installed:
-        backend.client.meta.events.unregister("before-send.dynamodb", fault)
+    return install
 
 
 def test_unprocessed_deletes_are_retried_to_completion(backend, injected):
@@ -89,13 +84,13 @@ def test_unprocessed_keys_are_retried_and_results_keep_their_order(injected):
     assert fault.sent >= 3
 
 
-def refuse(operation_name: str, marker: bytes) -> Any:
+def refuse(operation_name: str, marker: str) -> Any:
     """Refuse every request of an operation whose body mentions ``marker``."""
 
-    def refuse_it(request: Any, **_: Any) -> AWSResponse | None:
-        if operation(request) != operation_name or marker not in request.body:
+    def refuse_it(operation: str, body: dict[str, Any]) -> HttpResponse | None:
+        if operation != operation_name or marker not in json.dumps(body):
             return None
-        return error(request, "ValidationException", "One or more parameter values were invalid")
+        return error("ValidationException", "One or more parameter values were invalid")
 
     return refuse_it
 
@@ -104,7 +99,7 @@ def test_a_create_many_transaction_that_fails_outright_names_the_rows_not_stored
     backend, bind, inject
 ):
     bind(Item)
-    inject(refuse("TransactWriteItems", b'"i130"'))
+    inject(refuse("TransactWriteItems", '"i130"'))
     rows = [{"id": f"i{k:03}", "n": k} for k in range(250)]
     with pytest.raises(PartialWriteError) as caught:
         Item.create_many(rows)
@@ -119,7 +114,7 @@ def test_a_delete_batch_that_fails_outright_names_its_keys_and_spares_the_others
 ):
     bind(Item)
     Item.create_many([{"id": f"i{k:03}", "n": k} for k in range(60)])
-    inject(refuse("BatchWriteItem", b'"Item#i030"'))
+    inject(refuse("BatchWriteItem", '"Item#i030"'))
     with pytest.raises(IncompleteBatchError) as caught:
         backend.clear(Item.orm_schema())
     assert caught.value.operation == "BatchWriteItem"
@@ -134,7 +129,7 @@ def test_a_delete_batch_that_fails_outright_names_its_keys_and_spares_the_others
 def test_a_read_batch_that_fails_outright_names_the_keys_it_could_not_read(backend, bind, inject):
     bind(Item)
     Item.create_many([{"id": f"i{k:03}", "n": k} for k in range(150)])
-    inject(refuse("BatchGetItem", b'"Item#i120"'))
+    inject(refuse("BatchGetItem", '"Item#i120"'))
     wanted = [{"id": f"i{k:03}"} for k in range(150)]
     with pytest.raises(IncompleteBatchError) as caught:
         Item.get_many(wanted)

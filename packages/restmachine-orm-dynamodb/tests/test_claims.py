@@ -8,11 +8,10 @@ stored row is out of date, and reclaim attempts that meet concurrent writes.
 from __future__ import annotations
 
 import decimal
-import json
 from typing import Any
 
 import pytest
-from answers import answer, cancelled, error, operation
+from answers import answer, cancelled, error
 from conftest import scan_all
 
 from restmachine_orm import DuplicateKeyError, Field, Model
@@ -60,15 +59,15 @@ class NoReasons:
         self.other = other
         self.sent = 0
 
-    def __call__(self, request: Any, **_: Any) -> Any:
-        if operation(request) != "TransactWriteItems":
+    def __call__(self, operation: str, body: dict[str, Any]) -> Any:
+        if operation != "TransactWriteItems":
             return None
         self.sent += 1
         try:
-            self.other.transact_write_items(**json.loads(request.body))
+            self.other.transact_write_items(**body)
         except self.other.exceptions.TransactionCanceledException:
-            return error(request, "TransactionCanceledException", "Transaction cancelled")
-        return answer(request, {})
+            return error("TransactionCanceledException", "Transaction cancelled")
+        return answer({})
 
 
 def test_without_reasons_a_stale_writer_finds_its_own_row_already_holds_the_value(
@@ -100,13 +99,15 @@ def test_a_reclaim_that_keeps_meeting_conflicts_never_takes_a_held_value(
     Handle.create(id="holder", handle="mine")
     reclaims = []
 
-    def conflict_on_reclaim(request: Any, **_: Any) -> Any:
-        if operation(request) != "TransactWriteItems" or b"ConditionCheck" not in request.body:
+    def conflict_on_reclaim(operation: str, body: dict[str, Any]) -> Any:
+        if operation != "TransactWriteItems" or not any(
+            "ConditionCheck" in action for action in body["TransactItems"]
+        ):
             return None
-        reclaims.append(request)
-        return cancelled(request, "TransactionConflict", "None")
+        reclaims.append(body)
+        return cancelled("TransactionConflict", "None")
 
-    inject(conflict_on_reclaim)
+    inject(conflict_on_reclaim, into=Handle.model_backend)
     # Pretend the holder's sentinel names a row that does not exist, so it looks orphaned,
     # while every attempt to reclaim it meets a conflict: in doubt, it stays taken.
     owner_key = backend.keys.item_key(Handle.orm_schema(), ("somebody-else",))
@@ -127,11 +128,11 @@ def test_a_cancellation_that_retrying_cannot_fix_is_reported_at_once(bind, injec
     bind(Handle)
     sent = []
 
-    def too_large(request: Any, **_: Any) -> Any:
-        if operation(request) != "TransactWriteItems":
+    def too_large(operation: str, body: dict[str, Any]) -> Any:
+        if operation != "TransactWriteItems":
             return None
-        sent.append(request)
-        return cancelled(request, "ValidationError", "None")
+        sent.append(body)
+        return cancelled("ValidationError", "None")
 
     inject(too_large)
     with pytest.raises(DynamoDBError, match="was cancelled: ValidationError"):
@@ -158,9 +159,9 @@ def test_an_update_through_the_backend_claims_a_value_whatever_previous_says(
 # -- a release deletes only its own row's claim ------------------------------------------------
 
 
-def strip_release_conditions(params: dict[str, Any], **_: Any) -> None:
+def strip_release_conditions(operation: str, body: dict[str, Any]) -> None:
     """The broken writer of the proof: sentinel deletes lose their owner condition."""
-    for action in params.get("TransactItems", []):
+    for action in body.get("TransactItems", []):
         delete = action.get("Delete")
         if delete and delete["Key"]["sk"] == {"S": SENTINEL}:
             for part in (
@@ -218,13 +219,9 @@ def test_a_release_never_deletes_a_claim_another_row_holds(
 
 @pytest.mark.parametrize("release", RELEASES.values(), ids=RELEASES.keys())
 def test_proof_without_the_owner_condition_a_release_frees_another_rows_value(
-    bind, backend, second_client, release
+    bind, backend, inject, second_client, release
 ):
     bind(Handle)
-    event = "before-parameter-build.dynamodb.TransactWriteItems"
-    backend.client.meta.events.register_first(event, strip_release_conditions)
-    try:
-        protected = release_after_the_claim_moved(backend, second_client, release)
-    finally:
-        backend.client.meta.events.unregister(event, strip_release_conditions)
+    inject(strip_release_conditions)
+    protected = release_after_the_claim_moved(backend, second_client, release)
     assert not protected  # b's claim was deleted, and c took b's value: what the test catches

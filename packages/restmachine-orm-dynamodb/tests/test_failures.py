@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 from typing import Any
 
 import pytest
-from answers import answer, error, operation
-from botocore.awsrequest import AWSResponse
+from answers import answer, error
 
 from restmachine_orm import DuplicateKeyError, Field, Model
 from restmachine_orm_dynamodb import Backoff, DynamoDBBackend, IncompleteBatchError, RetryConfig
+from restmachine_orm_dynamodb._flow import HttpResponse
 
 
 class Member(Model):
@@ -26,11 +25,11 @@ class Entry(Model):
     count: int = 0
 
 
-def cancel_without_reasons(request: Any, **_: Any) -> AWSResponse | None:
+def cancel_without_reasons(operation: str, _: dict[str, Any]) -> HttpResponse | None:
     """What some local servers send for a cancelled transaction: no CancellationReasons."""
-    if operation(request) != "TransactWriteItems":
+    if operation != "TransactWriteItems":
         return None
-    return error(request, "TransactionCanceledException", "Transaction cancelled")
+    return error("TransactionCanceledException", "Transaction cancelled")
 
 
 def test_a_cancellation_without_reasons_is_diagnosed_by_reading(backend, bind, inject):
@@ -57,10 +56,9 @@ def never_process(backend: DynamoDBBackend, other: Any, wanted: str) -> Any:
     """Leave every batch entry naming row ``wanted`` unprocessed, really sending the rest
     (by ``other``, a client of the test's own); count the requests it answered."""
 
-    def handler(request: Any, **_: Any) -> AWSResponse | None:
-        body = json.loads(request.body)
+    def handler(operation: str, body: dict[str, Any]) -> HttpResponse | None:
         table, pk = backend.table_name, f"Entry#{wanted}"
-        if operation(request) == "BatchGetItem":
+        if operation == "BatchGetItem":
             keys = body["RequestItems"][table]["Keys"]
             lost = [k for k in keys if k["pk"]["S"] == pk]
             rest = [k for k in keys if k["pk"]["S"] != pk]
@@ -69,7 +67,7 @@ def never_process(backend: DynamoDBBackend, other: Any, wanted: str) -> Any:
                 "Responses": got.get("Responses", {table: []}),
                 "UnprocessedKeys": {table: {"Keys": lost, "ConsistentRead": True}},
             }
-        elif operation(request) == "BatchWriteItem":
+        elif operation == "BatchWriteItem":
             entries = body["RequestItems"][table]
             lost = [e for e in entries if e["DeleteRequest"]["Key"]["pk"]["S"] == pk]
             rest = [e for e in entries if e["DeleteRequest"]["Key"]["pk"]["S"] != pk]
@@ -81,7 +79,7 @@ def never_process(backend: DynamoDBBackend, other: Any, wanted: str) -> Any:
         if not lost:
             return None
         handler.sent += 1
-        return answer(request, reply)
+        return answer(reply)
 
     handler.sent = 0
     return handler
@@ -94,7 +92,7 @@ def test_a_batch_read_that_stays_unprocessed_says_which_keys_it_could_not_read(
     Entry.create_many([{"id": "e1", "name": "x"}, {"id": "e3", "name": "y"}])
     Entry.model_backend = impatient
     refusal = never_process(impatient, second_client, "e3")
-    inject(refusal)
+    inject(refusal, into=impatient)
     with pytest.raises(IncompleteBatchError) as caught:
         Entry.get_many([{"id": "e1"}, {"id": "e3"}])
     assert refusal.sent == 3  # the knob: three tries in all
@@ -117,7 +115,7 @@ def test_a_batch_delete_that_stays_unprocessed_says_which_keys_it_could_not_dele
 ):
     bind(Entry)
     Entry.create_many([{"id": "e1", "name": "x"}, {"id": "e3", "name": "y"}])
-    inject(never_process(impatient, second_client, "e3"))
+    inject(never_process(impatient, second_client, "e3"), into=impatient)
     with pytest.raises(IncompleteBatchError) as caught:
         impatient.clear(Entry.orm_schema())
     assert caught.value.operation == "BatchWriteItem"

@@ -2,12 +2,13 @@
 the way back, cancelled transactions and sentinels left behind by a crash.
 
 Faults are real: a closed port, a socket that never answers, DynamoDB's own error answers
-returned through botocore's ``before-send`` event (so botocore's retry rules apply to them as
-to the server's), and a proxy that cuts answers off after the server applied the request.
+returned by an interceptor (so the protocol layer's retry rules apply to them as to the
+server's), and a proxy that cuts answers off after the server applied the request.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from answers import cancelled, error, operation
+from answers import cancelled, error
 from conftest import make_client, scan_all
 from fault_proxy import FaultProxy
 
@@ -122,14 +123,14 @@ class Throttle:
         self.operation, self.code, self.left, self.extra = operation, code, times, extra
         self.seen = 0
 
-    def __call__(self, request: Any, **_: Any) -> Any:
-        if operation(request) != self.operation:
+    def __call__(self, operation: str, _: dict[str, Any]) -> Any:
+        if operation != self.operation:
             return None
         self.seen += 1
         if self.left == 0:
             return None
         self.left -= 1
-        return error(request, self.code, "Rate of requests exceeds the allowed throughput.")
+        return error(self.code, "Rate of requests exceeds the allowed throughput.")
 
 
 @pytest.fixture
@@ -138,18 +139,19 @@ def throttled(endpoint, session_backend) -> Callable[[Throttle], DynamoDBBackend
 
     def make(throttle: Throttle) -> DynamoDBBackend:
         client = make_client(endpoint, retries={"mode": "standard", "max_attempts": 3})
-        client.meta.events.register_first("before-send.dynamodb", throttle)
-        return DynamoDBBackend(session_backend.table_name, client=client)
+        backend = DynamoDBBackend(session_backend.table_name, client=client)
+        backend.interceptors.append(throttle)
+        return backend
 
     return make
 
 
-def throttled_transaction(request: Any, **_: Any) -> Any:
+def throttled_transaction(operation: str, _: dict[str, Any]) -> Any:
     """What DynamoDB answers a transaction it throttles: cancelled, for throttling."""
-    if operation(request) != "TransactWriteItems" or throttled_transaction.left == 0:
+    if operation != "TransactWriteItems" or throttled_transaction.left == 0:
         return None
     throttled_transaction.left -= 1
-    return cancelled(request, "ThrottlingError", "None")
+    return cancelled("ThrottlingError", "None")
 
 
 @pytest.mark.parametrize(
@@ -332,15 +334,11 @@ def test_create_many_that_loses_a_race_half_way_names_the_rows_not_stored(
 
     raced = []
 
-    def race(request: Any, **_: Any) -> None:
+    def race(operation: str, body: dict[str, Any]) -> None:
         # Just before the transaction of rows 50-59 goes out, another writer takes a value.
         # Once: the reclaim that follows names the value too.
-        if (
-            not raced
-            and operation(request) == "TransactWriteItems"
-            and b'"handle55"' in request.body
-        ):
-            raced.append(request)
+        if not raced and operation == "TransactWriteItems" and '"handle55"' in json.dumps(body):
+            raced.append(body)
             rival.insert(Handle.orm_schema(), {"id": "rival", "handle": "handle55", "bio": ""})
 
     inject(race)
@@ -355,13 +353,6 @@ def test_create_many_that_loses_a_race_half_way_names_the_rows_not_stored(
 
 
 # -- answers lost on the way back -------------------------------------------------------------
-
-
-@pytest.fixture
-def proxy(endpoint) -> Iterator[FaultProxy]:
-    relay = FaultProxy(endpoint)
-    yield relay
-    relay.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,10 @@ import threading
 from typing import Any
 
 import pytest
+from conftest import one_winner
 
 from restmachine_orm import DuplicateKeyError, Field, Model, PartialWriteError
+from restmachine_orm_dynamodb._flow import run
 
 
 class Handle(Model):
@@ -47,33 +49,27 @@ def test_eight_threads_creating_one_key(bind, model):
         if model is Plain
         else (lambda i: {"id": "same", "handle": f"h{i}"})
     )
-    outcomes = race(8, lambda i: model.create(**data(i)))
-    winners = [o for o in outcomes if isinstance(o, model)]
-    assert len(winners) == 1
-    assert sum(isinstance(o, DuplicateKeyError) for o in outcomes) == 7
-    assert model.get(id="same") == winners[0]
+    winner = one_winner(race(8, lambda i: model.create(**data(i))), model)
+    assert model.get(id="same") == winner
     if model is Handle:
         # Only the winner's handle is claimed: every loser's value is free again.
         for i in range(8):
-            if f"h{i}" != winners[0].handle:
+            if f"h{i}" != winner.handle:
                 Handle.create(id=f"free{i}", handle=f"h{i}")
 
 
 def test_eight_threads_claiming_one_unique_value(bind):
     bind(Handle)
     outcomes = race(8, lambda i: Handle.create(id=f"u{i}", handle="wanted"))
-    winners = [o for o in outcomes if isinstance(o, Handle)]
-    assert len(winners) == 1
-    losers = [o for o in outcomes if o is not winners[0]]
-    assert all(isinstance(o, DuplicateKeyError) and o.field == "handle" for o in losers)
-    assert [h.id for h in Handle.where(handle="wanted")] == [winners[0].id]
+    winner = one_winner(outcomes, Handle, "handle")
+    assert [h.id for h in Handle.where(handle="wanted")] == [winner.id]
     assert Handle.where().count() == 1
 
 
 # -- create_many against a writer that slips in between its check and its write ---------------
 
 
-WRITES = ("before-call.dynamodb.TransactWriteItems", "before-call.dynamodb.BatchWriteItem")
+WRITES = ("TransactWriteItems", "BatchWriteItem")
 
 
 def create_many_meeting_a_rival(
@@ -91,27 +87,22 @@ def create_many_meeting_a_rival(
     checks: list[str] = []
     raced = threading.Lock()
 
-    def count_check(**_: Any) -> None:
-        checks.append("BatchGetItem")
-
-    def before_the_first_write(**_: Any) -> None:
-        if raced.acquire(blocking=False):  # once, before the first write request
+    def rival_before_the_first_write(operation: str, _: dict[str, Any]) -> None:
+        if operation == "BatchGetItem":
+            checks.append(operation)
+        elif operation in WRITES and raced.acquire(blocking=False):
+            # Once, before the first write request leaves.
             assert checks, "no check read before the write"
             second_client.put_item(TableName=backend.table_name, Item=rival)
 
-    events = backend.client.meta.events
-    events.register("after-call.dynamodb.BatchGetItem", count_check)
-    for event in WRITES:
-        events.register(event, before_the_first_write)
+    backend.interceptors.append(rival_before_the_first_write)
     try:
         write(rows)
         outcome = None
     except Exception as error:
         outcome = error
     finally:
-        events.unregister("after-call.dynamodb.BatchGetItem", count_check)
-        for event in WRITES:
-            events.unregister(event, before_the_first_write)
+        backend.interceptors.remove(rival_before_the_first_write)
     assert raced.locked(), "the rival never wrote: the race did not happen"
     key = backend.keys.item_key(schema, (rival_id,))
     stored = second_client.get_item(TableName=backend.table_name, Key=key, ConsistentRead=True)
@@ -153,9 +144,8 @@ def test_proof_the_race_test_catches_an_overwrite_by_batch_write_item(backend, b
             raise DuplicateKeyError("Plain", ("id",), "?", unique=False)
         for start in range(0, len(rows), 25):
             requests = [{"PutRequest": {"Item": backend.keys.item(schema, r)}} for r in rows]
-            backend.client.batch_write_item(
-                RequestItems={backend.table_name: requests[start : start + 25]}
-            )
+            # Through the backend's own table, as the old create_many sent it.
+            run(backend._table.write_batch(requests[start : start + 25]), backend._sender)
 
     outcome, stored = create_many_meeting_a_rival(
         backend, second_client, check_then_batch_write, 10

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from answers import cancelled, operation
+from answers import cancelled
 
 from restmachine_orm import Field, Model
 from restmachine_orm_dynamodb import Backoff, DynamoDBBackend, DynamoDBError, RetryConfig
@@ -62,11 +62,11 @@ def configured(backend, bind):
 
 
 def cancel_every_transaction(*codes: str) -> Any:
-    def handler(request: Any, **_: Any) -> Any:
-        if operation(request) != "TransactWriteItems":
+    def handler(operation: str, _: dict[str, Any]) -> Any:
+        if operation != "TransactWriteItems":
             return None
         handler.sent += 1
-        return cancelled(request, *codes)
+        return cancelled(*codes)
 
     handler.sent = 0
     return handler
@@ -83,34 +83,33 @@ def cancel_every_transaction(*codes: str) -> Any:
 def test_a_cancelled_transaction_is_sent_as_often_as_its_knob_says(
     configured, inject, knob, code, attempts
 ):
-    configured(**{knob: Backoff(attempts=attempts)})
     handler = cancel_every_transaction(code, "None")
-    inject(handler)
+    inject(handler, into=configured(**{knob: Backoff(attempts=attempts)}))
     with pytest.raises(DynamoDBError, match=f"kept being cancelled.*after {attempts} attempts"):
         Handle.create(id="h1", handle="x")
     assert handler.sent == attempts
 
 
 def test_conflicts_and_throttling_count_against_their_own_knobs(configured, inject):
-    configured(
+    chosen = configured(
         transaction_conflicts=Backoff(attempts=3), transaction_throttling=Backoff(attempts=2)
     )
     codes = iter(["TransactionConflict", "ThrottlingError", "TransactionConflict"])
 
-    def mixed(request: Any, **_: Any) -> Any:
-        if operation(request) != "TransactWriteItems":
+    def mixed(operation: str, _: dict[str, Any]) -> Any:
+        if operation != "TransactWriteItems":
             return None
         code = next(codes, None)
-        return None if code is None else cancelled(request, code, "None")
+        return None if code is None else cancelled(code, "None")
 
-    inject(mixed)
+    inject(mixed, into=chosen)
     Handle.create(id="h1", handle="x")  # 2 conflicts of 3, 1 throttle of 2: then it is sent
     assert Handle.get(id="h1").handle == "x"
 
 
 def test_the_cap_bounds_every_wait(configured, inject):
-    configured(transaction_conflicts=Backoff(attempts=4, base=60.0, cap=0.01))
-    inject(cancel_every_transaction("TransactionConflict", "None"))
+    chosen = configured(transaction_conflicts=Backoff(attempts=4, base=60.0, cap=0.01))
+    inject(cancel_every_transaction("TransactionConflict", "None"), into=chosen)
     started = time.monotonic()
     with pytest.raises(DynamoDBError):
         Handle.create(id="h1", handle="x")
@@ -121,12 +120,12 @@ def test_the_cap_bounds_every_wait(configured, inject):
 def test_a_row_that_keeps_changing_is_tried_as_often_as_row_contention_says(
     configured, inject, attempts
 ):
-    configured(row_contention=Backoff(attempts=attempts))
+    chosen = configured(row_contention=Backoff(attempts=attempts))
     Handle.create(id="h1", handle="x")
     row = Handle.get(id="h1")
     # Every transaction finds the row changed: its own condition fails each time.
     handler = cancel_every_transaction("ConditionalCheckFailed", "None")
-    inject(handler)
+    inject(handler, into=chosen)
     with pytest.raises(DynamoDBError, match=f"kept meeting concurrent changes.*after {attempts}"):
         row.delete()
     assert handler.sent == attempts

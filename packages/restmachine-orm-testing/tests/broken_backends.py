@@ -3,15 +3,19 @@
 Each subclasses ``InMemoryBackend`` and changes only what breaks its guarantee. Where that
 is a race, a pause of 10 ms (a slow write to a networked store) opens the window between
 check and write, wide enough that racing writers meet in it even on a loaded machine.
+``AsyncOnly`` breaks nothing: it serves only the awaitable twins, so only tests that reach
+the backend through them can pass on it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
+import socket
 import time
 
-from restmachine_orm import InMemoryBackend
+from restmachine_orm import Backend, InMemoryBackend
 from restmachine_orm_testing import InMemoryDriver
 
 PAUSE = 0.01
@@ -57,11 +61,114 @@ class VersionBlind(InMemoryBackend):
         pass
 
 
+class UnlockedOffTheLoop(Unlocked):
+    """``Unlocked``, served to the async API from worker threads, as a sync-only backend is:
+    tasks racing on one loop run its check and write in parallel."""
+
+    blocking = True
+
+
+class BlockingOnTheLoop(InMemoryBackend):
+    """Its awaitable create talks to a server with a blocking socket, on the loop's thread."""
+
+    def __init__(self):
+        super().__init__()
+        self.server = socket.create_server(("127.0.0.1", 0))
+
+    async def ainsert(self, schema, row):
+        with socket.create_connection(self.server.getsockname(), timeout=5):
+            pass
+        super().insert(schema, row)
+
+    def close(self):
+        self.server.close()
+
+
+class PooledBlockingOnTheLoop(BlockingOnTheLoop):
+    """Its awaitable get sends on a connection opened earlier, off the loop (a pooled one)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pooled = socket.create_connection(self.server.getsockname(), timeout=5)
+
+    async def aget(self, schema, key):
+        self.pooled.sendall(b"GET")
+        return super().get(schema, key)
+
+    def close(self):
+        self.pooled.close()
+        super().close()
+
+
+class ClaimsBeforeAwaiting(InMemoryBackend):
+    """Its awaitable create claims the unique values (a placeholder row holding them), awaits
+    a request's time, then swaps in the row: cancelled in between, the claim is orphaned."""
+
+    async def ainsert(self, schema, row):
+        claim = {**row, **{name: f"claim-{row[name]}" for name in schema.key_fields}}
+        self.insert(schema, claim)
+        await asyncio.sleep(PAUSE)
+        self.delete(schema, schema.key_of(claim))
+        self.insert(schema, row)
+
+
+class AsyncOnly(Backend):
+    """The in-memory backend behind awaitable twins only: every sync call is refused."""
+
+    capabilities = InMemoryBackend.capabilities
+
+    def __init__(self):
+        self.store = InMemoryBackend()
+
+    async def ainsert(self, schema, row):
+        self.store.insert(schema, row)
+
+    async def aget(self, schema, key):
+        return self.store.get(schema, key)
+
+    async def aupdate(self, schema, key, changes, previous=None):
+        return self.store.update(schema, key, changes, previous)
+
+    async def aupsert(self, schema, row):
+        return self.store.upsert(schema, row)
+
+    async def adelete(self, schema, key, previous=None):
+        self.store.delete(schema, key, previous)
+
+    async def aquery(self, spec):
+        for row in self.store.query(spec):
+            yield row
+
+    async def acount(self, spec):
+        return self.store.count(spec)
+
+    async def aexists(self, spec):
+        return self.store.exists(spec)
+
+    async def aclear(self, schema=None):
+        self.store.clear(schema)
+
+    async def ainsert_many(self, schema, rows):
+        self.store.insert_many(schema, rows)
+
+    async def aget_many(self, schema, keys):
+        return self.store.get_many(schema, keys)
+
+
 def driver_of(backend_class):
     """A driver class for one of these backends, as the plugin makes drivers."""
 
     class Driver(InMemoryDriver):
         def __init__(self):
             self.backend = backend_class()
+
+        def reset(self, models):
+            # Around the backend's API: an async-only backend refuses the sync clear().
+            store = getattr(self.backend, "store", self.backend)
+            for model in models:
+                store.clear(model.orm_schema())
+
+        def close(self):
+            getattr(self.backend, "close", lambda: None)()
 
     return Driver

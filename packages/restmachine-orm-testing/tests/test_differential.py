@@ -7,6 +7,7 @@ code every backend runs (ordering, offset and limit in ``select_rows``) is caugh
 from __future__ import annotations
 
 import ast
+import asyncio
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,20 @@ class OrdersByTheFirstFieldOnly(InMemoryBackend):
         return super().query(dataclasses.replace(spec, order=spec.order[:1]))
 
 
+class AwaitedReadsFindNothing(InMemoryBackend):
+    """Only the awaitable twin of get is wrong: steps on the async API alone can see it."""
+
+    async def aget(self, schema, key):
+        return None
+
+
+class SyncCountsOneMore(CountsOneMore):
+    """Only the sync count is wrong: its awaitable twin counts right."""
+
+    async def acount(self, spec):
+        return InMemoryBackend.count(self, spec)
+
+
 @pytest.fixture(autouse=True)
 def derandomized(monkeypatch):
     # The same sequences every run, and no example database written by these tests.
@@ -85,6 +100,26 @@ def first_failure_only():
 def test_a_backend_that_differs_is_caught(keys, backend):
     with pytest.raises(AssertionError, match="reference gave"):
         run_differential(backend, keys=keys, examples=100)
+
+
+@pytest.mark.parametrize("keys", ["simple", "composite"])
+@pytest.mark.parametrize("backend", [AwaitedReadsFindNothing, SyncCountsOneMore])
+def test_sequences_interleave_the_sync_and_the_async_api(keys, backend):
+    # Each backend is wrong on one API only: only a machine calling both catches both.
+    with pytest.raises(AssertionError, match="reference gave"):
+        run_differential(backend, keys=keys, examples=100)
+
+
+def test_a_sequences_loop_is_released_and_closed_at_its_end():
+    released = []
+
+    async def release():
+        loop = asyncio.get_running_loop()
+        released.append(loop)
+        assert not loop.is_closed()
+
+    run_differential(InMemoryBackend, keys="simple", examples=30, release=release)
+    assert released and all(loop.is_closed() for loop in released)
 
 
 def test_ties_left_unsorted_are_caught():

@@ -1,11 +1,24 @@
-"""The DSL's 13 methods, and what their failures say."""
+"""The DSL's 13 methods, and what their failures say: the same from both clients.
+
+Every test runs on ``OrmClient`` and on ``AsyncOrmClient`` (each call awaited on an event
+loop of its own), through the driver's sync and async methods respectively.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import inspect
 
 import pytest
 
 from restmachine_orm import DuplicateKeyError, Field, InMemoryBackend, Model, NotFoundError
-from restmachine_orm_testing import InMemoryDriver, OrmClient, VerificationError
+from restmachine_orm_testing import (
+    AsyncOrmClient,
+    DriverInterface,
+    InMemoryDriver,
+    OrmClient,
+    VerificationError,
+)
 
 
 class User(Model):
@@ -22,6 +35,41 @@ class ForgetfulBackend(InMemoryBackend):
         super().insert(schema, {**row, "name": "lost"})
 
 
+class Awaiting:
+    """An ``AsyncOrmClient`` whose every call is awaited here: the sync tests run it."""
+
+    def __init__(self, driver):
+        self.inner = AsyncOrmClient(driver)
+
+    def __getattr__(self, name):
+        method = getattr(self.inner, name)
+        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
+
+
+class SidedDriver(InMemoryDriver):
+    """Notes which of its two ways in each operation took."""
+
+    def __init__(self):
+        super().__init__()
+        self.sides = set()
+
+    def execute(self, operation):
+        self.sides.add("sync")
+        return super().execute(operation)
+
+    async def aexecute(self, operation):
+        self.sides.add("async")
+        return await super().aexecute(operation)
+
+
+CLIENTS = {"sync": OrmClient, "async": Awaiting}
+
+
+@pytest.fixture(params=sorted(CLIENTS))
+def side(request):
+    return request.param
+
+
 class ForgetfulDriver(InMemoryDriver):
     def __init__(self):
         self.backend = ForgetfulBackend()
@@ -31,11 +79,23 @@ class ForgetfulDriver(InMemoryDriver):
 
 
 @pytest.fixture
-def client():
+def client(side):
     before = User.__dict__.get("model_backend")
-    yield OrmClient(InMemoryDriver())
+    driver = SidedDriver()
+    yield CLIENTS[side](driver)
+    assert driver.sides == {side}
     if before is None:
         User.__dict__.get("model_backend") and delattr(User, "model_backend")
+
+
+def test_the_async_client_has_the_sync_ones_methods_awaited():
+    public = {name for name in vars(OrmClient) if not name.startswith("_")}
+    assert len(public) == 13
+    assert public == {name for name in vars(AsyncOrmClient) if not name.startswith("_")}
+    for name in public:
+        assert inspect.iscoroutinefunction(getattr(AsyncOrmClient, name)), name
+        sync, awaited = (inspect.signature(getattr(c, name)) for c in (OrmClient, AsyncOrmClient))
+        assert sync.parameters == awaited.parameters, name
 
 
 def test_the_thirteen_methods(client):
@@ -69,8 +129,8 @@ def test_a_failed_query_keeps_its_error(client):
     assert "agee" in str(result.error)
 
 
-def test_verification_names_backend_model_and_differing_field():
-    client = OrmClient(ForgetfulDriver())
+def test_verification_names_backend_model_and_differing_field(side):
+    client = CLIENTS[side](ForgetfulDriver())
     with pytest.raises(VerificationError) as caught:
         client.create_and_verify(User, id="u1", email="a@x.io", name="Ann")
     message = str(caught.value)
@@ -92,3 +152,43 @@ def test_expect_failure_says_what_it_saw(client):
         client.query_and_verify_count(User, 5)
     with pytest.raises(VerificationError, match="create failed with DuplicateKeyError"):
         client.create_and_verify(User, id="u1", email="c@x.io", name="C")
+
+
+def test_the_async_defaults_use_the_models_async_api():
+    class SyncSideBroken(InMemoryBackend):
+        """The sync methods fail: only the awaitable twins can serve the async client."""
+
+        def insert(self, schema, row):
+            raise AssertionError("the sync insert was called")
+
+        async def ainsert(self, schema, row):
+            InMemoryBackend.insert(self, schema, row)
+
+    class Driver(InMemoryDriver):
+        def __init__(self):
+            self.backend = SyncSideBroken()
+
+    created = Awaiting(Driver()).create_and_verify(User, id="u1", email="a@x.io", name="A")
+    assert created.id == "u1"
+    with pytest.raises(VerificationError, match="the sync insert was called"):
+        OrmClient(Driver()).create_and_verify(User, id="u2", email="b@x.io", name="B")
+
+
+def test_execute_and_aexecute_dispatch_on_the_operations_verb():
+    assert {name for name in vars(DriverInterface) if name.startswith("execute_")} == {
+        "execute_" + verb
+        for verb in (
+            "create",
+            "get",
+            "update",
+            "delete",
+            "upsert",
+            "query",
+            "count",
+            "exists",
+            "all",
+        )
+    }
+    for name in vars(DriverInterface):
+        if name.startswith("execute_"):
+            assert inspect.iscoroutinefunction(getattr(DriverInterface, "a" + name))

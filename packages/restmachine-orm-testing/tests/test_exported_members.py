@@ -5,6 +5,9 @@ import types
 import restmachine_orm_testing
 
 REQUIRED = {
+    "AsyncOrmClient",
+    "BlockingCallError",
+    "forbid_blocking_io",
     "MultiBackendTestBase",
     "skip_backend",
     "only_backends",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from restmachine_orm_testing import DriverRegistry
 
 DYNAMODB_INSTALLED = "dynamodb" in DriverRegistry.load().drivers
@@ -14,9 +16,12 @@ def test_quick_example_runs_on_inmemory(pytester, example):
     result.stdout.fnmatch_lines(["*test_create_user[[]inmemory[]] PASSED*"])
 
 
-def test_complete_example_runs_on_both_backends(pytester, example):
-    pytester.makepyfile(test_complete=example("test_complete_example.py"))
-    result = pytester.runpytest("-rs", "-p", "no:cacheprovider")
+@pytest.mark.parametrize(
+    "name", ["test_complete_example.py", "test_complete_example_async.py"], ids=["sync", "async"]
+)
+def test_complete_example_runs_on_both_backends(pytester, example, name):
+    pytester.makepyfile(test_complete=example(name))
+    result = pytester.runpytest("-rs", "-W", "error", "-p", "no:cacheprovider")
     if DYNAMODB_INSTALLED:
         result.assert_outcomes(passed=16)
     else:

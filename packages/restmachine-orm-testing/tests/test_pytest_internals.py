@@ -13,6 +13,7 @@ import pytest
 
 import restmachine_orm_testing
 from restmachine_orm_testing._pytest_internals import (
+    own_marks,
     parametrization,
     skip_reason,
     xfail_reason,
@@ -134,3 +135,15 @@ def test_no_other_module_of_the_package_touches_them():
         if re.search(rf"\.{name}\b|[\"']{name}[\"']", path.read_text())
     }
     assert users == set()
+
+
+def test_the_marks_a_decorator_applied_to_a_function_are_found():
+    @pytest.mark.usefixtures("first")
+    @pytest.mark.skip(reason="why")
+    def decorated():
+        pass
+
+    found = [(mark.name, mark.args) for mark in own_marks(decorated)]
+    assert found == [("skip", ()), ("usefixtures", ("first",))], changed(
+        f"where mark decorators keep a function's marks (pytestmark): found {found}"
+    )

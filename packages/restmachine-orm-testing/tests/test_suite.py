@@ -20,9 +20,23 @@ def test_every_suite_test_records_its_version():
         for _, c in inspect.getmembers(suite, inspect.isclass)
         if issubclass(c, MultiBackendTestBase) and c.__name__.startswith("Test")
     ]
-    names = {f"{c.__name__}::{n}" for c in classes for n in vars(c) if n.startswith("test_")}
+    names = {f"{c.__name__}::{n}" for c in classes for n in dir(c) if n.startswith("test_")}
     assert names == set(suite.SUITE_TESTS)
-    assert set(suite.SUITE_TESTS.values()) <= {"1.0", "1.1", suite.SUITE_VERSION}
+    assert set(suite.SUITE_TESTS.values()) <= {"1.0", "1.1", "1.2", suite.SUITE_VERSION}
+
+
+def test_the_async_classes_are_new_in_1_3_and_run_every_test_of_their_twin():
+    twins = {
+        name: getattr(suite, name.removesuffix("Async"))
+        for name in suite.__all__
+        if name.endswith("Async")
+    }
+    assert len(twins) == 15
+    for name, twin in twins.items():
+        tests = {n for n in dir(twin) if n.startswith("test_")}
+        assert {n for n in dir(getattr(suite, name)) if n.startswith("test_")} == tests
+        assert {suite.SUITE_TESTS[f"{name}::{test}"] for test in tests} == {"1.3"}
+        assert {suite.SUITE_TESTS[f"{twin.__name__}::{test}"] for test in tests} != {"1.3"}
 
 
 # Tests per class on one backend: a test lost, skipped or added shows up here by name.
@@ -39,6 +53,10 @@ PER_CLASS = {
     "TestUniqueValues": 7,
     "TestWritePipeline": 5,
 }
+# The async surface runs each of them again; tasks race on one loop.
+PER_CLASS |= {f"{name}Async": count for name, count in PER_CLASS.items()}
+PER_CLASS["TestConcurrentTasks"] = 2
+PER_CLASS["TestCancelledTasks"] = 2
 
 
 def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
@@ -50,8 +68,11 @@ def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=sum(PER_CLASS.values()))
-    assert sum(PER_CLASS.values()) == 85
+    assert sum(PER_CLASS.values()) == 85 + 85 + 2 + 2
     result.stdout.fnmatch_lines(
-        [f"test_run.py::{name}  |  inmemory: {count} passed" for name, count in PER_CLASS.items()],
+        [
+            f"test_run.py::{name}  |  inmemory: {count} passed"
+            for name, count in sorted(PER_CLASS.items())
+        ],
         consecutive=True,
     )

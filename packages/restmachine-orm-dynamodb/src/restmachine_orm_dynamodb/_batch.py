@@ -1,4 +1,4 @@
-"""Batch requests: chunked to DynamoDB's limits, a few in flight, the unprocessed retried.
+"""Batch requests: chunked to DynamoDB's limits, the unprocessed retried with backoff.
 
 Batches read rows (``get_many``, the check of ``create_many``) and delete items (``clear``,
 the test driver). New rows are never written by ``BatchWriteItem``, which cannot refuse to
@@ -8,26 +8,23 @@ overwrite: ``create_many`` writes them by transaction (``_create_many``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
+from ._flow import Flow
 from ._keys import SENTINEL, Address, ItemKey
-from ._reads import pages
+from ._reads import Pages
 from ._serialize import Item, from_item
-from ._table import Table
+from ._table import Table, wait
 from .errors import IncompleteBatchError
 
 __all__ = ["clear", "delete_items", "get_many", "read_batch"]
 
 WRITE_LIMIT = 25  # items per BatchWriteItem
 READ_LIMIT = 100  # keys per BatchGetItem
-#: Requests of one call in flight at once: the client waits on the network for most of a
-#: request, so a few overlap well (boto3 clients are safe to share between threads).
-CONCURRENCY = 4
 
 Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
@@ -38,31 +35,27 @@ def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def in_parallel(
-    work: Callable[[Chunk], Result], chunks: Sequence[Chunk]
-) -> list[Result | Exception]:
-    """``work`` on every chunk, up to ``CONCURRENCY`` at a time.
+def each_chunk(
+    work: Callable[[Chunk], Flow[Result]], chunks: Sequence[Chunk]
+) -> Flow[list[Result | Exception]]:
+    """``work`` on every chunk, one after the other.
 
     Returns:
         In chunk order, each chunk's result or the error it raised (one failing chunk
         stops no other).
     """
-
-    def attempt(chunk: Chunk) -> Result | Exception:
+    outcomes: list[Result | Exception] = []
+    for chunk in chunks:
         try:
-            return work(chunk)
+            outcomes.append((yield from work(chunk)))
         except Exception as error:  # the caller decides what a failed chunk means
-            return error
-
-    if len(chunks) <= 1:
-        return [attempt(chunk) for chunk in chunks]
-    with ThreadPoolExecutor(min(CONCURRENCY, len(chunks))) as pool:
-        return list(pool.map(attempt, chunks))
+            outcomes.append(error)
+    return outcomes
 
 
 def _until_done(
-    table: Table, send: Callable[[list[Any]], list[Any]], pending: list[Any]
-) -> list[Any]:
+    table: Table, send: Callable[[list[Any]], Flow[list[Any]]], pending: list[Any]
+) -> Flow[list[Any]]:
     """Send ``pending``, then what each answer leaves unprocessed, waiting in between.
 
     Returns:
@@ -70,8 +63,8 @@ def _until_done(
         went through).
     """
     for pause in table.retries.batch_leftovers.pauses():
-        table.pause(pause)
-        pending = send(pending)
+        yield from wait(pause)
+        pending = yield from send(pending)
         if not pending:
             break
     return pending
@@ -83,9 +76,9 @@ Done = TypeVar("Done")
 def _in_batches(
     table: Table,
     operation: str,
-    work: Callable[[Sequence[ItemKey]], tuple[Done, list[ItemKey]]],
+    work: Callable[[Sequence[ItemKey]], Flow[tuple[Done, list[ItemKey]]]],
     chunks: list[Sequence[ItemKey]],
-) -> list[Done]:
+) -> Flow[list[Done]]:
     """Run ``work`` on every chunk of keys; it returns what it did and the keys left over.
 
     Raises:
@@ -96,7 +89,8 @@ def _in_batches(
     done: list[Done] = []
     undone: list[ItemKey] = []
     errors: list[Exception] = []
-    for chunk, outcome in zip(chunks, in_parallel(work, chunks), strict=True):
+    outcomes = yield from each_chunk(work, chunks)
+    for chunk, outcome in zip(chunks, outcomes, strict=True):
         if isinstance(outcome, Exception):
             # A request that failed may have been applied (its answer lost): not confirmed.
             errors.append(outcome)
@@ -115,41 +109,41 @@ def _in_batches(
     return done
 
 
-def read_batch(table: Table, item_keys: list[ItemKey]) -> dict[Address, Item]:
+def read_batch(table: Table, item_keys: list[ItemKey]) -> Flow[dict[Address, Item]]:
     """Read items 100 keys at a time, retrying unprocessed keys; found items by address.
 
     Raises:
         IncompleteBatchError: Some keys could not be read (``.item_keys`` lists them).
     """
 
-    def read(chunk: Sequence[ItemKey]) -> tuple[list[Item], list[ItemKey]]:
+    def read(chunk: Sequence[ItemKey]) -> Flow[tuple[list[Item], list[ItemKey]]]:
         found: list[Item] = []
 
-        def send(pending: list[ItemKey]) -> list[ItemKey]:
-            items, left = table.read_batch(pending)
+        def send(pending: list[ItemKey]) -> Flow[list[ItemKey]]:
+            items, left = yield from table.read_batch(pending)
             found.extend(items)
             return left
 
-        return found, _until_done(table, send, list(chunk))
+        return found, (yield from _until_done(table, send, list(chunk)))
 
     chunks = chunked(item_keys, READ_LIMIT)
     return {
         table.keys.address(item): item
-        for found in _in_batches(table, "BatchGetItem", read, chunks)
+        for found in (yield from _in_batches(table, "BatchGetItem", read, chunks))
         for item in found
     }
 
 
-def get_many(table: Table, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
+def get_many(table: Table, schema: ModelSchema, keys: Sequence[Key]) -> Flow[list[Row | None]]:
     """Read rows by key, 100 per ``BatchGetItem``, in the order asked."""
     item_keys = [table.keys.item_key(schema, key) for key in keys]
     distinct = list({table.keys.address(k): k for k in item_keys}.values())
-    found = read_batch(table, distinct)
+    found = yield from read_batch(table, distinct)
     items = [found.get(table.keys.address(k)) for k in item_keys]
     return [None if item is None else from_item(schema, item) for item in items]
 
 
-def clear(table: Table, schema: ModelSchema | None) -> None:
+def clear(table: Table, schema: ModelSchema | None) -> Flow[None]:
     """Delete every item of a model (rows and unique sentinels), or every item."""
     keys = table.keys
     ex = Expressions()
@@ -161,15 +155,14 @@ def clear(table: Table, schema: ModelSchema | None) -> None:
             f"begins_with({ex.name(keys.pk)}, {ex.value(schema.name + '#')}))"
         )
     request.update(ex.request())
-    found = [
-        keys.address(item)
-        for answer in pages(table, "Scan", request)
-        for item in answer.get("Items", ())
-    ]
-    delete_items(table, found)
+    pages = Pages(table, "Scan", request)
+    found: list[Address] = []
+    while not pages.done:
+        found += [keys.address(item) for item in (yield from pages.next()).get("Items", ())]
+    yield from delete_items(table, found)
 
 
-def delete_items(table: Table, addresses: Iterable[Address]) -> None:
+def delete_items(table: Table, addresses: Iterable[Address]) -> Flow[None]:
     """Delete items by ``(pk, sk)``: rows first, then unique-value sentinels.
 
     If deleting stops half-way, what is left of a row's claims is an orphaned sentinel,
@@ -183,15 +176,15 @@ def delete_items(table: Table, addresses: Iterable[Address]) -> None:
     for address in addresses:
         (sentinels if address[1] == SENTINEL else rows).append(table.keys.key_at(address))
     for doomed in (rows, sentinels):
-        _delete(table, doomed)
+        yield from _delete(table, doomed)
 
 
-def _delete(table: Table, item_keys: list[ItemKey]) -> None:
+def _delete(table: Table, item_keys: list[ItemKey]) -> Flow[None]:
     """Delete items 25 a request, retrying what DynamoDB leaves unprocessed."""
 
-    def delete(chunk: Sequence[ItemKey]) -> tuple[None, list[ItemKey]]:
+    def delete(chunk: Sequence[ItemKey]) -> Flow[tuple[None, list[ItemKey]]]:
         requests = [{"DeleteRequest": {"Key": item_key}} for item_key in chunk]
-        left = _until_done(table, table.write_batch, requests)
+        left = yield from _until_done(table, table.write_batch, requests)
         return None, [request["DeleteRequest"]["Key"] for request in left]
 
-    _in_batches(table, "BatchWriteItem", delete, chunked(item_keys, WRITE_LIMIT))
+    yield from _in_batches(table, "BatchWriteItem", delete, chunked(item_keys, WRITE_LIMIT))

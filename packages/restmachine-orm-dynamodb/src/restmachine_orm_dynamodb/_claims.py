@@ -16,9 +16,10 @@ from typing import Any
 from restmachine_orm import ModelSchema
 
 from ._expressions import Expressions
+from ._flow import Flow
 from ._keys import ItemKey
 from ._serialize import AttributeValue, Item
-from ._table import CancellationReason, Table
+from ._table import CancellationReason, Table, wait
 
 __all__ = ["Claimant", "Hold", "owner_condition"]
 
@@ -64,7 +65,7 @@ class Claimant:
         """Whether a sentinel item names this row as its owner."""
         return sentinel is not None and sentinel.get(self.table.keys.owner) == self.owner
 
-    def hold(self, name: str, value: Any, sentinel: Item | None = None) -> Hold:
+    def hold(self, name: str, value: Any, sentinel: Item | None = None) -> Flow[Hold]:
         """Look at the sentinel of ``name=value`` (``sentinel`` if the caller has it).
 
         An orphaned sentinel is deleted; one that changes meanwhile is read again, as often
@@ -72,9 +73,9 @@ class Claimant:
         """
         item_key = self.sentinel_key(name, value)
         for pause in self.table.retries.claim_contention.pauses():
-            self.table.pause(pause)
+            yield from wait(pause)
             if sentinel is None:
-                sentinel = self.table.read(item_key)
+                sentinel = yield from self.table.read(item_key)
             if sentinel is None:
                 return Hold.ABSENT
             owner = sentinel.get(self.table.keys.owner)
@@ -82,7 +83,7 @@ class Claimant:
                 return Hold.OTHER  # no owner recorded: nothing proves it an orphan
             # Even this row's own sentinel is an orphan if the row does not hold the value
             # (the row was deleted from outside, and is being created again).
-            reasons = self._reclaim(item_key, owner, name, value)
+            reasons = yield from self._reclaim(item_key, owner, name, value)
             if reasons is None:
                 return Hold.FREED
             if not reasons or reasons[0].condition_failed:
@@ -93,7 +94,7 @@ class Claimant:
 
     def _reclaim(
         self, item_key: ItemKey, owner: AttributeValue, name: str, value: Any
-    ) -> tuple[CancellationReason, ...] | None:
+    ) -> Flow[tuple[CancellationReason, ...] | None]:
         """Delete the sentinel if its owner row does not hold the value.
 
         Returns:

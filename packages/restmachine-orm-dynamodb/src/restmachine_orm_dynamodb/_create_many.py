@@ -26,6 +26,7 @@ from restmachine_orm.storable import row_size
 
 from ._batch import read_batch
 from ._claims import Hold
+from ._flow import Flow
 from ._keys import Address
 from ._table import Table
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, send_together
@@ -54,7 +55,7 @@ class _Claim:
         return DuplicateKeyError(schema.name, (name,), value, unique=True)
 
 
-def insert_many(table: Table, schema: ModelSchema, rows: Sequence[Row]) -> None:
+def insert_many(table: Table, schema: ModelSchema, rows: Sequence[Row]) -> Flow[None]:
     """Store new rows: all of them, or none when a key or unique value is taken.
 
     Raises:
@@ -64,8 +65,8 @@ def insert_many(table: Table, schema: ModelSchema, rows: Sequence[Row]) -> None:
     if not rows:
         return
     creations = [creation(table, schema, row, table.keys.item(schema, row)) for row in rows]
-    _refuse_taken(table, schema, _claimed(table, schema, rows, creations))
-    _write_transactions(table, schema, rows, creations)
+    yield from _refuse_taken(table, schema, _claimed(table, schema, rows, creations))
+    yield from _write_transactions(table, schema, rows, creations)
 
 
 def _claimed(
@@ -88,15 +89,15 @@ def _claimed(
     return claimed
 
 
-def _refuse_taken(table: Table, schema: ModelSchema, claimed: dict[Address, _Claim]) -> None:
+def _refuse_taken(table: Table, schema: ModelSchema, claimed: dict[Address, _Claim]) -> Flow[None]:
     """Raise for the first claimed item that exists, deleting sentinels that are orphans."""
-    existing = read_batch(table, [table.keys.key_at(address) for address in claimed])
+    existing = yield from read_batch(table, [table.keys.key_at(address) for address in claimed])
     for address, what in claimed.items():
         item = existing.get(address)
         if item is None:
             continue
         if what.unique is not None:
-            hold = what.creation.claimant.hold(*what.unique, item)
+            hold = yield from what.creation.claimant.hold(*what.unique, item)
             if hold in (Hold.FREED, Hold.ABSENT):
                 continue  # an orphan, deleted now (or gone meanwhile): the value is free
         raise what.taken(schema)
@@ -124,7 +125,7 @@ def _chunks(rows: Sequence[Row], creations: list[Transaction]) -> list[list[int]
 
 def _write_transactions(
     table: Table, schema: ModelSchema, rows: Sequence[Row], creations: list[Transaction]
-) -> None:
+) -> Flow[None]:
     """Write the rows with their claims, one transaction after the other.
 
     One at a time, not a few in flight: on a server that applies requests one by one
@@ -135,7 +136,7 @@ def _write_transactions(
     chunks = _chunks(rows, creations)
     for number, chunk in enumerate(chunks):
         try:
-            send_together(table, [creations[index] for index in chunk])
+            yield from send_together(table, [creations[index] for index in chunk])
         except RowConditionFailed as taken:
             # A create's only condition is that its row is absent: its key is taken.
             index = next(i for i in chunk if creations[i] is taken.transaction)

@@ -1,8 +1,11 @@
-"""Reads: choose GetItem, Query or Scan for a filter, page to the end, order client-side."""
+"""Reads: choose GetItem, Query or Scan for a filter, page to the end, order client-side.
+
+Every read is a flow (see ``_flow``). A query's rows come a page per flow (``Selection``),
+so the sync iterator and the async one both hold one page at a time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from restmachine_orm.backends.base import Row
@@ -18,11 +21,13 @@ from restmachine_orm.query import (
 from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
+from ._flow import Flow
+from ._keys import ItemKey
 from ._serialize import from_item
 from ._table import Table
 from .errors import DynamoDBError
 
-__all__ = ["count", "pages", "plan", "rows", "select"]
+__all__ = ["Pages", "Reader", "Selection", "count", "exists", "get_row", "plan"]
 
 
 def plan(table: Table, schema: ModelSchema, spec: QuerySpec) -> str:
@@ -59,7 +64,7 @@ def _without(tree: Filter, field: str, value: Any) -> Filter | None:
 
 def _request(
     table: Table, schema: ModelSchema, spec: QuerySpec, path: str
-) -> tuple[str, dict[str, Any]]:
+) -> Flow[tuple[str, dict[str, Any]]]:
     """The Query or Scan request for a filter (without paging)."""
     keys = table.keys
     ex = Expressions()
@@ -81,7 +86,7 @@ def _request(
     else:
         field = _pinned_index(schema, pinned) or ""
         index = keys.index_name(field)
-        if index not in table.index_names():
+        if index not in (yield from table.index_names()):
             raise DynamoDBError(
                 f"{schema.name}.{field} is declared index=True but table "
                 f"{table.name!r} has no index {index!r}; create it with "
@@ -100,18 +105,38 @@ def _request(
     return "Query", {**request, **ex.request()}
 
 
-def pages(table: Table, operation: str, request: dict[str, Any]) -> Iterator[Any]:
-    """Send a Query or Scan and its follow-up pages until ``LastEvaluatedKey`` runs out."""
-    while True:
-        answer = table.call(operation, **request)
-        yield answer
+class Pages:
+    """A Query or Scan read page by page, following ``LastEvaluatedKey`` to the end.
+
+    Attributes:
+        done: Whether the last page has been read.
+    """
+
+    def __init__(self, table: Table, operation: str, request: dict[str, Any]) -> None:
+        """Read ``operation`` with ``request`` (without ``TableName``); nothing sent yet."""
+        self._table, self._operation, self._request = table, operation, request
+        self.done = False
+
+    def next(self) -> Flow[dict[str, Any]]:
+        """Send the request of the next page and return its answer."""
+        answer: dict[str, Any] = yield from self._table.call(self._operation, **self._request)
         last = answer.get("LastEvaluatedKey")
-        if not last:
-            return
-        request = {**request, "ExclusiveStartKey": last}
+        if last:
+            self._request = {**self._request, "ExclusiveStartKey": last}
+        else:
+            self.done = True
+        return answer
 
 
-def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
+def get_row(table: Table, schema: ModelSchema, item_key: ItemKey) -> Flow[Row | None]:
+    """The row at ``item_key``, read with one consistent ``GetItem`` (``None``: no row)."""
+    request = {"TableName": table.name, "Key": item_key, "ConsistentRead": True}
+    answer = yield from table.send("GetItem", request)
+    item = answer.get("Item")
+    return None if item is None else from_item(schema, item)
+
+
+def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[list[Row]]:
     """The one row a pinned key or unique value can name, if it matches the whole filter."""
     pinned = pinned_values(spec.filter)
     keys = table.keys
@@ -119,44 +144,95 @@ def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]
         item_key = keys.item_key(schema, tuple(pinned[name] for name in schema.key_fields))
     else:
         name = next(n for n in schema.unique_fields if pinned.get(n) is not None)
-        sentinel = table.read(keys.sentinel_key(schema, name, pinned[name]))
+        sentinel = yield from table.read(keys.sentinel_key(schema, name, pinned[name]))
         if sentinel is None:
-            return
+            return []
         item_key = sentinel[keys.owner]["M"]
-    item = table.read(item_key)
-    if item is not None:
-        row = from_item(schema, item)
-        if compile_filter(spec.filter)(row):
-            yield row
+    row = yield from get_row(table, schema, item_key)
+    return [row] if row is not None and compile_filter(spec.filter)(row) else []
 
 
-def rows(table: Table, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
-    """Every row matching ``spec.filter``, unordered, read lazily page by page."""
-    path = plan(table, schema, spec)
-    if path in ("GetItem", "unique"):
-        yield from _by_key(table, schema, spec)
-        return
-    operation, request = _request(table, schema, spec, path)
-    for answer in pages(table, operation, request):
-        # Drop each page before asking for the next: a page at a time is all it holds.
-        items = answer.pop("Items", [])
-        for item in items:
-            yield from_item(schema, item)
-        del items
+class Reader:
+    """The rows matching ``spec.filter``, unordered, read a page per flow."""
+
+    def __init__(self, table: Table, schema: ModelSchema, spec: QuerySpec) -> None:
+        """Plan the reads of ``spec``; nothing is sent yet."""
+        self._table, self._schema, self._spec = table, schema, spec
+        self._path = plan(table, schema, spec)
+        self._pages: Pages | None = None
+        self._done = False
+
+    def page(self) -> Flow[list[Row] | None]:
+        """The rows of the next page (maybe none), or ``None`` once every page was read."""
+        if self._done:
+            return None
+        table, schema = self._table, self._schema
+        if self._path in ("GetItem", "unique"):
+            self._done = True
+            return (yield from _by_key(table, schema, self._spec))
+        if self._pages is None:
+            operation, request = yield from _request(table, schema, self._spec, self._path)
+            self._pages = Pages(table, operation, request)
+        answer = yield from self._pages.next()
+        self._done = self._pages.done
+        return [from_item(schema, item) for item in answer.get("Items", ())]
 
 
-def select(table: Table, schema: ModelSchema, spec: QuerySpec) -> Iterator[Row]:
-    """The rows of a query, ordered, sought and sliced as the core defines it."""
-    yield from select_rows(rows(table, schema, spec), spec, filtered=True)
+class Selection:
+    """The rows of a query, ordered, sought and sliced as the core defines it, in batches.
+
+    In natural order each batch is one page's worth, and reading stops once the slice is
+    full; an ordering has to read every page first, then gives one batch.
+    """
+
+    def __init__(self, table: Table, schema: ModelSchema, spec: QuerySpec) -> None:
+        """Plan the reads of ``spec``; nothing is sent yet."""
+        self._reader = Reader(table, schema, spec)
+        self._spec = spec
+        self._skip = spec.offset  # rows still to pass over (natural order)
+        self._left = spec.limit  # rows still to give (natural order; None: no limit)
+        self._done = False
+
+    def next(self) -> Flow[list[Row] | None]:
+        """The next rows of the query (maybe none), or ``None`` once there are no more."""
+        if self._done or self._left == 0:
+            return None
+        if self._spec.order:
+            matches: list[Row] = []
+            while (page := (yield from self._reader.page())) is not None:
+                matches += page
+            self._done = True
+            return list(select_rows(matches, self._spec, filtered=True))
+        page = yield from self._reader.page()
+        if page is None:
+            self._done = True
+            return None
+        if self._skip:
+            passed = min(self._skip, len(page))
+            page, self._skip = page[passed:], self._skip - passed
+        if self._left is not None:
+            page = page[: self._left]
+            self._left -= len(page)
+        return page
 
 
-def count(table: Table, schema: ModelSchema, spec: QuerySpec) -> int:
+def exists(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[bool]:
+    """Whether a row matches ``spec.filter``, reading no further than the first match."""
+    reader = Reader(table, schema, spec)
+    while (page := (yield from reader.page())) is not None:
+        if page:
+            return True
+    return False
+
+
+def count(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[int]:
     """Count matches with ``Select=COUNT`` (no items travel), or by key for pinned rows."""
     path = plan(table, schema, spec)
     if path in ("GetItem", "unique"):
-        return sum(1 for _ in _by_key(table, schema, spec))
-    operation, request = _request(table, schema, spec, path)
-    return sum(
-        int(answer.get("Count", 0))
-        for answer in pages(table, operation, {**request, "Select": "COUNT"})
-    )
+        return len((yield from _by_key(table, schema, spec)))
+    operation, request = yield from _request(table, schema, spec, path)
+    pages = Pages(table, operation, {**request, "Select": "COUNT"})
+    total = 0
+    while not pages.done:
+        total += int((yield from pages.next()).get("Count", 0))
+    return total

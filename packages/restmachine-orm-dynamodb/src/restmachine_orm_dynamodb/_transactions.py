@@ -19,9 +19,10 @@ from restmachine_orm.backends.base import Key, Row
 
 from ._claims import Claimant, Hold, owner_condition
 from ._expressions import Expressions
+from ._flow import Flow
 from ._keys import SENTINEL, ItemKey, KeyScheme
 from ._serialize import AttributeValue, Item
-from ._table import CancellationReason, Table
+from ._table import CancellationReason, Table, wait
 from .errors import DynamoDBError
 
 __all__ = [
@@ -121,16 +122,16 @@ class Transaction:
         }
         self.actions.append(_Action({"Delete": delete}, release=(name, value)))
 
-    def send(self) -> None:
+    def send(self) -> Flow[None]:
         """Send it, retrying conflicts with concurrent transactions.
 
         Raises:
             DuplicateKeyError: A claimed unique value belongs to another row.
             RowConditionFailed: The row's own condition failed.
         """
-        send_together(self.table, [self])
+        return send_together(self.table, [self])
 
-    def diagnose(self, reasons: tuple[CancellationReason, ...], *, alone: bool) -> None:
+    def diagnose(self, reasons: tuple[CancellationReason, ...], *, alone: bool) -> Flow[None]:
         """Raise what a failed condition means; return when sending again may succeed.
 
         ``reasons`` are this transaction's own cancellation reasons (empty when the server
@@ -148,7 +149,7 @@ class Transaction:
             failed = [i for i, reason in enumerate(reasons) if reason.condition_failed]
             if 0 in failed:
                 raise RowConditionFailed()
-        elif (self.table.read(self.row_key) is not None) != self.row_exists:
+        elif ((yield from self.table.read(self.row_key)) is not None) != self.row_exists:
             raise RowConditionFailed()
         else:
             failed = list(range(1, len(self.actions)))  # no reasons: look at every sentinel
@@ -159,7 +160,9 @@ class Transaction:
             action = self.actions[index]
             if action.claim is not None:
                 name, value = action.claim
-                hold = claimant.hold(name, value, reasons[index].item if reasons else None)
+                hold = yield from claimant.hold(
+                    name, value, reasons[index].item if reasons else None
+                )
                 if hold is Hold.OTHER:
                     raise DuplicateKeyError(self.schema.name, (name,), value, unique=True)
                 if hold is Hold.OWN:
@@ -167,7 +170,9 @@ class Transaction:
                 freed = freed or hold is Hold.FREED
             elif action.release is not None and (
                 reasons
-                or not claimant.owns(self.table.read(claimant.sentinel_key(*action.release)))
+                or not claimant.owns(
+                    (yield from self.table.read(claimant.sentinel_key(*action.release)))
+                )
             ):
                 stale.append(index)  # another row's claim now, or gone: never delete it
         for index in reversed(stale):
@@ -194,7 +199,7 @@ def key_taken(schema: ModelSchema, key: Key) -> DuplicateKeyError:
     return DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
 
 
-def send_together(table: Table, transactions: list[Transaction]) -> None:
+def send_together(table: Table, transactions: list[Transaction]) -> Flow[None]:
     """Send the actions of several rows' transactions as one atomic ``TransactWriteItems``.
 
     Conflicts with concurrent transactions, throttling, orphaned claims and stale releases
@@ -213,13 +218,13 @@ def send_together(table: Table, transactions: list[Transaction]) -> None:
     next(conflicts), next(throttles)  # the first send waits for nothing
     sends = 0
     while True:
-        reasons = table.transact([a.request for t in transactions for a in t.actions])
+        reasons = yield from table.transact([a.request for t in transactions for a in t.actions])
         sends += 1
         if reasons is None:
             return
         codes = {reason.code for reason in reasons}
         if not reasons or any(reason.condition_failed for reason in reasons):
-            _diagnose_each(transactions, reasons)
+            yield from _diagnose_each(transactions, reasons)
         elif not codes <= _RETRYABLE:
             raise DynamoDBError(
                 f"{first.schema.name}: TransactWriteItems on table {table.name!r} was "
@@ -232,7 +237,7 @@ def send_together(table: Table, transactions: list[Transaction]) -> None:
                 f"{first.schema.name}: TransactWriteItems on table {table.name!r} kept being "
                 f"cancelled ({_codes(reasons) or 'no reasons given'}) after {sends} attempts"
             )
-        table.pause(pause)
+        yield from wait(pause)
 
 
 def _codes(reasons: tuple[CancellationReason, ...]) -> str:
@@ -242,7 +247,7 @@ def _codes(reasons: tuple[CancellationReason, ...]) -> str:
 
 def _diagnose_each(
     transactions: list[Transaction], reasons: tuple[CancellationReason, ...]
-) -> None:
+) -> Flow[None]:
     start = 0
     for transaction in transactions:
         own = reasons[start : start + len(transaction.actions)]
@@ -250,7 +255,7 @@ def _diagnose_each(
         if own and not any(reason.condition_failed for reason in own):
             continue
         try:
-            transaction.diagnose(own, alone=len(transactions) == 1)
+            yield from transaction.diagnose(own, alone=len(transactions) == 1)
         except RowConditionFailed as failed:
             failed.transaction = transaction
             raise

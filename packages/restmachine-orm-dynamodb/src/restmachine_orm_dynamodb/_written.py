@@ -1,14 +1,14 @@
 """Which items a client has written: what the test driver deletes to empty its table.
 
-A handler on botocore's ``before-send`` event reads each write request the client sends
-and keeps the address of every item it may create. Emptying the table then takes one delete
-per 25 items written, and nothing at all when nothing was, instead of a Scan of the table.
+An interceptor on the backend (``DynamoDBBackend.interceptors``) reads each write request
+before it is sent, and keeps the address of every item it may create. Emptying the table
+then takes one delete per 25 items written, and nothing at all when nothing was, instead of
+a Scan of the table.
 A request it cannot read sets ``unknown``: then only a Scan can tell what is there.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -18,7 +18,7 @@ __all__ = ["WrittenItems"]
 
 
 class WrittenItems:
-    """The addresses of the items one table's client may have created since the last ``take``.
+    """The addresses of the items a backend may have created since the last ``take``.
 
     Attributes:
         table: The table watched; requests on other tables are ignored.
@@ -30,16 +30,14 @@ class WrittenItems:
         self.table, self.keys = table, keys
         self._addresses: set[Address] = set()
         self._unknown = True
-        self._lock = threading.Lock()  # batch requests are sent from several threads
+        self._lock = threading.Lock()  # a sync backend may be used from several threads
 
-    def note(self, request: Any, **_: Any) -> None:
-        """The ``before-send`` handler: remember the items a write request may create."""
-        target = request.headers.get("X-Amz-Target", b"")
-        operation = (target.decode() if isinstance(target, bytes) else str(target)).split(".")[-1]
+    def note(self, operation: str, body: dict[str, Any]) -> None:
+        """The interceptor: remember the items a write request may create; send it on."""
         if operation not in _CREATORS:
             return
         try:
-            found = list(_CREATORS[operation](self, json.loads(request.body)))
+            found = list(_CREATORS[operation](self, body))
         except (ValueError, KeyError, TypeError, AttributeError):
             with self._lock:
                 self._unknown = True

@@ -1,33 +1,42 @@
-"""``DynamoDBBackend``: the Backend contract on one DynamoDB table (single-table design)."""
+"""``DynamoDBBackend``: the Backend contract on one DynamoDB table (single-table design).
+
+Each operation is written once, as a flow (``_flow``): the sync method runs it with
+``run`` over a blocking HTTP sender, its async twin (``a`` prefix) with ``arun`` over an
+async one. The two differ in nothing else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar
+import weakref
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import boto3
 from botocore.config import Config
 
-from restmachine_orm import Backend, Model, NotFoundError
+from restmachine_orm import Backend, Model
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.schema import ModelSchema
 
-from . import _batch, _create_many, _reads
-from ._expressions import Expressions
+from . import _batch, _create_many, _reads, _writes
 from ._features import FEATURES
+from ._flow import Flow, arun, run
+from ._http_async import AiohttpSender
+from ._http_sync import UrllibSender
 from ._keys import KeyScheme
+from ._protocol import Interceptor, Protocol
 from ._retries import RetryConfig
-from ._serialize import from_item
-from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table
-from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition
-from ._versions import expected_version, refused, stored_version, version_condition
-from .errors import DynamoDBError
+from ._table import Table
+from ._to_the_end import run_to_the_end
 
 __all__ = ["DEFAULT_CONFIG", "DynamoDBBackend"]
 
+T = TypeVar("T")
+
 #: botocore settings used when the backend makes its own client: throttling and transient
-#: errors are retried by botocore's standard retry mode, with bounded timeouts.
+#: errors are retried with botocore's standard retry mode (applied by the protocol layer,
+#: ``_protocol``), and the timeouts are bounded.
 DEFAULT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15
 )
@@ -41,6 +50,18 @@ class DynamoDBBackend(Backend):
     sentinel items in the same ``TransactWriteItems``. Queries use ``Query`` when the
     filter fixes the partition key, ``GetItem`` when it fixes a whole key or a unique value,
     and ``Scan`` otherwise; ordering other than the natural one happens client-side.
+
+    Every method has an async twin (``ainsert``, ``aget``, ... ``aquery``) sending the same
+    requests without blocking the event loop. Connections are opened on first use;
+    ``close()`` (sync) or ``aclose()`` / ``async with backend:`` (async) release them::
+
+        async with DynamoDBBackend("app", region_name="eu-west-1") as backend:
+            User.model_backend = backend
+            await User.acreate(id="u1")
+
+    A write that may send several write requests (a model with unique fields, a
+    ``create_many``, a ``clear``) runs to its end when its task is cancelled, then the
+    cancellation propagates: nothing is left half-written.
     """
 
     capabilities: ClassVar[frozenset[str]] = FEATURES
@@ -50,6 +71,7 @@ class DynamoDBBackend(Backend):
         table_name: str,
         *,
         client: Any = None,
+        session: boto3.session.Session | None = None,
         region_name: str | None = None,
         endpoint_url: str | None = None,
         config: Config | None = None,
@@ -62,35 +84,47 @@ class DynamoDBBackend(Backend):
 
         Args:
             table_name: The table holding every model.
-            client: A boto3 DynamoDB client; made from the options below when omitted.
+            client: A boto3 DynamoDB client; its credentials, region, endpoint and config
+                are used. Made from the options below when omitted.
+            session: The boto3 ``Session`` making the client (its credentials, profile and
+                region); boto3's default session when omitted.
             region_name: AWS region of the client to make.
             endpoint_url: Endpoint of the client to make (e.g. DynamoDB Local).
-            config: botocore ``Config`` of the client to make (``DEFAULT_CONFIG`` if omitted);
-                its retry mode retries throttled and failed requests.
+            config: botocore ``Config`` of the client to make (``DEFAULT_CONFIG`` if omitted):
+                its timeouts, and its retry mode and attempts for throttled and failed
+                requests.
             retries: The backend's own retries: unprocessed batch items, cancelled
                 transactions, contended rows and claims (``RetryConfig()`` if omitted).
             pk_attribute: Name of the table's partition key attribute.
             sk_attribute: Name of the table's sort key attribute.
             entity_attribute: Name of the attribute holding each item's model name.
         """
-        client = client or boto3.client(
-            "dynamodb",
-            region_name=region_name,
-            endpoint_url=endpoint_url,
-            config=config or DEFAULT_CONFIG,
-        )
+        if client is None:
+            client = (session or boto3.session.Session()).client(
+                "dynamodb",
+                region_name=region_name,
+                endpoint_url=endpoint_url,
+                config=config or DEFAULT_CONFIG,
+            )
+        self._client = client
+        protocol = Protocol.from_client(client)
         self._table = Table(
-            client,
+            protocol,
             table_name,
             KeyScheme(pk_attribute, sk_attribute, entity_attribute),
             retries or RetryConfig(),
         )
+        self._sender = UrllibSender(protocol.http)
+        # A backend dropped without close() still releases its connections (no socket is
+        # left for the garbage collector to warn about).
+        weakref.finalize(self, self._sender.close)
+        self._async_sender: AiohttpSender | None = None  # made on first async use
         self._checked: set[type[Any]] = set()
 
     @property
     def client(self) -> Any:
-        """The boto3 DynamoDB client every request goes through."""
-        return self._table.client
+        """The boto3 DynamoDB client the backend was made with (or made itself)."""
+        return self._client
 
     @property
     def table_name(self) -> str:
@@ -99,8 +133,47 @@ class DynamoDBBackend(Backend):
 
     @property
     def keys(self) -> KeyScheme:
-        """The table's key scheme: its key and entity attributes, and where items live."""
+        """The attribute names and key formats the table's items live."""
         return self._table.keys
+
+    @property
+    def interceptors(self) -> list[Interceptor]:
+        """A testing hook: functions called with ``(operation, body)`` before each attempt.
+
+        Each may change the request body, or return an ``HttpResponse`` that is then read
+        as if DynamoDB had sent it, nothing being sent (to inject throttling, lost
+        answers, partial batches). Append to the list to install one; remove it to
+        uninstall. Meant for tests: the body's shape is DynamoDB's, not a stable API.
+        """
+        return self._table.protocol.interceptors
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the sync connections; the backend opens new ones if used again.
+
+        Async connections belong to an event loop: ``aclose()`` releases them, and so does
+        the end of ``asyncio.run`` (or of an ``asyncio.Runner``).
+        """
+        self._sender.close()
+
+    async def aclose(self) -> None:
+        """Release the running event loop's connections, and the sync ones.
+
+        The backend stays usable: it opens new connections if used again. Use it (or
+        ``async with backend:``) where a loop lives on after its work with the backend.
+        """
+        if self._async_sender is not None:
+            await self._async_sender.aclose()
+        self.close()
+
+    async def __aenter__(self) -> DynamoDBBackend:
+        """``async with backend:`` closes its connections at the end of the block."""
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Close the connections (``aclose``)."""
+        await self.aclose()
 
     # -- table administration -----------------------------------------------------------
 
@@ -111,15 +184,134 @@ class DynamoDBBackend(Backend):
             models: Models whose ``index=True`` fields get their global secondary index
                 (added to an existing table if it lacks them).
         """
-        self._table.create(_indexed(models))
+        run(self._table.create(_indexed(models)), self._sender)
 
     def ensure_indexes(self, models: Sequence[type[Model]]) -> None:
         """Add the global secondary indexes these models declare, if the table lacks them."""
-        self._table.add_indexes(_indexed(models))
+        run(self._table.add_indexes(_indexed(models)), self._sender)
 
     def index_names(self) -> set[str]:
         """The table's global secondary indexes (read once, then remembered)."""
-        return self._table.index_names()
+        return run(self._table.index_names(), self._sender)
+
+    # -- writes -------------------------------------------------------------------------
+
+    def insert(self, schema: ModelSchema, row: Row) -> None:
+        """Store a new row: conditional ``PutItem``, or one transaction with its claims."""
+        run(_writes.insert(self._table, self._schema(schema), row), self._sender)
+
+    async def ainsert(self, schema: ModelSchema, row: Row) -> None:
+        """Async twin of ``insert``."""
+        flow = _writes.insert(self._table, self._schema(schema), row)
+        await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+
+    def update(
+        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+    ) -> Row:
+        """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
+        flow = _writes.update(self._table, self._schema(schema), key, changes, previous)
+        return run(flow, self._sender)
+
+    async def aupdate(
+        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+    ) -> Row:
+        """Async twin of ``update``."""
+        flow = _writes.update(self._table, self._schema(schema), key, changes, previous)
+        return await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+
+    def upsert(self, schema: ModelSchema, row: Row) -> Row:
+        """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
+        return run(_writes.upsert(self._table, self._schema(schema), row), self._sender)
+
+    async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
+        """Async twin of ``upsert``."""
+        flow = _writes.upsert(self._table, self._schema(schema), row)
+        return await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+
+    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+        """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
+        run(_writes.delete(self._table, self._schema(schema), key, previous), self._sender)
+
+    async def adelete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+        """Async twin of ``delete``."""
+        flow = _writes.delete(self._table, self._schema(schema), key, previous)
+        await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+
+    def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
+        """Store new rows after checking that none of their keys or values is taken.
+
+        See ``restmachine_orm_dynamodb._create_many`` for the requests it sends.
+        """
+        run(_create_many.insert_many(self._table, self._schema(schema), rows), self._sender)
+
+    async def ainsert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
+        """Async twin of ``insert_many``; once started, it runs to its end if cancelled."""
+        flow = _create_many.insert_many(self._table, self._schema(schema), rows)
+        await self._arun(flow, to_the_end=True)
+
+    def clear(self, schema: ModelSchema | None = None) -> None:
+        """Delete every item of one model (rows and sentinels), or of the whole table."""
+        run(_batch.clear(self._table, schema), self._sender)
+
+    async def aclear(self, schema: ModelSchema | None = None) -> None:
+        """Async twin of ``clear``; once started, it runs to its end if cancelled."""
+        await self._arun(_batch.clear(self._table, schema), to_the_end=True)
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get(self, schema: ModelSchema, key: Key) -> Row | None:
+        """Read a row with one consistent ``GetItem``."""
+        return run(self._get(schema, key), self._sender)
+
+    async def aget(self, schema: ModelSchema, key: Key) -> Row | None:
+        """Async twin of ``get``."""
+        return await self._arun(self._get(schema, key))
+
+    def _get(self, schema: ModelSchema, key: Key) -> Flow[Row | None]:
+        schema = self._schema(schema)
+        return _reads.get_row(self._table, schema, self._table.keys.item_key(schema, key))
+
+    def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
+        """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""
+        return run(_batch.get_many(self._table, self._schema(schema), keys), self._sender)
+
+    async def aget_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
+        """Async twin of ``get_many``."""
+        return await self._arun(_batch.get_many(self._table, self._schema(schema), keys))
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        """Yield the selected rows, reading a page at a time (see ``_reads``)."""
+        selection = _reads.Selection(self._table, self._schema(spec.schema), spec)
+        return self._stream(selection)
+
+    def _stream(self, selection: _reads.Selection) -> Iterator[Row]:
+        while (rows := run(selection.next(), self._sender)) is not None:
+            yield from rows
+            del rows  # one page at a time: drop it before reading the next
+
+    async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
+        """Async twin of ``query``: the same rows, a page at a time."""
+        selection = _reads.Selection(self._table, self._schema(spec.schema), spec)
+        while (rows := await self._arun(selection.next())) is not None:
+            for row in rows:
+                yield row
+            del rows  # one page at a time: drop it before reading the next
+
+    def count(self, spec: QuerySpec) -> int:
+        """Count matches; ``Select=COUNT`` when the server can evaluate the filter."""
+        return run(_reads.count(self._table, self._schema(spec.schema), spec), self._sender)
+
+    async def acount(self, spec: QuerySpec) -> int:
+        """Async twin of ``count``."""
+        return await self._arun(_reads.count(self._table, self._schema(spec.schema), spec))
+
+    def exists(self, spec: QuerySpec) -> bool:
+        """Tell whether a row matches, reading no further than the first match."""
+        return run(_reads.exists(self._table, self._schema(spec.schema), spec), self._sender)
+
+    async def aexists(self, spec: QuerySpec) -> bool:
+        """Async twin of ``exists``."""
+        return await self._arun(_reads.exists(self._table, self._schema(spec.schema), spec))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -129,296 +321,13 @@ class DynamoDBBackend(Backend):
             self._checked.add(schema.model)
         return schema
 
-    def _read_row(self, schema: ModelSchema, key: Key) -> Row | None:
-        item = self._table.read(self._table.keys.item_key(schema, key))
-        return None if item is None else from_item(schema, item)
-
-    def _contended(self, schema: ModelSchema, key: Key, action: str) -> DynamoDBError:
-        # Every attempt met a row changed since it was read: say so, rather than guess.
-        return DynamoDBError(
-            f"{schema.name}({schema.key_dict(key)}): the {action} kept meeting concurrent "
-            f"changes to the row on table {self._table.name!r} after "
-            f"{self._table.retries.row_contention.attempts} attempts; nothing was written"
-        )
-
-    def _row_attempts(self) -> Iterator[None]:
-        """One step per try of a write whose row may change under it, waiting between."""
-        table = self._table
-        for pause in table.retries.row_contention.pauses():
-            table.pause(pause)
-            yield None
-
-    # -- writes -------------------------------------------------------------------------
-
-    def insert(self, schema: ModelSchema, row: Row) -> None:
-        """Store a new row: conditional ``PutItem``, or one transaction with its claims."""
-        schema = self._schema(schema)
-        key = schema.key_of(row)
-        table = self._table
-        item = table.keys.item(schema, row)
-        if all(row[name] is None for name in schema.unique_fields):
-            if table.conditional("PutItem", Item=item, **table.keys.if_absent()) is None:
-                raise key_taken(schema, key)
-            return
-        for _ in self._row_attempts():
-            try:
-                creation(table, schema, row, item).send()
-                return
-            except RowConditionFailed:
-                if self._read_row(schema, key) is not None:
-                    raise key_taken(schema, key) from None
-        raise self._contended(schema, key, "create")
-
-    def get(self, schema: ModelSchema, key: Key) -> Row | None:
-        """Read a row with one consistent ``GetItem``."""
-        return self._read_row(self._schema(schema), key)
-
-    def update(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
-    ) -> Row:
-        """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
-        schema = self._schema(schema)
-        key_fields = schema.key_fields
-        if not changes.keys().isdisjoint(key_fields):  # a save's changes hold no key field
-            changes = {n: v for n, v in changes.items() if n not in key_fields}
-        # A unique value in the changes goes through the claims even when ``previous`` holds
-        # it already: the stored row may have moved on since the caller read it.
-        if schema.unique_fields and any(n in changes for n in schema.unique_fields):
-            return self._rewrite(schema, key, changes, previous, keep_created=False)
-        expected = expected_version(schema, changes)
-        table = self._table
-        ex = Expressions()
-        request = {
-            "TableName": table.name,
-            "Key": table.keys.item_key(schema, key),
-            # The condition keeps this from creating an item: the entity is there already.
-            "UpdateExpression": self._assignments(ex, schema, changes, creates=False),
-            "ConditionExpression": f"attribute_exists({ex.name(table.keys.pk)})"
-            + version_condition(ex, schema, expected),
-            "ReturnValues": "ALL_NEW",
-            **ex.request(),
-        }
-        # Sent from here, not through ``Table.conditional``: one frame less on the hot path.
-        answer = table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
-        if type(answer) is not Refusal:
-            return from_item(schema, answer["Attributes"])
-        if expected is None:
-            raise NotFoundError(schema.name, schema.key_dict(key))
-        refused(schema, key, self._read_row(schema, key), expected)
-
-    def upsert(self, schema: ModelSchema, row: Row) -> Row:
-        """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
-        schema = self._schema(schema)
-        key = schema.key_of(row)
-        if not schema.unique_fields:
-            ex = Expressions()
-            answer = self._table.call(
-                "UpdateItem",
-                Key=self._table.keys.item_key(schema, key),
-                UpdateExpression=self._assignments(
-                    ex, schema, row, keep=schema.auto_now_add, count=schema.version_field
-                ),
-                ReturnValues="ALL_NEW",
-                **ex.request(),
-            )
-            return from_item(schema, answer["Attributes"])
-        changes = {n: v for n, v in row.items() if n not in schema.key_fields}
-        return self._rewrite(schema, key, changes, None, keep_created=True)
-
-    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
-        """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
-        schema = self._schema(schema)
-        table = self._table
-        item_key = table.keys.item_key(schema, key)
-        expected = (
-            None
-            if schema.version_field is None or previous is None
-            else previous[schema.version_field]
-        )
-        if not schema.unique_fields:
-            ex = Expressions()
-            condition = f"attribute_exists({ex.name(table.keys.pk)})" + version_condition(
-                ex, schema, expected
-            )
-            answer = table.conditional(
-                "DeleteItem", Key=item_key, ConditionExpression=condition, **ex.request()
-            )
-            if answer is None:
-                if expected is None:
-                    raise NotFoundError(schema.name, schema.key_dict(key))
-                refused(schema, key, self._read_row(schema, key), expected)
-            return
-        old = previous
-        for _ in self._row_attempts():
-            if old is None:
-                old = self._read_row(schema, key)
-                if old is None:
-                    raise NotFoundError(schema.name, schema.key_dict(key))
-                if expected is not None and stored_version(schema, old) != expected:
-                    refused(schema, key, old, expected)
-            ex = Expressions()
-            transaction = Transaction(table, schema, item_key, row_exists=True)
-            transaction.add(
-                "Delete",
-                Key=item_key,
-                ConditionExpression=self._row_condition(ex, schema, old),
-                **ex.request(),
-            )
-            for name in schema.unique_fields:
-                if old.get(name) is not None:
-                    transaction.release(name, old[name])
-            try:
-                transaction.send()
-                return
-            except RowConditionFailed:
-                old = None  # changed or gone meanwhile: read it again
-        raise self._contended(schema, key, "delete")
-
-    def _row_condition(self, ex: Expressions, schema: ModelSchema, old: Row) -> str:
-        """The row exists and is still ``old``: its unique values and its version."""
-        return unique_condition(ex, self._table.keys, schema, old) + version_condition(
-            ex, schema, stored_version(schema, old)
-        )
-
-    def _rewrite(
-        self,
-        schema: ModelSchema,
-        key: Key,
-        changes: Row,
-        previous: Row | None,
-        *,
-        keep_created: bool,
-    ) -> Row:
-        """Write a row whose unique values may move, claiming and releasing in one transaction.
-
-        ``keep_created`` makes it an upsert: a missing row is created, and a replaced row
-        keeps its ``auto_now_add`` values. Otherwise a missing row is ``NotFoundError``.
-        """
-        table = self._table
-        item_key = table.keys.item_key(schema, key)
-        expected = None if keep_created else expected_version(schema, changes)
-        old = previous
-        for _ in self._row_attempts():
-            if old is None:
-                old = self._read_row(schema, key)
-            if old is None and not keep_created:
-                raise NotFoundError(schema.name, schema.key_dict(key))
-            if expected is not None and old is not None and stored_version(schema, old) != expected:
-                refused(schema, key, old, expected)
-            base = old or {}
-            new = {**base, **changes, **schema.key_dict(key)}
-            if keep_created and old is not None:
-                new.update({n: old[n] for n in schema.auto_now_add})
-            if keep_created and schema.version_field is not None:
-                new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
-            ex = Expressions()
-            condition = (
-                self._row_condition(ex, schema, old)
-                if old is not None
-                else f"attribute_not_exists({ex.name(table.keys.pk)})"
-            )
-            transaction = Transaction(table, schema, item_key, row_exists=old is not None)
-            body = {n: v for n, v in new.items() if n not in schema.key_fields}
-            transaction.add(
-                "Update",
-                Key=item_key,
-                UpdateExpression=self._assignments(ex, schema, {**schema.key_dict(key), **body}),
-                ConditionExpression=condition,
-                **ex.request(),
-            )
-            for name in schema.unique_fields:
-                before, after = base.get(name), new.get(name)
-                if before == after:
-                    continue
-                if after is not None:
-                    transaction.claim(name, after)
-                if before is not None:
-                    transaction.release(name, before)
-            try:
-                transaction.send()
-                return new
-            except RowConditionFailed:
-                old = None  # changed, created or deleted meanwhile: read it again
-        raise self._contended(schema, key, "write")
-
-    def _assignments(
-        self,
-        ex: Expressions,
-        schema: ModelSchema,
-        changes: Row,
-        keep: tuple[str, ...] = (),
-        count: str | None = None,
-        *,
-        creates: bool = True,
-    ) -> str:
-        """``SET`` the non-``None`` changes, ``REMOVE`` the rest.
-
-        ``keep`` fields are set only if absent; the ``count`` field is raised by one from
-        its stored value (0 when absent) instead of taking the value in ``changes``. When
-        the update ``creates`` the item if missing, it also sets the entity attribute.
-        """
-
-        def entity() -> str:
-            # Bound only when used: DynamoDB refuses placeholders an expression leaves unused.
-            return f"{ex.name(self._table.keys.entity)} = {ex.value(schema.name)}"
-
-        sets = [entity()] if creates else []
-        removes = []
-        for name, value in changes.items():
-            path = ex.name(name)
-            if name == count:
-                sets.append(f"{path} = if_not_exists({path}, {ex.value(0)}) + {ex.value(1)}")
-            elif value is None:
-                removes.append(path)
-            elif name in keep:
-                sets.append(f"{path} = if_not_exists({path}, {ex.value(value)})")
-            else:
-                sets.append(f"{path} = {ex.value(value)}")
-            if name in schema.indexed_fields:
-                # Keep the field's index attribute in step; None leaves the sparse index.
-                index = ex.name(self._table.keys.index_attribute(name))
-                if value is None:
-                    removes.append(index)
-                else:
-                    sets.append(
-                        f"{index} = {ex.value(self._table.keys.index_value(schema, value))}"
-                    )
-        if not sets and not removes:
-            # Nothing changed: an update still needs an action, and this one is harmless.
-            sets.append(entity())
-        parts = [f"SET {', '.join(sets)}"] if sets else []
-        parts += [f"REMOVE {', '.join(removes)}"] if removes else []
-        return " ".join(parts)
-
-    # -- reads --------------------------------------------------------------------------
-
-    def query(self, spec: QuerySpec) -> Iterator[Row]:
-        """Yield the selected rows (see ``restmachine_orm_dynamodb._reads``)."""
-        return _reads.select(self._table, self._schema(spec.schema), spec)
-
-    def count(self, spec: QuerySpec) -> int:
-        """Count matches; ``Select=COUNT`` when the server can evaluate the filter."""
-        return _reads.count(self._table, self._schema(spec.schema), spec)
-
-    def exists(self, spec: QuerySpec) -> bool:
-        """Tell whether a row matches, reading no further than the first match."""
-        rows = _reads.rows(self._table, self._schema(spec.schema), spec)
-        return next(iter(rows), None) is not None
-
-    def clear(self, schema: ModelSchema | None = None) -> None:
-        """Delete every item of one model (rows and sentinels), or of the whole table."""
-        _batch.clear(self._table, schema)
-
-    def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
-        """Store new rows after checking that none of their keys or values is taken.
-
-        See ``restmachine_orm_dynamodb._create_many`` for the requests it sends.
-        """
-        _create_many.insert_many(self._table, self._schema(schema), rows)
-
-    def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
-        """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""
-        return _batch.get_many(self._table, self._schema(schema), keys)
+    async def _arun(self, flow: Flow[T], *, to_the_end: bool = False) -> T:
+        """Run ``flow`` on the event loop; ``to_the_end``: finish it even if cancelled."""
+        if self._async_sender is None:
+            self._async_sender = AiohttpSender(self._table.protocol.http)
+        if to_the_end:
+            return await run_to_the_end(arun(flow, self._async_sender))
+        return await arun(flow, self._async_sender)
 
 
 def _indexed(models: Sequence[type[Model]]) -> set[str]:

@@ -1,10 +1,10 @@
-"""Errors of the DynamoDB backend, and how botocore's failures map onto the core's.
+"""Errors of the DynamoDB backend, and how DynamoDB's failures map onto the core's.
 
 Hierarchy (below the core's ``BackendError``)::
 
     restmachine_orm.BackendError
     ├── restmachine_orm.PartialWriteError  create_many stored some rows, not all (``.failed``)
-    └── DynamoDBError                      a DynamoDB request failed; ``__cause__`` is botocore's
+    └── DynamoDBError                      a request failed; ``__cause__`` is the answer, or why none came
         ├── TransactionsUnsupportedError   the server has no TransactWriteItems (e.g. dynalite)
         └── IncompleteBatchError           a batch read or delete left keys undone (``.item_keys``)
 """

@@ -4,8 +4,8 @@ The endpoint comes from ``RESTMACHINE_ORM_DYNAMODB_ENDPOINT``; when it is unset,
 moto server starts on first use and stops at the end of the session. Each pytest-xdist
 worker uses its own table, emptied before every test that follows a write.
 
-The driver reads every write its backend's client sends (``_written``), so emptying the
-table means deleting the items those writes created: one request per 25 of them, none after
+The driver reads every write its backend sends (``_written``, an interceptor), so emptying
+the table means deleting the items those writes created: one request per 25 of them, none after
 a test that only reads. The embedded server's items are deleted in its memory, without a
 request. A test that writes to the driver's table through a client of its own must empty
 it itself.
@@ -103,10 +103,10 @@ class DynamoDBDriver(DriverInterface):
         return backend
 
     def _watch(self, backend: DynamoDBBackend) -> None:
-        """Read every write the backend's client sends (botocore's before-send event)."""
+        """Read every write the backend sends (one of its interceptors)."""
         # What the table held before is not known: the first reset scans it.
         self._written = WrittenItems(backend.table_name, backend.keys)
-        backend.client.meta.events.register("before-send.dynamodb", self._written.note)
+        backend.interceptors.append(self._written.note)
 
     def reset(self, models: Sequence[type[Model]]) -> None:
         """Empty this worker's table: delete what was written since, scan only if unsure.
@@ -124,9 +124,10 @@ class DynamoDBDriver(DriverInterface):
             backend.clear()
         elif addresses and not self._delete_in_server(backend, addresses):
             from ._batch import delete_items  # here: it brings botocore, most runs never do
+            from ._flow import run
 
-            # The backend's own table object: this driver is part of the package.
-            delete_items(backend._table, addresses)
+            # The backend's own table and sender: this driver is part of the package.
+            run(delete_items(backend._table, addresses), backend._sender)
 
     def _delete_in_server(self, backend: DynamoDBBackend, addresses: set[Address]) -> bool:
         """Delete from the embedded server's memory, if this driver runs one for its table."""
@@ -136,7 +137,9 @@ class DynamoDBDriver(DriverInterface):
         return self._server.delete_items(backend.table_name, item_keys, _ACCESS_KEY, _REGION)
 
     def close(self) -> None:
-        """Stop the embedded server, if one was started."""
+        """Close the backend this driver made, and stop the embedded server, if any."""
+        if self._connected is not None:
+            self._connected.close()
         if self._server is not None:
             self._server.stop()
             self._server = None

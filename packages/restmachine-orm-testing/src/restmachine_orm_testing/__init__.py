@@ -1,16 +1,17 @@
 """RestMachine ORM testing: write a test once, run it against every backend.
 
-Subclass ``MultiBackendTestBase``, take the ``orm`` fixture, and each test runs on every
-backend in ``ENABLED_BACKENDS``. Backends register their drivers through the
-``restmachine_orm_testing`` entry point (see ``hookimpl``).
+Subclass ``MultiBackendTestBase``, take the ``orm`` fixture (``aorm`` in an ``async def``
+test), and each test runs on every backend in ``ENABLED_BACKENDS``. Backends register their
+drivers through the ``restmachine_orm_testing`` entry point (see ``hookimpl``).
 """
 
 from __future__ import annotations
 
+from ._blocking import BlockingCallError, forbid_blocking_io
 from ._version import __version__
 from .base import MultiBackendTestBase
 from .driver import DriverInterface
-from .dsl import OrmClient, VerificationError
+from .dsl import AsyncOrmClient, OrmClient, VerificationError
 from .hooks import DriverFactory, hookimpl
 from .inmemory import InMemoryDriver
 from .markers import only_backends, requires, skip_backend, xfail_backend
@@ -35,7 +36,9 @@ from .registry import (
 
 __all__ = [
     "AllOperation",
+    "AsyncOrmClient",
     "BackendNotInstalledError",
+    "BlockingCallError",
     "CountOperation",
     "CreateOperation",
     "DeleteOperation",
@@ -55,6 +58,7 @@ __all__ = [
     "UpsertOperation",
     "VerificationError",
     "__version__",
+    "forbid_blocking_io",
     "hookimpl",
     "only_backends",
     "requires",

@@ -7,6 +7,9 @@ times what isolating an in-memory test costs. Fixtures that take ``orm`` still g
 the fixture, which hands over the same value: the argument of the test being run, kept
 here, since a fixture asking pytest's ``request`` for its test would cost every test
 another 12 µs or so (pytest resolves ``request`` even for a filled-in argument).
+
+An ``async def`` test's ``aorm`` is not filled in: its fixture runs, on the test's event
+loop, so that the driver's ``ateardown`` is awaited on that loop before it closes.
 """
 
 from __future__ import annotations
@@ -18,17 +21,24 @@ import pytest
 
 from restmachine_orm import Model
 
+from ._async_surface import AsyncSurfaceDriver
 from ._pytest_internals import fill_argument
 from ._session import STATE
-from .dsl import OrmClient
+from .dsl import AsyncOrmClient, OrmClient
 from .registry import BackendNotInstalledError
 
-__all__ = ["BACKEND", "isolate", "restore", "running_argument"]
+__all__ = ["AWAITED", "BACKEND", "guarded", "isolate", "restore", "running_argument"]
 
 #: The backend a multi-backend test item runs on (set at collection).
 BACKEND = pytest.StashKey[str]()
-#: What a test receives as ``orm``: ``(orm_client, backend_name)``.
-_ARGUMENT = pytest.StashKey[tuple[OrmClient, str]]()
+#: Set at collection on the tests that take ``aorm`` rather than ``orm``.
+AWAITED = pytest.StashKey[bool]()
+#: What a test receives as ``orm`` (``aorm``): ``(orm_client, backend_name)``.
+_ARGUMENT = pytest.StashKey[tuple[Any, str]]()
+#: The async surface a test of the suite's ``*Async`` classes runs on.
+_SURFACE = pytest.StashKey[AsyncSurfaceDriver]()
+#: Set on the tests that must not block an event loop on the network.
+_GUARDED = pytest.StashKey[bool]()
 
 _UNSET = object()
 
@@ -56,7 +66,7 @@ _SAVED = pytest.StashKey[_Saved]()
 
 # The arguments of the tests being run, innermost last: one, unless a test runs pytest
 # inside itself (pytester's in-process runs), which nests a session in the test.
-_RUNNING: list[tuple[OrmClient, str]] = []
+_RUNNING: list[tuple[Any, str]] = []
 
 
 def isolate(item: pytest.Item) -> None:
@@ -72,35 +82,57 @@ def isolate(item: pytest.Item) -> None:
 
 
 def _isolate(item: pytest.Function, name: str) -> None:
-    driver = item.config.stash[STATE].driver_or_error(type(item.instance), name)
+    test_class = type(item.instance)
+    state = item.config.stash[STATE]
+    driver = state.driver_or_error(test_class, name)
     if isinstance(driver, BackendNotInstalledError):
         pytest.skip(str(driver))
     if isinstance(driver, Exception):
         raise driver
+    if test_class._orm_async_surface:
+        driver = item.stash[_SURFACE] = state.async_surface(driver)
+    if test_class._orm_forbid_blocking_io:
+        item.stash[_GUARDED] = True
     saved = _Saved.of(list(item.instance.get_test_models()))
     item.stash[_SAVED] = saved
     driver.reset(saved.models)
     for model in saved.models:
         driver.setup_backend(model)
-    argument = (OrmClient(driver), name)
+    awaited = item.stash.get(AWAITED, False)
+    argument: tuple[Any, str] = ((AsyncOrmClient if awaited else OrmClient)(driver), name)
     item.stash[_ARGUMENT] = argument
     _RUNNING.append(argument)
-    # Filled in, the argument is not asked of the fixture, which pytest would execute.
-    fill_argument(item, "orm", argument)
+    if not awaited:
+        # Filled in, the argument is not asked of the fixture, which pytest would execute.
+        fill_argument(item, "orm", argument)
 
 
 def restore(item: pytest.Item) -> None:
-    """Give a test's models back the ``model_backend`` they had before it, if it had any."""
-    argument = item.stash.get(_ARGUMENT, None)
-    if argument is not None:
-        del item.stash[_ARGUMENT]
-        _RUNNING.remove(argument)
-    if _SAVED in item.stash:
-        saved = item.stash[_SAVED]
-        del item.stash[_SAVED]
-        saved.restore()
+    """Give a test's models back the ``model_backend`` they had before it, if it had any.
+
+    A test on the async surface first has its backend's loop-bound resources released.
+    """
+    surface = item.stash.get(_SURFACE, None)
+    try:
+        if surface is not None:
+            del item.stash[_SURFACE]
+            surface.end_test()
+    finally:
+        argument = item.stash.get(_ARGUMENT, None)
+        if argument is not None:
+            del item.stash[_ARGUMENT]
+            _RUNNING.remove(argument)
+        if _SAVED in item.stash:
+            saved = item.stash[_SAVED]
+            del item.stash[_SAVED]
+            saved.restore()
 
 
-def running_argument() -> tuple[OrmClient, str] | None:
-    """The ``orm`` argument of the test being run, or ``None`` if it has none."""
+def running_argument() -> tuple[Any, str] | None:
+    """The ``orm`` (or ``aorm``) argument of the test being run, or ``None`` if it has none."""
     return _RUNNING[-1] if _RUNNING else None
+
+
+def guarded(item: pytest.Item) -> bool:
+    """Whether a test fails on a blocking network call made on an event loop's thread."""
+    return item.stash.get(_GUARDED, False)

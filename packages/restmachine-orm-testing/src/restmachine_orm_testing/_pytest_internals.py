@@ -11,7 +11,13 @@ from collections.abc import Mapping
 
 import pytest
 
-__all__ = ["fill_argument", "parametrization", "skip_reason", "xfail_reason"]
+__all__ = [
+    "fill_argument",
+    "own_marks",
+    "parametrization",
+    "skip_reason",
+    "xfail_reason",
+]
 
 
 def fill_argument(item: pytest.Function, name: str, value: object) -> None:
@@ -22,6 +28,14 @@ def fill_argument(item: pytest.Function, name: str, value: object) -> None:
     fixture's cost on every test.
     """
     item.funcargs[name] = value
+
+
+def own_marks(function: object) -> list[pytest.Mark]:
+    """The marks applied to a function by decorators (``@pytest.mark.x``), in order.
+
+    A mark decorator stores them in the function's ``pytestmark`` attribute.
+    """
+    return list(getattr(function, "pytestmark", []))
 
 
 def parametrization(item: pytest.Item) -> tuple[Mapping[str, object], str] | None:

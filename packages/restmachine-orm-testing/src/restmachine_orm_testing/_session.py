@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ._async_surface import AsyncSurfaceDriver
 from ._report import Matrix
 from .driver import DriverInterface
 from .registry import FIRST_PARTY, DriverRegistry
@@ -51,12 +52,14 @@ class SessionState:
         selected: Backends chosen for this run, or ``None`` for each class's own list.
         matrix: Outcomes per test and backend, for the end-of-run report.
         drivers: One driver (or the error making it raised) per way of creating it.
+        surfaces: The async surface over each driver that one was asked of, by its id.
     """
 
     registry: DriverRegistry
     selected: frozenset[str] | None
     matrix: Matrix = field(default_factory=Matrix)
     drivers: dict[tuple[Any, str], DriverInterface | Exception] = field(default_factory=dict)
+    surfaces: dict[int, AsyncSurfaceDriver] = field(default_factory=dict)
 
     def driver_or_error(self, test_class: type[Any], name: str) -> DriverInterface | Exception:
         """Create a class's driver for a backend once per run, remembering a failure too.
@@ -75,8 +78,17 @@ class SessionState:
             self.drivers[cache_key] = found
         return found
 
+    def async_surface(self, driver: DriverInterface) -> AsyncSurfaceDriver:
+        """The driver reaching ``driver``'s backend through its twins: one per driver."""
+        surface = self.surfaces.get(id(driver))
+        if surface is None:
+            surface = self.surfaces[id(driver)] = AsyncSurfaceDriver(driver)
+        return surface
+
     def close(self) -> None:
-        """Close every driver made during the run."""
+        """Close every driver made during the run, the async surfaces over them first."""
+        for surface in self.surfaces.values():
+            surface.close()
         for driver in self.drivers.values():
             if isinstance(driver, DriverInterface):
                 driver.close()

@@ -1,12 +1,13 @@
-"""``DriverInterface``: how the DSL reaches one backend, with defaults on the public ORM API."""
+"""``DriverInterface``: how the DSL reaches a backend; sync and async defaults on the ORM API."""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from restmachine_orm import Backend, Model
+from restmachine_orm.query import Query
 
 from .operations import (
     AllOperation,
@@ -15,6 +16,7 @@ from .operations import (
     DeleteOperation,
     ExistsOperation,
     GetOperation,
+    Operation,
     OperationResult,
     QueryOperation,
     UpdateOperation,
@@ -24,12 +26,41 @@ from .operations import (
 __all__ = ["DriverInterface"]
 
 
-def _attempt(action: Callable[[], OperationResult]) -> OperationResult:
-    """Run an operation, turning any error the ORM raises into a failed result."""
-    try:
-        return action()
-    except Exception as error:
-        return OperationResult(success=False, error=error)
+R = TypeVar("R")
+
+
+def _produced(instance: Model | None) -> OperationResult:
+    """A write's or a read's result: the instance, ``data`` its dump (``None`` for none)."""
+    data = None if instance is None else instance.model_dump()
+    return OperationResult(success=True, instance=instance, data=data)
+
+
+def _value(value: Any) -> OperationResult:
+    """A query's result: ``data`` is what it read (instances, a count, a bool)."""
+    return OperationResult(success=True, data=value)
+
+
+def _deleted(instance: Model) -> OperationResult:
+    return OperationResult(success=True, instance=instance)
+
+
+def _assigned(operation: UpdateOperation) -> Model:
+    """The instance with the update's changes assigned, ready to save."""
+    for name, value in operation.changes.items():
+        setattr(operation.instance, name, value)
+    return operation.instance
+
+
+def _built(operation: QueryOperation) -> Query[Model]:
+    """The query an operation describes, not yet run."""
+    built = operation.model_class.where(**operation.filters)
+    if operation.order_by:
+        built = built.order_by(*operation.order_by)
+    if operation.offset is not None:
+        built = built.offset(operation.offset)
+    if operation.limit is not None:
+        built = built.limit(operation.limit)
+    return built
 
 
 class DriverInterface(abc.ABC):
@@ -39,6 +70,11 @@ class DriverInterface(abc.ABC):
     everything else has a default built on the public ORM API, so a driver only overrides
     what its backend does differently or faster. Drivers are created once per test session
     (and per xdist worker) and must be cheap to construct: start servers lazily.
+
+    Each ``execute_<verb>`` (the sync DSL's, on the model's sync API) has an awaitable twin
+    ``aexecute_<verb>`` (the async DSL's, on the model's async API: ``await
+    Model.acreate(...)``), so a driver written for sync tests serves async tests unchanged;
+    a sync-only backend then serves them from a worker thread, as the ORM does for it.
 
     Attributes:
         backend: The ``Backend`` the models are bound to during a test.
@@ -73,89 +109,142 @@ class DriverInterface(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release what the driver holds (servers, connections) at the end of the session."""
 
+    async def ateardown(self) -> None:  # noqa: B027 - optional hook, nothing to release
+        """Release what the backend holds on the running event loop, at the end of a test.
+
+        Awaited on the test's own event loop after every ``async def`` test, before that
+        loop closes (each async test runs on a loop of its own). A backend whose async side
+        keeps loop-bound resources (an HTTP session) releases them here, and opens new ones
+        on the next test's loop. The default has nothing to release.
+        """
+
+    # -- performing operations: sync, on the model's sync API ------------------------------
+
+    def execute(self, operation: Operation) -> OperationResult:
+        """Perform any operation with its ``execute_<verb>`` method (the sync DSL's way in)."""
+        method: Callable[[Operation], OperationResult] = getattr(self, "execute_" + operation.verb)
+        return method(operation)
+
     def execute_create(self, operation: CreateOperation) -> OperationResult:
         """Create a row with ``Model.create``."""
         model = operation.model_class
-        return self._produce(model, lambda: model.create(**operation.data))
+        return self._attempt(model, lambda: model.create(**operation.data), _produced)
 
     def execute_get(self, operation: GetOperation) -> OperationResult:
         """Read a row with ``Model.get``; ``instance`` is ``None`` when there is none."""
         model = operation.model_class
-        return self._produce(model, lambda: model.get(**operation.key))
+        return self._attempt(model, lambda: model.get(**operation.key), _produced)
 
     def execute_update(self, operation: UpdateOperation) -> OperationResult:
         """Assign the changes and ``save()``."""
-        instance = operation.instance
-
-        def update() -> Model:
-            for name, value in operation.changes.items():
-                setattr(instance, name, value)
-            return instance.save()
-
-        return self._produce(type(instance), update)
+        model = type(operation.instance)
+        return self._attempt(model, lambda: _assigned(operation).save(), _produced)
 
     def execute_delete(self, operation: DeleteOperation) -> OperationResult:
         """Delete the row with ``instance.delete()``."""
         instance = operation.instance
-
-        def delete() -> Model:
-            instance.delete()
-            return instance
-
-        result = self._produce(type(instance), delete)
-        result.data = None
-        return result
+        return self._attempt(type(instance), instance.delete, lambda _: _deleted(instance))
 
     def execute_upsert(self, operation: UpsertOperation) -> OperationResult:
         """Insert or replace a row with ``Model.upsert``."""
         model = operation.model_class
-        return self._produce(model, lambda: model.upsert(**operation.data))
+        return self._attempt(model, lambda: model.upsert(**operation.data), _produced)
 
     def execute_query(self, operation: QueryOperation) -> OperationResult:
         """Select rows with ``Model.where(...)``; ``data`` is the list of instances."""
-
-        def query() -> list[Model]:
-            built = operation.model_class.where(**operation.filters)
-            if operation.order_by:
-                built = built.order_by(*operation.order_by)
-            if operation.offset is not None:
-                built = built.offset(operation.offset)
-            if operation.limit is not None:
-                built = built.limit(operation.limit)
-            return built.all()
-
-        return self._read(operation.model_class, query)
+        return self._attempt(operation.model_class, lambda: _built(operation).all(), _value)
 
     def execute_count(self, operation: CountOperation) -> OperationResult:
         """Count rows with ``Model.where(...).count()``."""
         model = operation.model_class
-        return self._read(model, lambda: model.where(**operation.filters).count())
+        return self._attempt(model, lambda: model.where(**operation.filters).count(), _value)
 
     def execute_exists(self, operation: ExistsOperation) -> OperationResult:
         """Check for rows with ``Model.where(...).exists()``."""
         model = operation.model_class
-        return self._read(model, lambda: model.where(**operation.filters).exists())
+        return self._attempt(model, lambda: model.where(**operation.filters).exists(), _value)
 
     def execute_all(self, operation: AllOperation) -> OperationResult:
         """Read every row with ``Model.all()``."""
-        return self._read(operation.model_class, operation.model_class.all)
+        return self._attempt(operation.model_class, operation.model_class.all, _value)
 
-    def _produce(self, model: type[Model], action: Callable[[], Model | None]) -> OperationResult:
-        """Run an action returning one instance (or ``None``); ``data`` is its dump."""
+    # -- performing operations: awaited, on the model's async API --------------------------
+    # Overriding a sync ``execute_*`` does not change its awaitable twin: async tests test
+    # the async API, so a driver whose backend needs more than the defaults overrides both.
 
-        def run() -> OperationResult:
+    async def aexecute(self, operation: Operation) -> OperationResult:
+        """Perform any operation with its ``aexecute_<verb>`` method (the async DSL's way in)."""
+        method: Callable[[Operation], Awaitable[OperationResult]] = getattr(
+            self, "aexecute_" + operation.verb
+        )
+        return await method(operation)
+
+    async def aexecute_create(self, operation: CreateOperation) -> OperationResult:
+        """Create a row with ``await Model.acreate``."""
+        model = operation.model_class
+        return await self._aattempt(model, lambda: model.acreate(**operation.data), _produced)
+
+    async def aexecute_get(self, operation: GetOperation) -> OperationResult:
+        """Read a row with ``await Model.aget``; ``instance`` is ``None`` when there is none."""
+        model = operation.model_class
+        return await self._aattempt(model, lambda: model.aget(**operation.key), _produced)
+
+    async def aexecute_update(self, operation: UpdateOperation) -> OperationResult:
+        """Assign the changes and ``await asave()``."""
+        model = type(operation.instance)
+        return await self._aattempt(model, lambda: _assigned(operation).asave(), _produced)
+
+    async def aexecute_delete(self, operation: DeleteOperation) -> OperationResult:
+        """Delete the row with ``await instance.adelete()``."""
+        instance = operation.instance
+        return await self._aattempt(type(instance), instance.adelete, lambda _: _deleted(instance))
+
+    async def aexecute_upsert(self, operation: UpsertOperation) -> OperationResult:
+        """Insert or replace a row with ``await Model.aupsert``."""
+        model = operation.model_class
+        return await self._aattempt(model, lambda: model.aupsert(**operation.data), _produced)
+
+    async def aexecute_query(self, operation: QueryOperation) -> OperationResult:
+        """Select rows with ``await Model.where(...).aall()``."""
+        return await self._aattempt(operation.model_class, lambda: _built(operation).aall(), _value)
+
+    async def aexecute_count(self, operation: CountOperation) -> OperationResult:
+        """Count rows with ``await Model.where(...).acount()``."""
+        model = operation.model_class
+        return await self._aattempt(
+            model, lambda: model.where(**operation.filters).acount(), _value
+        )
+
+    async def aexecute_exists(self, operation: ExistsOperation) -> OperationResult:
+        """Check for rows with ``await Model.where(...).aexists()``."""
+        model = operation.model_class
+        return await self._aattempt(
+            model, lambda: model.where(**operation.filters).aexists(), _value
+        )
+
+    async def aexecute_all(self, operation: AllOperation) -> OperationResult:
+        """Read every row with ``await Model.aall()``."""
+        return await self._aattempt(operation.model_class, operation.model_class.aall, _value)
+
+    # -- the one place each side turns what the ORM raises into a failed result ------------
+
+    def _attempt(
+        self, model: type[Model], action: Callable[[], R], done: Callable[[R], OperationResult]
+    ) -> OperationResult:
+        try:
             self.setup_backend(model)
-            instance = action()
-            data = None if instance is None else instance.model_dump()
-            return OperationResult(success=True, instance=instance, data=data)
+            return done(action())
+        except Exception as error:
+            return OperationResult(success=False, error=error)
 
-        return _attempt(run)
-
-    def _read(self, model: type[Model], read: Callable[[], Any]) -> OperationResult:
-        """Run a read whose value is the result's ``data``."""
-
-        def run() -> OperationResult:
+    async def _aattempt(
+        self,
+        model: type[Model],
+        action: Callable[[], Awaitable[R]],
+        done: Callable[[R], OperationResult],
+    ) -> OperationResult:
+        try:
             self.setup_backend(model)
-            return OperationResult(success=True, data=read())
-
-        return _attempt(run)
+            return done(await action())
+        except Exception as error:
+            return OperationResult(success=False, error=error)

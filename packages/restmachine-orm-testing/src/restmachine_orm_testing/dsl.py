@@ -1,8 +1,10 @@
-"""``OrmClient``: the backend-agnostic language tests are written in.
+"""``OrmClient`` and ``AsyncOrmClient``: the backend-agnostic language tests are written in.
 
 Every ``*_and_verify`` method reads the row back through the driver and fails, naming the
 backend, the model and each differing field, when storage does not hold what was written.
 Every ``expect_*_failure`` method fails when the operation succeeds or raises another error.
+``AsyncOrmClient`` has the same 13 methods, awaited, performed through the driver's
+``aexecute_*`` methods (the model's async API); both run the same steps and checks.
 """
 
 from __future__ import annotations
@@ -11,231 +13,191 @@ from typing import Any, TypeVar
 
 from restmachine_orm import Model
 
+from . import _steps
+from ._steps import Ordering, Steps, VerificationError, adrive, drive
 from .driver import DriverInterface
-from .operations import (
-    AllOperation,
-    CountOperation,
-    CreateOperation,
-    DeleteOperation,
-    ExistsOperation,
-    GetOperation,
-    OperationResult,
-    QueryOperation,
-    UpdateOperation,
-    UpsertOperation,
-)
+from .operations import OperationResult
 
-__all__ = ["OrmClient", "VerificationError"]
+__all__ = ["AsyncOrmClient", "OrmClient", "VerificationError"]
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
-class VerificationError(AssertionError):
-    """Storage did not do what a DSL step expected; the message says what it saw."""
-
-
-def _describe(error: BaseException | None) -> str:
-    return "no error" if error is None else f"{type(error).__name__}: {error}"
-
-
-class OrmClient:
-    """Runs operations through a driver and checks their outcome against storage."""
-
+class _Client:
     def __init__(self, driver: DriverInterface) -> None:
         """Wrap a driver; the backend name comes from ``driver.get_backend_name()``."""
         self.driver = driver
         self.backend_name = driver.get_backend_name()
 
-    # -- create -------------------------------------------------------------------------
+
+class OrmClient(_Client):
+    """Runs operations through a driver and checks their outcome against storage."""
+
+    def _run(self, steps: Steps[T]) -> T:
+        return drive(steps, self.driver.execute)
 
     def create_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Create a row, read it back and check that storage holds exactly that row."""
-        return self._write_and_verify(
-            "create", model_class, self.driver.execute_create(CreateOperation(model_class, data))
-        )
+        return self._run(_steps.create_and_verify(self.backend_name, model_class, data))
 
     def expect_create_failure(
         self, model_class: type[Model], error_type: type[BaseException], **data: Any
     ) -> BaseException:
         """Create a row expecting ``error_type``; return the error raised."""
-        result = self.driver.execute_create(CreateOperation(model_class, data))
-        return self._expect_error("create", model_class, result, error_type)
-
-    # -- read ---------------------------------------------------------------------------
+        steps = _steps.expect_create_failure(self.backend_name, model_class, error_type, data)
+        return self._run(steps)
 
     def get_and_verify_exists(self, model_class: type[M], **key: Any) -> M:
         """Read a row by key and fail if there is none."""
-        result = self._get(model_class, key)
-        if result.instance is None:
-            self._fail(model_class, f"expected a row with {_shown(key)}, found none")
-        instance: M = result.instance
-        return instance
+        return self._run(_steps.get_and_verify_exists(self.backend_name, model_class, key))
 
     def get_and_verify_not_exists(self, model_class: type[Model], **key: Any) -> None:
         """Read a row by key and fail if there is one."""
-        result = self._get(model_class, key)
-        if result.instance is not None:
-            self._fail(model_class, f"expected no row with {_shown(key)}, found {result.data}")
-
-    # -- update -------------------------------------------------------------------------
+        self._run(_steps.get_and_verify_not_exists(self.backend_name, model_class, key))
 
     def update_and_verify(self, instance: M, **changes: Any) -> M:
         """Assign the changes, save, and check storage holds the updated row."""
-        return self._write_and_verify(
-            "update", type(instance), self.driver.execute_update(UpdateOperation(instance, changes))
-        )
+        return self._run(_steps.update_and_verify(self.backend_name, instance, changes))
 
     def expect_update_failure(
         self, instance: Model, error_type: type[BaseException], **changes: Any
     ) -> BaseException:
         """Assign the changes and save, expecting ``error_type``; return the error."""
-        result = self.driver.execute_update(UpdateOperation(instance, changes))
-        return self._expect_error("update", type(instance), result, error_type)
-
-    # -- delete / upsert ----------------------------------------------------------------
+        steps = _steps.expect_update_failure(self.backend_name, instance, error_type, changes)
+        return self._run(steps)
 
     def delete_and_verify(self, instance: Model) -> None:
         """Delete a row and check it can no longer be read."""
-        model_class = type(instance)
-        self._succeed("delete", model_class, self.driver.execute_delete(DeleteOperation(instance)))
-        key = _key_of(instance)
-        if self._get(model_class, key).instance is not None:
-            self._fail(model_class, f"row with {_shown(key)} is still stored after delete")
+        self._run(_steps.delete_and_verify(self.backend_name, instance))
 
     def upsert_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Insert or replace a row and check storage holds exactly that row."""
-        return self._write_and_verify(
-            "upsert", model_class, self.driver.execute_upsert(UpsertOperation(model_class, data))
-        )
-
-    # -- queries ------------------------------------------------------------------------
+        return self._run(_steps.upsert_and_verify(self.backend_name, model_class, data))
 
     def query_models(
         self,
         model_class: type[Model],
         filters: dict[str, Any] | None = None,
-        order_by: list[str] | tuple[str, ...] | None = None,
+        order_by: Ordering = None,
         limit: int | None = None,
         offset: int | None = None,
     ) -> OperationResult:
         """Run a query; the result's ``data`` is the list of instances (errors are kept)."""
-        return self.driver.execute_query(
-            QueryOperation(model_class, dict(filters or {}), tuple(order_by or ()), limit, offset)
-        )
+        return self._run(_steps.query_models(model_class, filters, order_by, limit, offset))
 
     def query_and_verify_count(
         self,
         model_class: type[M],
         expected_count: int,
         filters: dict[str, Any] | None = None,
-        order_by: list[str] | tuple[str, ...] | None = None,
+        order_by: Ordering = None,
         limit: int | None = None,
         offset: int | None = None,
     ) -> list[M]:
         """Run a query, fail unless it returns ``expected_count`` rows; return them."""
-        result = self._succeed(
-            "query", model_class, self.query_models(model_class, filters, order_by, limit, offset)
-        )
-        found: list[M] = result.data
-        if len(found) != expected_count:
-            keys = [_shown(_key_of(instance)) for instance in found]
-            self._fail(
-                model_class,
-                f"query {filters or {}} returned {len(found)} rows, expected {expected_count}: "
-                f"{keys}",
+        return self._run(
+            _steps.query_and_verify_count(
+                self.backend_name, model_class, expected_count, filters, order_by, limit, offset
             )
-        return found
+        )
 
     def count_models(self, model_class: type[Model], **filters: Any) -> int:
         """Count the rows matching the filters."""
-        result = self._succeed(
-            "count", model_class, self.driver.execute_count(CountOperation(model_class, filters))
-        )
-        count: int = result.data
-        return count
+        return self._run(_steps.count_models(self.backend_name, model_class, filters))
 
     def model_exists(self, model_class: type[Model], **filters: Any) -> bool:
         """Tell whether any row matches the filters."""
-        result = self._succeed(
-            "exists", model_class, self.driver.execute_exists(ExistsOperation(model_class, filters))
-        )
-        return bool(result.data)
+        return self._run(_steps.model_exists(self.backend_name, model_class, filters))
 
     def all_models(self, model_class: type[M]) -> list[M]:
         """Return every row of the model."""
-        result = self._succeed(
-            "all", model_class, self.driver.execute_all(AllOperation(model_class))
-        )
-        found: list[M] = result.data
-        return found
+        return self._run(_steps.all_models(self.backend_name, model_class))
 
-    # -- checks -------------------------------------------------------------------------
 
-    def _fail(self, model_class: type[Model], message: str) -> None:
-        raise VerificationError(f"[{self.backend_name}] {model_class.__name__}: {message}")
+class AsyncOrmClient(_Client):
+    """``OrmClient``'s 13 methods, awaited: ``await orm_client.create_and_verify(User, ...)``.
 
-    def _succeed(
-        self, action: str, model_class: type[Model], result: OperationResult
-    ) -> OperationResult:
-        if not result.success:
-            self._fail(model_class, f"{action} failed with {_describe(result.error)}")
-        return result
+    Each step runs through the driver's ``aexecute_*`` methods, on the model's async API,
+    and checks storage exactly as ``OrmClient`` does, failing with the same messages.
+    """
 
-    def _expect_error(
-        self,
-        action: str,
-        model_class: type[Model],
-        result: OperationResult,
-        error_type: type[BaseException],
+    async def _run(self, steps: Steps[T]) -> T:
+        return await adrive(steps, self.driver.aexecute)
+
+    async def create_and_verify(self, model_class: type[M], **data: Any) -> M:
+        """Awaitable ``OrmClient.create_and_verify``."""
+        return await self._run(_steps.create_and_verify(self.backend_name, model_class, data))
+
+    async def expect_create_failure(
+        self, model_class: type[Model], error_type: type[BaseException], **data: Any
     ) -> BaseException:
-        if result.success:
-            self._fail(
-                model_class,
-                f"expected {action} to raise {error_type.__name__}, but it succeeded"
-                + (f" and stored {result.data}" if result.data is not None else ""),
-            )
-        if not isinstance(result.error, error_type):
-            self._fail(
-                model_class,
-                f"expected {action} to raise {error_type.__name__}, got {_describe(result.error)}",
-            )
-        assert result.error is not None
-        return result.error
+        """Awaitable ``OrmClient.expect_create_failure``."""
+        steps = _steps.expect_create_failure(self.backend_name, model_class, error_type, data)
+        return await self._run(steps)
 
-    def _get(self, model_class: type[Model], key: dict[str, Any]) -> OperationResult:
-        """Read a row by key through the driver; failing to read at all fails the step."""
-        return self._succeed(
-            "get", model_class, self.driver.execute_get(GetOperation(model_class, key))
+    async def get_and_verify_exists(self, model_class: type[M], **key: Any) -> M:
+        """Awaitable ``OrmClient.get_and_verify_exists``."""
+        return await self._run(_steps.get_and_verify_exists(self.backend_name, model_class, key))
+
+    async def get_and_verify_not_exists(self, model_class: type[Model], **key: Any) -> None:
+        """Awaitable ``OrmClient.get_and_verify_not_exists``."""
+        await self._run(_steps.get_and_verify_not_exists(self.backend_name, model_class, key))
+
+    async def update_and_verify(self, instance: M, **changes: Any) -> M:
+        """Awaitable ``OrmClient.update_and_verify``."""
+        return await self._run(_steps.update_and_verify(self.backend_name, instance, changes))
+
+    async def expect_update_failure(
+        self, instance: Model, error_type: type[BaseException], **changes: Any
+    ) -> BaseException:
+        """Awaitable ``OrmClient.expect_update_failure``."""
+        steps = _steps.expect_update_failure(self.backend_name, instance, error_type, changes)
+        return await self._run(steps)
+
+    async def delete_and_verify(self, instance: Model) -> None:
+        """Awaitable ``OrmClient.delete_and_verify``."""
+        await self._run(_steps.delete_and_verify(self.backend_name, instance))
+
+    async def upsert_and_verify(self, model_class: type[M], **data: Any) -> M:
+        """Awaitable ``OrmClient.upsert_and_verify``."""
+        return await self._run(_steps.upsert_and_verify(self.backend_name, model_class, data))
+
+    async def query_models(
+        self,
+        model_class: type[Model],
+        filters: dict[str, Any] | None = None,
+        order_by: Ordering = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> OperationResult:
+        """Awaitable ``OrmClient.query_models``."""
+        return await self._run(_steps.query_models(model_class, filters, order_by, limit, offset))
+
+    async def query_and_verify_count(
+        self,
+        model_class: type[M],
+        expected_count: int,
+        filters: dict[str, Any] | None = None,
+        order_by: Ordering = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[M]:
+        """Awaitable ``OrmClient.query_and_verify_count``."""
+        return await self._run(
+            _steps.query_and_verify_count(
+                self.backend_name, model_class, expected_count, filters, order_by, limit, offset
+            )
         )
 
-    def _write_and_verify(self, action: str, model_class: type[M], result: OperationResult) -> M:
-        """The instance a successful write returned, once storage is checked to hold it."""
-        instance: M = self._succeed(action, model_class, result).instance
-        self._verify_stored(instance, action)
-        return instance
+    async def count_models(self, model_class: type[Model], **filters: Any) -> int:
+        """Awaitable ``OrmClient.count_models``."""
+        return await self._run(_steps.count_models(self.backend_name, model_class, filters))
 
-    def _verify_stored(self, instance: Model, action: str) -> None:
-        model_class = type(instance)
-        key = _key_of(instance)
-        read = self._get(model_class, key)
-        if read.instance is None:
-            self._fail(model_class, f"after {action}, no row with {_shown(key)} is stored")
-        expected, stored = instance.model_dump(), read.instance.model_dump()
-        differences = [
-            f"{name}: expected {expected.get(name)!r}, stored {stored.get(name)!r}"
-            for name in expected.keys() | stored.keys()
-            if expected.get(name) != stored.get(name)
-        ]
-        if differences:
-            self._fail(
-                model_class,
-                f"after {action}, the stored row differs: " + "; ".join(sorted(differences)),
-            )
+    async def model_exists(self, model_class: type[Model], **filters: Any) -> bool:
+        """Awaitable ``OrmClient.model_exists``."""
+        return await self._run(_steps.model_exists(self.backend_name, model_class, filters))
 
-
-def _key_of(instance: Model) -> dict[str, Any]:
-    return {name: getattr(instance, name) for name in instance.orm_schema().require_key()}
-
-
-def _shown(key: dict[str, Any]) -> str:
-    return ", ".join(f"{name}={value!r}" for name, value in key.items())
+    async def all_models(self, model_class: type[M]) -> list[M]:
+        """Awaitable ``OrmClient.all_models``."""
+        return await self._run(_steps.all_models(self.backend_name, model_class))

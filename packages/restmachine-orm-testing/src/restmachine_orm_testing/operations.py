@@ -1,9 +1,13 @@
-"""The operations the DSL asks a driver to perform, and the result it gets back."""
+"""The operations the DSL asks a driver to perform, and the result it gets back.
+
+Each operation's ``verb`` names the driver method that performs it: ``execute_<verb>``, or
+``aexecute_<verb>`` awaited (``DriverInterface.execute`` and ``aexecute`` dispatch on it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from restmachine_orm import Model
 
@@ -14,6 +18,7 @@ __all__ = [
     "DeleteOperation",
     "ExistsOperation",
     "GetOperation",
+    "Operation",
     "OperationResult",
     "QueryOperation",
     "UpdateOperation",
@@ -25,6 +30,7 @@ __all__ = [
 class CreateOperation:
     """Create a row of ``model_class`` from ``data``."""
 
+    verb: ClassVar[str] = "create"
     model_class: type[Model]
     data: dict[str, Any]
 
@@ -33,6 +39,7 @@ class CreateOperation:
 class GetOperation:
     """Read the row of ``model_class`` with this ``key``."""
 
+    verb: ClassVar[str] = "get"
     model_class: type[Model]
     key: dict[str, Any]
 
@@ -41,6 +48,7 @@ class GetOperation:
 class UpdateOperation:
     """Assign ``changes`` to ``instance`` and save it."""
 
+    verb: ClassVar[str] = "update"
     instance: Model
     changes: dict[str, Any]
 
@@ -49,6 +57,7 @@ class UpdateOperation:
 class DeleteOperation:
     """Delete the row of ``instance``."""
 
+    verb: ClassVar[str] = "delete"
     instance: Model
 
 
@@ -56,6 +65,7 @@ class DeleteOperation:
 class UpsertOperation:
     """Insert or replace the row of ``model_class`` built from ``data``."""
 
+    verb: ClassVar[str] = "upsert"
     model_class: type[Model]
     data: dict[str, Any]
 
@@ -64,6 +74,7 @@ class UpsertOperation:
 class QueryOperation:
     """Select rows of ``model_class`` matching ``filters``, ordered and sliced."""
 
+    verb: ClassVar[str] = "query"
     model_class: type[Model]
     filters: dict[str, Any] = field(default_factory=dict)
     order_by: tuple[str, ...] = ()
@@ -75,6 +86,7 @@ class QueryOperation:
 class CountOperation:
     """Count rows of ``model_class`` matching ``filters``."""
 
+    verb: ClassVar[str] = "count"
     model_class: type[Model]
     filters: dict[str, Any] = field(default_factory=dict)
 
@@ -83,6 +95,7 @@ class CountOperation:
 class ExistsOperation:
     """Tell whether any row of ``model_class`` matches ``filters``."""
 
+    verb: ClassVar[str] = "exists"
     model_class: type[Model]
     filters: dict[str, Any] = field(default_factory=dict)
 
@@ -91,7 +104,22 @@ class ExistsOperation:
 class AllOperation:
     """Read every row of ``model_class``."""
 
+    verb: ClassVar[str] = "all"
     model_class: type[Model]
+
+
+Operation = (
+    CreateOperation
+    | GetOperation
+    | UpdateOperation
+    | DeleteOperation
+    | UpsertOperation
+    | QueryOperation
+    | CountOperation
+    | ExistsOperation
+    | AllOperation
+)
+"""Any operation the DSL asks a driver to perform."""
 
 
 @dataclass

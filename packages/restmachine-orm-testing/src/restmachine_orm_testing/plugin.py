@@ -5,7 +5,8 @@ Registered through the ``pytest11`` entry point, so installing the package is al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,20 @@ import pytest
 
 from restmachine_orm import CAPABILITIES
 
-from ._isolation import BACKEND, isolate, restore, running_argument
-from ._pytest_internals import parametrization
+from ._blocking import forbid_blocking_io
+from ._isolation import AWAITED, BACKEND, guarded, isolate, restore, running_argument
+from ._pytest_internals import own_marks, parametrization
 from ._session import STATE, SessionState, selected_backends
 from .base import MultiBackendTestBase
 from .driver import DriverInterface
-from .dsl import OrmClient
+from .dsl import AsyncOrmClient, OrmClient
 from .markers import LONG_MARK, MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
 from .registry import BackendNotInstalledError, DriverRegistry
 
-__all__ = ["orm"]
+__all__ = ["aorm", "orm"]
+
+#: The fixtures a multi-backend test takes: sync tests ``orm``, ``async def`` tests ``aorm``.
+_ARGUMENTS = ("orm", "aorm")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,8 +85,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     cls = metafunc.cls
     if cls is None or not issubclass(cls, MultiBackendTestBase):
         return
-    if "orm" not in metafunc.fixturenames:
+    taken = [name for name in _ARGUMENTS if name in metafunc.fixturenames]
+    if not taken:
         return
+    argument = _argument_of(metafunc, taken)
     state = metafunc.config.stash[STATE]
     failed = state.registry.load_error()
     if failed is not None:
@@ -97,7 +104,48 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.param(name, id=name, marks=_marks_for(metafunc, state, cls, name))
         for name in backends
     ]
-    metafunc.parametrize("orm", params, indirect=True)
+    metafunc.parametrize(argument, params, indirect=True)
+
+
+def _argument_of(metafunc: pytest.Metafunc, taken: list[str]) -> str:
+    """Which of ``orm`` and ``aorm`` a test takes, checked against how it is defined."""
+    where = metafunc.definition.nodeid
+    if len(taken) > 1:
+        raise pytest.Collector.CollectError(
+            f"{where}: a test takes orm (def) or aorm (async def), not both"
+        )
+    if taken == ["aorm"] and not inspect.iscoroutinefunction(metafunc.function):
+        raise pytest.Collector.CollectError(
+            f"{where}: aorm's DSL methods are awaited, so it belongs to async def tests; "
+            "a plain def test takes orm"
+        )
+    return taken[0]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Any:
+    """Have anyio's plugin run the ``async def`` tests of ``MultiBackendTestBase`` classes.
+
+    They ask for its ``anyio_backend`` fixture, which the base class sets to asyncio: no
+    marker or loop setup of the user's. Done before any plugin makes the items, which
+    read the fixtures a test asks for as they are made.
+    """
+    if (
+        isinstance(collector, pytest.Class)
+        and issubclass(collector.obj, MultiBackendTestBase)
+        and inspect.iscoroutinefunction(obj)
+    ):
+        _asks_for_an_event_loop(obj)
+    return (yield)
+
+
+def _asks_for_an_event_loop(test: Any) -> None:
+    # Once: a function inherited by several classes is collected once per class.
+    marks = own_marks(test)
+    if not any(mark.name == "usefixtures" and "anyio_backend" in mark.args for mark in marks):
+        pytest.mark.usefixtures("anyio_backend")(test)
 
 
 def _check_marks(metafunc: pytest.Metafunc, known: set[str]) -> None:
@@ -165,11 +213,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if found is None:
             kept.append(item)
             continue
-        name, test = found
+        argument, name, test = found
         if state.selected is not None and name not in state.selected:
             dropped.append(item)
             continue
         item.stash[BACKEND] = name
+        if argument == "aorm":
+            item.stash[AWAITED] = True
         item.user_properties.append(("orm_backend", name))
         item.user_properties.append(("orm_test", test))
         kept.append(item)
@@ -203,16 +253,20 @@ def _spread_long_tests(items: list[pytest.Item]) -> list[pytest.Item]:
     return spread
 
 
-def _backend_and_test(item: pytest.Item) -> tuple[str, str] | None:
-    """The backend a test item runs on, read from its parameters, and its id for the report."""
+def _backend_and_test(item: pytest.Item) -> tuple[str, str, str] | None:
+    """The argument (``orm``, ``aorm``) and backend of a test item, and its id for the report.
+
+    Read from the item's parameters: the backend is the parameter of its argument.
+    """
     found = parametrization(item)
     if found is None:
         return None
     params, ids = found
-    backend = params.get("orm")
-    if not isinstance(backend, str):
-        return None
-    return backend, _test_id(item.nodeid, ids, backend)
+    for argument in _ARGUMENTS:
+        backend = params.get(argument)
+        if isinstance(backend, str):
+            return argument, backend, _test_id(item.nodeid, ids, backend)
+    return None
 
 
 def _test_id(nodeid: str, ids: str, backend: str) -> str:
@@ -278,6 +332,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Run a test of the suite's async classes watching for blocking calls on its loop."""
+    if not guarded(item):
+        return (yield)
+    with forbid_blocking_io():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     """Once the test's fixtures are torn down, give its models their backends back."""
     try:
@@ -301,3 +364,30 @@ def orm() -> tuple[OrmClient, str]:
             pytrace=False,
         )
     return argument
+
+
+@pytest.fixture
+async def aorm(anyio_backend: Any) -> AsyncIterator[tuple[AsyncOrmClient, str]]:
+    """``(async_orm_client, backend_name)`` for an ``async def`` test, on its event loop.
+
+    The same models, isolation, selection, marks and report as ``orm``; the client's 13
+    DSL methods are awaited. When the test is over, the driver's ``ateardown`` is awaited
+    on the test's loop, before the loop closes.
+    """
+    loop = anyio_backend if isinstance(anyio_backend, str) else anyio_backend[0]
+    if loop != "asyncio":
+        pytest.fail(
+            f"aorm runs on asyncio, the ORM's async API's event loop, not {loop!r}: "
+            "leave anyio_backend as MultiBackendTestBase sets it",
+            pytrace=False,
+        )
+    argument = running_argument()
+    if argument is None or not isinstance(argument[0], AsyncOrmClient):
+        pytest.fail(
+            "the aorm fixture belongs to async def test methods of MultiBackendTestBase subclasses",
+            pytrace=False,
+        )
+    try:
+        yield argument
+    finally:
+        await argument[0].driver.ateardown()

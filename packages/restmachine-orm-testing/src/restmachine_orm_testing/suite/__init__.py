@@ -12,17 +12,40 @@ Import the module, not the classes, so that only your subclasses are collected. 
 maps each to the ``SUITE_VERSION`` that added it, so an upgrade shows what is new. Tests that
 need an optional feature are marked ``requires(...)`` and skipped, with the reason in the
 report, on backends whose capabilities lack it.
+
+Since 1.3, each class ``TestX`` has a twin ``TestXAsync`` running the same tests through
+the backend's awaitable twins (``async_surface``), ``TestConcurrentTasks`` races tasks on
+one event loop and ``TestCancelledTasks`` cancels writes in flight; subclass them alike.
 """
 
 from __future__ import annotations
 
 from ._base import SUITE_TESTS, SUITE_VERSION, SuiteBase
+from .async_surface import (
+    TestBadInputAsync,
+    TestConcurrentWritesAsync,
+    TestCrudAsync,
+    TestDifferentialAsync,
+    TestHooksAsync,
+    TestLogicAsync,
+    TestLookupsAsync,
+    TestOptimisticLockingAsync,
+    TestOrderingAsync,
+    TestPaginationAsync,
+    TestTextAsync,
+    TestTimestampsAsync,
+    TestTypesAsync,
+    TestUniqueValuesAsync,
+    TestWritePipelineAsync,
+)
 from .bad_input import TestBadInput
+from .cancellation import TestCancelledTasks
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential, run_differential
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
+from .tasks import TestConcurrentTasks
 from .values import TestHooks, TestText, TestTimestamps, TestTypes
 
 __all__ = [
@@ -30,19 +53,36 @@ __all__ = [
     "SUITE_VERSION",
     "SuiteBase",
     "TestBadInput",
+    "TestBadInputAsync",
+    "TestCancelledTasks",
+    "TestConcurrentTasks",
     "TestConcurrentWrites",
+    "TestConcurrentWritesAsync",
     "TestCrud",
+    "TestCrudAsync",
     "TestDifferential",
+    "TestDifferentialAsync",
     "TestHooks",
+    "TestHooksAsync",
     "TestLogic",
+    "TestLogicAsync",
     "TestLookups",
+    "TestLookupsAsync",
     "TestOptimisticLocking",
+    "TestOptimisticLockingAsync",
     "TestOrdering",
+    "TestOrderingAsync",
     "TestPagination",
+    "TestPaginationAsync",
     "TestText",
+    "TestTextAsync",
     "TestTimestamps",
+    "TestTimestampsAsync",
     "TestTypes",
+    "TestTypesAsync",
     "TestUniqueValues",
+    "TestUniqueValuesAsync",
     "TestWritePipeline",
+    "TestWritePipelineAsync",
     "run_differential",
 ]

@@ -10,10 +10,10 @@ from restmachine_orm import Model
 from ..base import MultiBackendTestBase
 from .models import SUITE_MODELS
 
-__all__ = ["SUITE_TESTS", "SUITE_VERSION", "SuiteBase", "since"]
+__all__ = ["SUITE_TESTS", "SUITE_VERSION", "SuiteBase", "since", "through_async"]
 
 #: The suite's version: a release that adds tests raises it, and ``SUITE_TESTS`` says which.
-SUITE_VERSION = "1.2"
+SUITE_VERSION = "1.3"
 
 SUITE_TESTS: dict[str, str] = {}
 """``"TestClass::test_name"`` of every suite test, to the suite version that added it."""
@@ -38,3 +38,25 @@ class SuiteBase(MultiBackendTestBase):
     def get_test_models(self) -> list[type[Model]]:
         """Every model the suite stores."""
         return list(SUITE_MODELS)
+
+
+S = TypeVar("S", bound=type[SuiteBase])
+
+
+def through_async(version: str) -> Callable[[S], S]:
+    """Make a class run its base's tests on the async surface; record them as new in ``version``.
+
+    The class's models are bound to a backend whose sync methods run the real backend's
+    awaitable twins on an event loop of the driver's, in its own thread, and its DSL steps
+    run on the model's async API there; a blocking network call on that loop fails the test.
+    """
+
+    def variant(cls: S) -> S:
+        cls._orm_async_surface = True
+        cls._orm_forbid_blocking_io = True
+        for name in dir(cls):
+            if name.startswith("test_"):
+                SUITE_TESTS[f"{cls.__name__}::{name}"] = version
+        return cls
+
+    return variant

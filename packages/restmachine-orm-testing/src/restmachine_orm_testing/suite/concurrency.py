@@ -60,6 +60,14 @@ def one_winner(outcomes: list[T | BaseException], error_type: type[Exception]) -
     return winners[0]
 
 
+def one_creator(outcomes: list[T | BaseException], field: str) -> T:
+    """The one success of racing creates; every loser refused naming ``field`` as taken."""
+    winner = one_winner(outcomes, DuplicateKeyError)
+    refused = [getattr(error, "fields", None) for error in split(outcomes)[1]]
+    assert refused == [(field,)] * (WRITERS - 1), refused
+    return winner
+
+
 def account(**extra: Any) -> dict[str, Any]:
     """The data of an account, with overrides."""
     return {"id": "a1", "handle": "ann", "owner": "Ann"} | extra
@@ -82,12 +90,10 @@ class TestConcurrentWrites(SuiteBase):
         client, _ = orm
 
         def one_round(key: str) -> Member:
-            outcomes = race(
-                lambda i: Member.create(id=key, email=f"{key}-m{i}@example.com", name=f"M{i}")
+            return one_creator(
+                race(lambda i: Member.create(id=key, email=f"{key}-m{i}@example.com", name="M")),
+                "id",
             )
-            winner = one_winner(outcomes, DuplicateKeyError)
-            assert all(error.fields == ("id",) for error in split(outcomes)[1])  # type: ignore[attr-defined]
-            return winner
 
         winners = [one_round(f"k{round_}") for round_ in range(ROUNDS)]
         assert sorted(client.all_models(Member), key=lambda member: member.id) == winners
@@ -100,10 +106,9 @@ class TestConcurrentWrites(SuiteBase):
         client, _ = orm
 
         def one_round(email: str) -> Member:
-            outcomes = race(lambda i: Member.create(id=f"{email}{i}", email=email, name="M"))
-            winner = one_winner(outcomes, DuplicateKeyError)
-            assert all(error.fields == ("email",) for error in split(outcomes)[1])  # type: ignore[attr-defined]
-            return winner
+            return one_creator(
+                race(lambda i: Member.create(id=f"{email}{i}", email=email, name="M")), "email"
+            )
 
         winners = [one_round(f"same{round_}@example.com") for round_ in range(ROUNDS)]
         assert sorted(client.all_models(Member), key=lambda member: member.email) == winners

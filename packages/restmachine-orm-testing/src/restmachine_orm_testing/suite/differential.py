@@ -15,13 +15,21 @@ pytest-xdist runs them side by side.
 
 Orderings on any field and ``offset()`` are used only on backends whose capabilities
 include ``order_by_any_field`` and ``offset``.
+
+Sync and async calls are interleaved: each sequence starts on one API, and a step that
+switches to the other may come anywhere. On the async API every call is its awaitable twin
+(``acreate``, ``aget``, ``asave``, ``adelete``, ``aall``, ``afirst``, ``acount``,
+``aexists``, ``apaginate``), awaited on an event loop of the sequence's own, which is shut
+down at its end (``ateardown`` of the backend's driver, when given, releasing what the
+backend holds on it first).
 """
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import pytest
@@ -78,6 +86,10 @@ Keys = Literal["simple", "composite"]
 DIFFERENTIAL_EXAMPLES = int(os.environ.get("RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES", "700"))
 _SIMPLE_EXAMPLES = DIFFERENTIAL_EXAMPLES // 2
 _COMPOSITE_EXAMPLES = DIFFERENTIAL_EXAMPLES - _SIMPLE_EXAMPLES
+
+#: Which API a call is made on: ``Model.create(...)``, or ``await Model.acreate(...)``.
+Api = Literal["sync", "async"]
+apis: st.SearchStrategy[Api] = st.sampled_from(["sync", "async"])
 
 # Small alphabets, so that keys and unique values collide often.
 ids = st.sampled_from(["a", "b", "c", "d"])
@@ -145,16 +157,34 @@ def _dump(found: Any) -> Any:
     return found.model_dump()
 
 
-def _pages(query: Any, size: int) -> list[list[dict[str, Any]]]:
+def _pages(call: Callable[..., Any], query: Any, size: int) -> list[list[dict[str, Any]]]:
     """Every page of a query, following cursors until there is none."""
     pages, cursor = [], None
     for _ in range(_MOST_PAGES):
-        page = query.paginate(size, cursor)
+        page = call(query, "paginate", size, cursor)
         pages.append(_dump(page.items))
         cursor = page.next_cursor
         if cursor is None:
             return pages
     raise AssertionError(f"paging by {size} did not end after {_MOST_PAGES} pages: {pages}")
+
+
+async def _nothing_to_release() -> None:
+    pass
+
+
+def _shut_down(loop: asyncio.AbstractEventLoop, release: Callable[[], Awaitable[None]]) -> None:
+    """Release the backend's resources on a sequence's loop, then close the loop."""
+    try:
+        loop.run_until_complete(_awaited(release))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+
+
+async def _awaited(release: Callable[[], Awaitable[None]]) -> None:
+    await release()
 
 
 def _sliced(query: Any, offset: int, limit: int | None) -> Any:
@@ -166,10 +196,13 @@ class _Differential(RuleBasedStateMachine):
     """Each step on the backend under test; its outcome must be the oracle's."""
 
     make_target: Callable[[], Backend]
+    release: Callable[[], Awaitable[None]]
     model: type[Model]
 
     def __init__(self) -> None:
         super().__init__()
+        self.awaited = False
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.target = type(self).make_target()
         capabilities = self.target.capabilities
         self.can_order = "order_by_any_field" in capabilities
@@ -185,10 +218,27 @@ class _Differential(RuleBasedStateMachine):
         raise NotImplementedError
 
     def teardown(self) -> None:
-        if self.saved is not None:
-            self.model.model_backend = self.saved
-        elif "model_backend" in self.model.__dict__:
-            delattr(self.model, "model_backend")
+        try:
+            if self.loop is not None:
+                _shut_down(self.loop, self.release)
+        finally:
+            if self.saved is not None:
+                self.model.model_backend = self.saved
+            elif "model_backend" in self.model.__dict__:
+                delattr(self.model, "model_backend")
+
+    @rule()
+    def switch_api(self) -> None:
+        """From here on, call the other API: sync calls, or their awaitable twins."""
+        self.awaited = not self.awaited
+
+    def call(self, target: Any, verb: str, *args: Any, **kwargs: Any) -> Any:
+        """``target.verb(...)``, or ``await target.averb(...)`` when on the async API."""
+        if not self.awaited:
+            return getattr(target, verb)(*args, **kwargs)
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+        return self.loop.run_until_complete(getattr(target, "a" + verb)(*args, **kwargs))
 
     def check(self, step: str, expected: Outcome, action: Callable[[], Any]) -> None:
         actual = _outcome(action)
@@ -197,27 +247,33 @@ class _Differential(RuleBasedStateMachine):
     def check_create(self, **data: Any) -> None:
         model = self.model
         expected = self.oracle.create(**data)
-        self.check(f"create {data}", expected, lambda: model.create(**data).model_dump())
+        self.check(
+            f"create {data}", expected, lambda: self.call(model, "create", **data).model_dump()
+        )
 
     def check_upsert(self, **data: Any) -> None:
         model = self.model
         expected = self.oracle.upsert(**data)
-        self.check(f"upsert {data}", expected, lambda: model.upsert(**data).model_dump())
+        self.check(
+            f"upsert {data}", expected, lambda: self.call(model, "upsert", **data).model_dump()
+        )
 
     def check_get(self, **key: Any) -> None:
         model = self.model
-        self.check(f"get {key}", self.oracle.get(**key), lambda: _dump(model.get(**key)))
+        self.check(
+            f"get {key}", self.oracle.get(**key), lambda: _dump(self.call(model, "get", **key))
+        )
 
     def check_save(self, key: dict[str, Any], **changes: Any) -> None:
         """Read the row by key, change it and save it (nothing when it is missing)."""
 
         def change() -> Any:
-            row = self.model.get(**key)
+            row = self.call(self.model, "get", **key)
             if row is None:
                 return None
             for name, value in changes.items():
                 setattr(row, name, value)
-            return row.save().model_dump()
+            return self.call(row, "save").model_dump()
 
         self.check(f"save {key} {changes}", self.oracle.save(key, **changes), change)
 
@@ -225,7 +281,7 @@ class _Differential(RuleBasedStateMachine):
         """Delete through a made-up instance: a missing row must fail alike everywhere."""
         model = self.model
         expected = self.oracle.delete(**key)
-        self.check(f"delete {key}", expected, lambda: model(**key, **other).delete())
+        self.check(f"delete {key}", expected, lambda: self.call(model(**key, **other), "delete"))
 
 
 class _SimpleKeys(_Differential):
@@ -237,11 +293,13 @@ class _SimpleKeys(_Differential):
         return ReferenceTable(("id",), ("email",), {"age": 0, "nick": None})
 
     @initialize(
-        rows=st.lists(st.tuples(ids, emails, ages, nicks), min_size=2, max_size=4, unique_by=_free)
+        rows=st.lists(st.tuples(ids, emails, ages, nicks), min_size=2, max_size=4, unique_by=_free),
+        api=apis,
     )
-    def seed(self, rows: list[tuple[str, str, int, str | None]]) -> None:
+    def seed(self, rows: list[tuple[str, str, int, str | None]], api: Api) -> None:
         # Rows from the start (each key and email taken once), so most steps read several.
-        self.check("start", ("ok", 0), lambda: DiffMember.where().count())
+        self.awaited = api == "async"
+        self.check("start", ("ok", 0), lambda: self.call(DiffMember.where(), "count"))
         for row in rows:
             self.create(*row)
 
@@ -272,18 +330,18 @@ class _SimpleKeys(_Differential):
             self.check(
                 f"query {filters} order={order}",
                 ("ok", self.oracle.select(filters, order)),
-                lambda: _dump(query.order_by(*order).all()),
+                lambda: _dump(self.call(query.order_by(*order), "all")),
             )
         else:
             # Natural order is the backend's own: compare the rows, sorted by key.
             self.check(
                 f"query {filters}",
                 ("ok", self.oracle.select(filters, ["id"])),
-                lambda: sorted(_dump(query.all()), key=lambda row: row["id"]),
+                lambda: sorted(_dump(self.call(query, "all")), key=lambda row: row["id"]),
             )
         found = len(self.oracle.select(filters))
-        self.check(f"count {filters}", ("ok", found), query.count)
-        self.check(f"exists {filters}", ("ok", found > 0), query.exists)
+        self.check(f"count {filters}", ("ok", found), lambda: self.call(query, "count"))
+        self.check(f"exists {filters}", ("ok", found > 0), lambda: self.call(query, "exists"))
 
     @precondition(lambda self: self.can_order)
     @rule(
@@ -300,12 +358,12 @@ class _SimpleKeys(_Differential):
         self.check(
             f"query {filters} order={order} offset={offset} limit={limit}",
             ("ok", self.oracle.select(filters, order, offset, limit)),
-            lambda: _dump(_sliced(query, offset, limit).all()),
+            lambda: _dump(self.call(_sliced(query, offset, limit), "all")),
         )
         self.check(
             f"first {filters} order={order}",
             ("ok", next(iter(self.oracle.select(filters, order)), None)),
-            lambda: _dump(query.first()),
+            lambda: _dump(self.call(query, "first")),
         )
 
     @precondition(lambda self: self.can_order)
@@ -314,7 +372,7 @@ class _SimpleKeys(_Differential):
         self.check(
             f"pages of {size} {filters} order={order}",
             ("ok", self.oracle.pages(filters, order, size)),
-            lambda: _pages(DiffMember.where(**filters).order_by(*order), size),
+            lambda: _pages(self.call, DiffMember.where(**filters).order_by(*order), size),
         )
 
 
@@ -327,11 +385,13 @@ class _CompositeKeys(_Differential):
         return ReferenceTable(("stream", "seq"), (), {"n": 0})
 
     @initialize(
-        rows=st.lists(st.tuples(streams, seqs, ages), min_size=3, max_size=5, unique_by=_key)
+        rows=st.lists(st.tuples(streams, seqs, ages), min_size=3, max_size=5, unique_by=_key),
+        api=apis,
     )
-    def seed(self, rows: list[tuple[str, int, int]]) -> None:
+    def seed(self, rows: list[tuple[str, int, int]], api: Api) -> None:
         # Rows from the start (each key once), so that most steps read several.
-        self.check("start", ("ok", 0), lambda: DiffEvent.where().count())
+        self.awaited = api == "async"
+        self.check("start", ("ok", 0), lambda: self.call(DiffEvent.where(), "count"))
         for row in rows:
             self.create(*row)
 
@@ -362,9 +422,10 @@ class _CompositeKeys(_Differential):
         self.check(
             f"events {within} order={order}",
             ("ok", self.oracle.select(within, [order])),
-            lambda: _dump(query.order_by(order).all()),
+            lambda: _dump(self.call(query.order_by(order), "all")),
         )
-        self.check(f"count {within}", ("ok", len(self.oracle.select(within))), query.count)
+        found = len(self.oracle.select(within))
+        self.check(f"count {within}", ("ok", found), lambda: self.call(query, "count"))
 
     @rule(
         stream=streams, filters=wide_event_filters, order=event_orders, offset=offsets, limit=limits
@@ -377,7 +438,9 @@ class _CompositeKeys(_Differential):
         self.check(
             f"events {within} order={order} offset={offset} limit={limit}",
             ("ok", self.oracle.select(within, [order], offset, limit)),
-            lambda: _dump(_sliced(DiffEvent.where(**within).order_by(order), offset, limit).all()),
+            lambda: _dump(
+                self.call(_sliced(DiffEvent.where(**within).order_by(order), offset, limit), "all")
+            ),
         )
 
     @rule(stream=streams, filters=wide_event_filters, order=event_orders, size=page_sizes)
@@ -388,7 +451,7 @@ class _CompositeKeys(_Differential):
         self.check(
             f"pages of {size} {within} order={order}",
             ("ok", self.oracle.pages(within, [order], size)),
-            lambda: _pages(DiffEvent.where(**within).order_by(order), size),
+            lambda: _pages(self.call, DiffEvent.where(**within).order_by(order), size),
         )
 
     @rule(filters=event_filters)
@@ -398,11 +461,12 @@ class _CompositeKeys(_Differential):
             f"events {filters}",
             ("ok", found),
             lambda: sorted(
-                _dump(DiffEvent.where(**filters).all()),
+                _dump(self.call(DiffEvent.where(**filters), "all")),
                 key=lambda row: (row["stream"], row["seq"]),
             ),
         )
-        self.check(f"exists {filters}", ("ok", bool(found)), DiffEvent.where(**filters).exists)
+        exists = DiffEvent.where(**filters)
+        self.check(f"exists {filters}", ("ok", bool(found)), lambda: self.call(exists, "exists"))
 
 
 _MACHINES: dict[str, type[_Differential]] = {"simple": _SimpleKeys, "composite": _CompositeKeys}
@@ -432,6 +496,7 @@ def run_differential(
     keys: Keys = "simple",
     examples: int = 500,
     steps: int = 12,
+    release: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Check a backend against the oracle over random operation sequences.
 
@@ -442,6 +507,9 @@ def run_differential(
             a model with a partition and a sort key.
         examples: How many sequences to run (in CI, the same ones every run).
         steps: At most this many operations per sequence.
+        release: Awaited on a sequence's event loop before it closes, when the sequence
+            made awaited calls: a driver's ``ateardown``, releasing what the backend holds
+            on that loop.
 
     Raises:
         AssertionError: A step's result or error type differed; hypothesis prints the
@@ -450,7 +518,10 @@ def run_differential(
     """
     if keys not in _MACHINES:
         raise ValueError(f"run_differential: keys must be 'simple' or 'composite', not {keys!r}")
-    target = {"make_target": staticmethod(make_backend)}
+    target = {
+        "make_target": staticmethod(make_backend),
+        "release": staticmethod(release or _nothing_to_release),
+    }
     machine = type(f"Differential{keys.title()}", (_MACHINES[keys],), target)
     run_state_machine_as_test(
         machine,
@@ -471,12 +542,20 @@ class TestDifferential(SuiteBase):
     @pytest.mark.orm_long_running
     def test_matches_the_reference(self, orm: tuple[Any, str]) -> None:
         client, _ = orm
-        run_differential(lambda: client.driver.backend, keys="simple", examples=_SIMPLE_EXAMPLES)
+        run_differential(
+            lambda: client.driver.backend,
+            keys="simple",
+            examples=_SIMPLE_EXAMPLES,
+            release=client.driver.ateardown,
+        )
 
     @since("1.1")
     @pytest.mark.orm_long_running
     def test_matches_the_reference_with_composite_keys(self, orm: tuple[Any, str]) -> None:
         client, _ = orm
         run_differential(
-            lambda: client.driver.backend, keys="composite", examples=_COMPOSITE_EXAMPLES
+            lambda: client.driver.backend,
+            keys="composite",
+            examples=_COMPOSITE_EXAMPLES,
+            release=client.driver.ateardown,
         )

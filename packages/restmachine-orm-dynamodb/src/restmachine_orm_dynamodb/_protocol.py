@@ -1,0 +1,304 @@
+"""``Protocol``: one DynamoDB operation as a flow, from request body to answer or error.
+
+DynamoDB's JSON protocol: ``POST /`` with ``X-Amz-Target: DynamoDB_20120810.<Operation>``,
+the parameters as compact JSON (``_wire``), signed with SigV4 (``_sigv4``). The answer's
+CRC32 (``x-amz-crc32``) is checked, its JSON decoded; an error answer's code is the end of
+its ``__type``. Transient failures are retried as botocore's standard mode does
+(``_retry_rules``), yielding a ``Pause`` before each retry. Sans-IO: it yields the
+``HttpRequest`` and is sent the ``HttpResponse`` (or has a ``TransportError`` thrown in),
+so one copy serves the sync and the async runner (``_flow``).
+"""
+
+from __future__ import annotations
+
+import platform
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._flow import Flow, HttpRequest, HttpResponse, Pause, TransportError
+from ._http_settings import HttpSettings
+from ._retry_rules import RetryQuota, RetryRules, retryable
+from ._sigv4 import Signer
+from ._version import __version__
+from ._wire import decode, encode
+from .errors import DynamoDBError, TransactionsUnsupportedError
+
+__all__ = ["CorruptAnswer", "ErrorAnswer", "Interceptor", "Protocol", "Refusal", "error_code"]
+
+#: Called before each attempt with (operation, request body): may change the body, or
+#: return an answer that is then read as if the server had sent it.
+Interceptor = Callable[[str, dict[str, Any]], HttpResponse | None]
+
+_TARGET = "DynamoDB_20120810."
+_UNSUPPORTED = frozenset({"UnknownOperationException", "UnrecognizedClientException"})
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What ``Protocol.call`` returns for an error code the caller said it expects.
+
+    Attributes:
+        answer: DynamoDB's error answer: its own keys (``CancellationReasons``, ``Item``,
+            ``message``...) and ``{"Error": {"Code": ..., "Message": ...}}``.
+    """
+
+    answer: Mapping[str, Any]
+
+
+def error_code(answer: Mapping[str, Any]) -> str:
+    """The DynamoDB error code of an error answer (``""`` when there is none)."""
+    code: str = answer.get("Error", {}).get("Code", "")
+    return code
+
+
+class ErrorAnswer(Exception):
+    """DynamoDB answered with an error (kept as the ``__cause__`` of the ``DynamoDBError``).
+
+    Attributes:
+        status: The HTTP status.
+        code: DynamoDB's error code, e.g. ``"ValidationException"`` (``""`` if none came).
+        message: DynamoDB's explanation.
+        answer: The error answer (as ``Refusal.answer`` holds it).
+    """
+
+    def __init__(self, status: int, code: str, message: str, answer: Mapping[str, Any]) -> None:
+        """Keep what the answer said; the text is ``"<code>: <message>"``."""
+        super().__init__(f"{code or f'HTTP {status}'}: {message}")
+        self.status, self.code, self.message, self.answer = status, code, message, answer
+
+
+class CorruptAnswer(Exception):
+    """The answer's body does not match the CRC32 the server sent with it."""
+
+
+def _error_answer(response: HttpResponse) -> ErrorAnswer:
+    """Read an error answer: JSON with ``__type`` and ``message``, or whatever came."""
+    try:
+        document = decode(response.body)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        text = response.body[:200].decode("utf-8", "replace")
+        document = {"message": " ".join(text.split())}
+    kind = document.get("__type") or response.headers.get("x-amzn-errortype", "").split(":")[0]
+    code = str(kind).rsplit("#", 1)[-1]
+    message = str(document.get("message") or document.get("Message") or "")
+    answer = {**document, "Error": {"Code": code, "Message": message}}
+    return ErrorAnswer(response.status, code, message, answer)
+
+
+def _table_of(body: Mapping[str, Any]) -> str | None:
+    """The table a request is about: its ``TableName``, or the first it reads or writes."""
+    name = body.get("TableName")
+    if name is None and body.get("RequestItems"):
+        name = next(iter(body["RequestItems"]))
+    if name is None and body.get("TransactItems"):
+        action: Any = next(iter(body["TransactItems"][0].values()), {})
+        name = action.get("TableName") if isinstance(action, Mapping) else None
+    return None if name is None else str(name)
+
+
+def _host(url: str) -> str:
+    """The ``Host`` header of ``url``: its host, and its port unless the scheme's default."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    if parts.port and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
+def user_agent(config: Any = None) -> str:
+    """The ``User-Agent``: this package, botocore and Python, plus the config's extras."""
+    import botocore
+
+    agent = (
+        f"restmachine-orm-dynamodb/{__version__} botocore/{botocore.__version__} "
+        f"lang/python#{platform.python_version()}"
+    )
+    appid = getattr(config, "user_agent_appid", None)
+    extra = getattr(config, "user_agent_extra", None)
+    return agent + (f" app/{appid}" if appid else "") + (f" {extra}" if extra else "")
+
+
+class Protocol:
+    """Sends DynamoDB operations to one endpoint: builds, signs, checks, decodes, retries.
+
+    Attributes:
+        endpoint: The endpoint URL (named in error messages).
+        http: How the senders connect to it.
+        rules: How many tries a request gets, and the waits between.
+        interceptors: Called before each attempt with ``(operation, body)``: one may change
+            the body, or return an ``HttpResponse`` that is read as the server's answer
+            (nothing is sent then). For request logs and fault injection.
+        quota: The retry budget this protocol's requests share (botocore's per-client one).
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        signer: Signer,
+        *,
+        rules: RetryRules | None = None,
+        http: HttpSettings | None = None,
+        agent: str | None = None,
+    ) -> None:
+        """Talk to ``endpoint``, signing with ``signer``; nothing is sent yet."""
+        self.endpoint = endpoint
+        self.http = http or HttpSettings(endpoint)
+        self.rules = rules or RetryRules()
+        self.interceptors: list[Interceptor] = []
+        self._signer = signer
+        self._url = endpoint.rstrip("/") + "/"
+        self._host = _host(self._url)
+        self._agent = agent or user_agent()
+        self.quota = RetryQuota()
+
+    @classmethod
+    def from_client(cls, client: Any) -> Protocol:
+        """The protocol a boto3 DynamoDB client speaks: its credentials, region, endpoint, config.
+
+        The config gives the retries, and the ``http`` settings (timeouts, proxies, pool).
+
+        Raises:
+            BotocoreInternalsChanged: This botocore keeps a client's credentials elsewhere.
+        """
+        from ._botocore import client_credentials
+
+        meta = client.meta
+        credentials = client_credentials(client)
+        signer = Signer(credentials, meta.region_name, meta.service_model.signing_name)
+        return cls(
+            meta.endpoint_url,
+            signer,
+            rules=RetryRules.from_config(meta.config.retries),
+            http=HttpSettings.from_client(client),
+            agent=user_agent(meta.config),
+        )
+
+    def __repr__(self) -> str:
+        return f"Protocol(endpoint={self.endpoint!r}, region={self._signer.region!r})"
+
+    def call(self, operation: str, body: dict[str, Any], *, refusal: str = "") -> Flow[Any]:
+        """Send one operation, e.g. ``call("GetItem", {...})``, and return DynamoDB's answer.
+
+        Args:
+            operation: The DynamoDB operation.
+            body: Its parameters, ``TableName`` (or ``RequestItems``...) included.
+            refusal: An error code the caller handles itself: when DynamoDB answers with
+                it, the flow returns a ``Refusal`` instead of raising.
+
+        Raises:
+            DynamoDBError: The request failed, for good or after its last try (its
+                ``__cause__`` is the last ``ErrorAnswer``, ``TransportError`` or
+                ``CorruptAnswer``).
+            TransactionsUnsupportedError: ``TransactWriteItems`` is unknown to the server.
+        """
+        rules, quota = self.rules, self.quota
+        attempt, taken = 0, 1
+        while True:
+            attempt += 1
+            response = self._intercepted(operation, body) if self.interceptors else None
+            failure: Exception | None = None
+            kind = ""
+            if response is None:
+                problem = yield from self._signer.ready()
+                if problem is not None:
+                    raise DynamoDBError(f"{operation} on {self._where(body)} failed: {problem}")
+                payload = encode(body)
+                headers = self._signer.sign(self._url, self._host, _TARGET + operation, payload)
+                headers["User-Agent"] = self._agent
+                headers["Accept-Encoding"] = "identity"  # aiohttp would ask for gzip
+                try:
+                    response = yield HttpRequest(operation, self._url, headers, payload)
+                except TransportError as lost:
+                    failure, kind = lost, "transient"
+            if response is not None:
+                crc = response.headers.get("x-amz-crc32")
+                if crc is not None and not _crc_matches(crc, response.body):
+                    failure, kind = _corrupt(crc, response.body), "transient"
+                elif response.status < 300:
+                    answer = self._decoded(operation, body, response)
+                    if quota.capacity < quota.maximum:
+                        quota.give_back(taken)
+                    return answer
+                else:
+                    error = _error_answer(response)
+                    if refusal and error.code == refusal:
+                        return Refusal(error.answer)
+                    failure, kind = error, retryable(response.status, error.code) or ""
+                    if kind == "":
+                        raise self._failure(operation, body, error, attempt) from error
+            assert failure is not None
+            if attempt >= rules.attempts:
+                raise self._failure(operation, body, failure, attempt) from failure
+            cost = 1 if rules.legacy else quota.take(kind)  # legacy mode has no quota
+            if cost is None:
+                raise self._failure(operation, body, failure, attempt, quota=True) from failure
+            taken = cost
+            after = None if response is None else response.headers.get("x-amz-retry-after")
+            yield Pause(rules.wait(attempt, kind, after))
+
+    def _intercepted(self, operation: str, body: dict[str, Any]) -> HttpResponse | None:
+        for interceptor in self.interceptors:
+            response = interceptor(operation, body)
+            if response is not None:
+                return response
+        return None
+
+    def _decoded(self, operation: str, body: Mapping[str, Any], response: HttpResponse) -> Any:
+        try:
+            return decode(response.body)
+        except ValueError as error:
+            raise DynamoDBError(
+                f"{operation} on {self._where(body)} failed: the answer is not JSON: {error}"
+            ) from error
+
+    def _where(self, body: Mapping[str, Any]) -> str:
+        table = _table_of(body)
+        return f"{self.endpoint}" if table is None else f"table {table!r} at {self.endpoint}"
+
+    def _failure(
+        self,
+        operation: str,
+        body: Mapping[str, Any],
+        error: Exception,
+        attempts: int,
+        *,
+        quota: bool = False,
+    ) -> DynamoDBError:
+        """The ``DynamoDBError`` telling what failed, where, and why."""
+        where = self._where(body)
+        if (
+            operation == "TransactWriteItems"
+            and isinstance(error, ErrorAnswer)
+            and error.code in _UNSUPPORTED
+        ):
+            return TransactionsUnsupportedError(
+                f"{where} does not support TransactWriteItems, which create_many and models "
+                "with unique fields need to write rows only where none exists and to claim "
+                "unique values atomically (dynalite lacks it; use DynamoDB, DynamoDB Local "
+                "or moto)"
+            )
+        tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+        if quota:  # botocore's standard mode stops retrying too while its budget is spent
+            tries = f" (gave up after {attempts} attempts: the client's retry budget is spent)"
+        return DynamoDBError(f"{operation} on {where} failed: {error}{tries}")
+
+
+def _crc_matches(crc: str, body: bytes) -> bool:
+    try:
+        return int(crc) == zlib.crc32(body)
+    except ValueError:
+        return False
+
+
+def _corrupt(crc: str, body: bytes) -> CorruptAnswer:
+    return CorruptAnswer(
+        f"the answer was damaged on the way: its CRC32 is {zlib.crc32(body)}, the server "
+        f"sent x-amz-crc32 {crc[:20]!r}"
+    )

@@ -1,0 +1,283 @@
+"""Point writes as flows: create, update, upsert and delete of one row.
+
+A row without unique fields is written by one conditional request. A row with unique fields
+is written by one ``TransactWriteItems`` with its claims and releases; when the row turns out
+to have changed since it was read, it is read again and the transaction rebuilt, as often as
+the table's ``row_contention`` allows. ``may_send_more_than_one_write`` tells the async
+runner which writes must run to their end once started.
+"""
+
+from __future__ import annotations
+
+from restmachine_orm import NotFoundError
+from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.schema import ModelSchema
+
+from ._expressions import Expressions
+from ._flow import Flow
+from ._reads import get_row
+from ._serialize import from_item
+from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table, wait
+from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition
+from ._versions import expected_version, refused, stored_version, version_condition
+from .errors import DynamoDBError
+
+__all__ = ["delete", "insert", "may_send_more_than_one_write", "update", "upsert"]
+
+
+def may_send_more_than_one_write(schema: ModelSchema) -> bool:
+    """Whether a point write of this model may send several write requests.
+
+    Writes of models with unique fields may: a claim may delete an orphaned sentinel first,
+    and a row that changed meanwhile is read and written again.
+    """
+    return bool(schema.unique_fields)
+
+
+def insert(table: Table, schema: ModelSchema, row: Row) -> Flow[None]:
+    """Store a new row: conditional ``PutItem``, or one transaction with its claims."""
+    key = schema.key_of(row)
+    item = table.keys.item(schema, row)
+    if all(row[name] is None for name in schema.unique_fields):
+        request = {"TableName": table.name, "Item": item, **table.keys.if_absent()}
+        answer = yield from table.send("PutItem", request, refusal=CONDITIONAL_CHECK_FAILED)
+        if type(answer) is Refusal:
+            raise key_taken(schema, key)
+        return
+    for pause in table.retries.row_contention.pauses():
+        yield from wait(pause)
+        try:
+            yield from creation(table, schema, row, item).send()
+            return
+        except RowConditionFailed:
+            if (yield from _read(table, schema, key)) is not None:
+                raise key_taken(schema, key) from None
+    raise _contended(table, schema, key, "create")
+
+
+def update(
+    table: Table, schema: ModelSchema, key: Key, changes: Row, previous: Row | None
+) -> Flow[Row]:
+    """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
+    key_fields = schema.key_fields
+    if not changes.keys().isdisjoint(key_fields):  # a save's changes hold no key field
+        changes = {n: v for n, v in changes.items() if n not in key_fields}
+    # A unique value in the changes goes through the claims even when ``previous`` holds
+    # it already: the stored row may have moved on since the caller read it.
+    if schema.unique_fields and any(n in changes for n in schema.unique_fields):
+        return (yield from _rewrite(table, schema, key, changes, previous, keep_created=False))
+    expected = expected_version(schema, changes)
+    ex = Expressions()
+    request = {
+        "TableName": table.name,
+        "Key": table.keys.item_key(schema, key),
+        # The condition keeps this from creating an item: the entity is there already.
+        "UpdateExpression": _assignments(table, ex, schema, changes, creates=False),
+        "ConditionExpression": f"attribute_exists({ex.name(table.keys.pk)})"
+        + version_condition(ex, schema, expected),
+        "ReturnValues": "ALL_NEW",
+        **ex.request(),
+    }
+    answer = yield from table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
+    if type(answer) is not Refusal:
+        return from_item(schema, answer["Attributes"])
+    if expected is None:
+        raise NotFoundError(schema.name, schema.key_dict(key))
+    refused(schema, key, (yield from _read(table, schema, key)), expected)
+
+
+def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
+    """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
+    key = schema.key_of(row)
+    if not schema.unique_fields:
+        ex = Expressions()
+        answer = yield from table.call(
+            "UpdateItem",
+            Key=table.keys.item_key(schema, key),
+            UpdateExpression=_assignments(
+                table, ex, schema, row, keep=schema.auto_now_add, count=schema.version_field
+            ),
+            ReturnValues="ALL_NEW",
+            **ex.request(),
+        )
+        return from_item(schema, answer["Attributes"])
+    changes = {n: v for n, v in row.items() if n not in schema.key_fields}
+    return (yield from _rewrite(table, schema, key, changes, None, keep_created=True))
+
+
+def delete(table: Table, schema: ModelSchema, key: Key, previous: Row | None) -> Flow[None]:
+    """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
+    item_key = table.keys.item_key(schema, key)
+    expected = (
+        None if schema.version_field is None or previous is None else previous[schema.version_field]
+    )
+    if not schema.unique_fields:
+        ex = Expressions()
+        condition = f"attribute_exists({ex.name(table.keys.pk)})" + version_condition(
+            ex, schema, expected
+        )
+        answer = yield from table.conditional(
+            "DeleteItem", Key=item_key, ConditionExpression=condition, **ex.request()
+        )
+        if answer is None:
+            if expected is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            refused(schema, key, (yield from _read(table, schema, key)), expected)
+        return
+    old = previous
+    for pause in table.retries.row_contention.pauses():
+        yield from wait(pause)
+        if old is None:
+            old = yield from _read(table, schema, key)
+            if old is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            if expected is not None and stored_version(schema, old) != expected:
+                refused(schema, key, old, expected)
+        ex = Expressions()
+        transaction = Transaction(table, schema, item_key, row_exists=True)
+        transaction.add(
+            "Delete",
+            Key=item_key,
+            ConditionExpression=_row_condition(table, ex, schema, old),
+            **ex.request(),
+        )
+        for name in schema.unique_fields:
+            if old.get(name) is not None:
+                transaction.release(name, old[name])
+        try:
+            yield from transaction.send()
+            return
+        except RowConditionFailed:
+            old = None  # changed or gone meanwhile: read it again
+    raise _contended(table, schema, key, "delete")
+
+
+def _read(table: Table, schema: ModelSchema, key: Key) -> Flow[Row | None]:
+    return get_row(table, schema, table.keys.item_key(schema, key))
+
+
+def _contended(table: Table, schema: ModelSchema, key: Key, action: str) -> DynamoDBError:
+    # Every attempt met a row changed since it was read: say so, rather than guess.
+    return DynamoDBError(
+        f"{schema.name}({schema.key_dict(key)}): the {action} kept meeting concurrent "
+        f"changes to the row on table {table.name!r} after "
+        f"{table.retries.row_contention.attempts} attempts; nothing was written"
+    )
+
+
+def _row_condition(table: Table, ex: Expressions, schema: ModelSchema, old: Row) -> str:
+    """The row exists and is still ``old``: its unique values and its version."""
+    return unique_condition(ex, table.keys, schema, old) + version_condition(
+        ex, schema, stored_version(schema, old)
+    )
+
+
+def _rewrite(
+    table: Table,
+    schema: ModelSchema,
+    key: Key,
+    changes: Row,
+    previous: Row | None,
+    *,
+    keep_created: bool,
+) -> Flow[Row]:
+    """Write a row whose unique values may move, claiming and releasing in one transaction.
+
+    ``keep_created`` makes it an upsert: a missing row is created, and a replaced row
+    keeps its ``auto_now_add`` values. Otherwise a missing row is ``NotFoundError``.
+    """
+    item_key = table.keys.item_key(schema, key)
+    expected = None if keep_created else expected_version(schema, changes)
+    old = previous
+    for pause in table.retries.row_contention.pauses():
+        yield from wait(pause)
+        if old is None:
+            old = yield from _read(table, schema, key)
+        if old is None and not keep_created:
+            raise NotFoundError(schema.name, schema.key_dict(key))
+        if expected is not None and old is not None and stored_version(schema, old) != expected:
+            refused(schema, key, old, expected)
+        base = old or {}
+        new = {**base, **changes, **schema.key_dict(key)}
+        if keep_created and old is not None:
+            new.update({n: old[n] for n in schema.auto_now_add})
+        if keep_created and schema.version_field is not None:
+            new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
+        ex = Expressions()
+        condition = (
+            _row_condition(table, ex, schema, old)
+            if old is not None
+            else f"attribute_not_exists({ex.name(table.keys.pk)})"
+        )
+        transaction = Transaction(table, schema, item_key, row_exists=old is not None)
+        body = {n: v for n, v in new.items() if n not in schema.key_fields}
+        transaction.add(
+            "Update",
+            Key=item_key,
+            UpdateExpression=_assignments(table, ex, schema, {**schema.key_dict(key), **body}),
+            ConditionExpression=condition,
+            **ex.request(),
+        )
+        for name in schema.unique_fields:
+            before, after = base.get(name), new.get(name)
+            if before == after:
+                continue
+            if after is not None:
+                transaction.claim(name, after)
+            if before is not None:
+                transaction.release(name, before)
+        try:
+            yield from transaction.send()
+            return new
+        except RowConditionFailed:
+            old = None  # changed, created or deleted meanwhile: read it again
+    raise _contended(table, schema, key, "write")
+
+
+def _assignments(
+    table: Table,
+    ex: Expressions,
+    schema: ModelSchema,
+    changes: Row,
+    keep: tuple[str, ...] = (),
+    count: str | None = None,
+    *,
+    creates: bool = True,
+) -> str:
+    """``SET`` the non-``None`` changes, ``REMOVE`` the rest.
+
+    ``keep`` fields are set only if absent; the ``count`` field is raised by one from
+    its stored value (0 when absent) instead of taking the value in ``changes``. When
+    the update ``creates`` the item if missing, it also sets the entity attribute.
+    """
+    keys = table.keys
+
+    def entity() -> str:
+        # Bound only when used: DynamoDB refuses placeholders an expression leaves unused.
+        return f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
+
+    sets = [entity()] if creates else []
+    removes = []
+    for name, value in changes.items():
+        path = ex.name(name)
+        if name == count:
+            sets.append(f"{path} = if_not_exists({path}, {ex.value(0)}) + {ex.value(1)}")
+        elif value is None:
+            removes.append(path)
+        elif name in keep:
+            sets.append(f"{path} = if_not_exists({path}, {ex.value(value)})")
+        else:
+            sets.append(f"{path} = {ex.value(value)}")
+        if name in schema.indexed_fields:
+            # Keep the field's index attribute in step; None leaves the sparse index.
+            index = ex.name(keys.index_attribute(name))
+            if value is None:
+                removes.append(index)
+            else:
+                sets.append(f"{index} = {ex.value(keys.index_value(schema, value))}")
+    if not sets and not removes:
+        # Nothing changed: an update still needs an action, and this one is harmless.
+        sets.append(entity())
+    parts = [f"SET {', '.join(sets)}"] if sets else []
+    parts += [f"REMOVE {', '.join(removes)}"] if removes else []
+    return " ".join(parts)
