@@ -4,7 +4,7 @@ Hierarchy (below the core's ``BackendError``)::
 
     restmachine_orm.BackendError
     ├── restmachine_orm.PartialWriteError  create_many stored some rows, not all (``.failed``)
-    └── DynamoDBError                      a request failed; ``__cause__`` is the answer, or why none came
+    └── DynamoDBError                      a request failed (``__cause__``: the answer or its lack)
         ├── TransactionsUnsupportedError   the server has no TransactWriteItems (e.g. dynalite)
         └── IncompleteBatchError           a batch read or delete left keys undone (``.item_keys``)
 """
