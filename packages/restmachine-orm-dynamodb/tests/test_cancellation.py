@@ -162,7 +162,9 @@ def test_proof_a_clear_stopped_by_cancellation_leaves_orphaned_sentinels(
 ):
     unfinished()
     orphans = cancelled_clear(slow, proxy, second_client)
-    assert len(orphans) == 25  # the first request deleted 25 rows, none of their sentinels
+    # The rows' requests (25 and 5 rows) go out together; cancelled while their answers are
+    # held, rows were deleted (all 30, or 25 if the second was not sent yet), no sentinel.
+    assert len(orphans) in (25, 30)
 
 
 # -- a unique write: claims and the row, and the reclaim of an orphan before them -----------

@@ -34,7 +34,7 @@ from restmachine_orm_dynamodb._flow import (
     arun,
 )
 from restmachine_orm_dynamodb._http_settings import HttpSettings
-from restmachine_orm_dynamodb._http_sync import UrllibSender
+from restmachine_orm_dynamodb._http_sync import BlockingSender
 from restmachine_orm_dynamodb._protocol import (
     CorruptAnswer,
     ErrorAnswer,
@@ -532,7 +532,7 @@ def test_no_text_the_layer_shows_holds_a_secret():
     settings = HttpSettings(
         ENDPOINT, proxy="http://user:pa55@proxy:3128", proxy_headers={"a": "pa55"}
     )
-    texts += [repr(settings), repr(UrllibSender(settings))]
+    texts += [repr(settings), repr(BlockingSender(settings))]
     failures = [
         [failure("ValidationException")],
         [TransportError("reset")] * 4,

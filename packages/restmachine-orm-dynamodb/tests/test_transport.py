@@ -33,7 +33,7 @@ from restmachine_orm_dynamodb import DynamoDBError, _http_async
 from restmachine_orm_dynamodb._flow import HttpRequest, TransportError, arun, run
 from restmachine_orm_dynamodb._http_async import INSTALL, AiohttpSender
 from restmachine_orm_dynamodb._http_settings import HttpSettings
-from restmachine_orm_dynamodb._http_sync import UrllibSender
+from restmachine_orm_dynamodb._http_sync import BlockingSender
 from restmachine_orm_dynamodb._protocol import Protocol
 from restmachine_orm_dynamodb._retry_rules import RetryRules
 
@@ -76,8 +76,8 @@ def protocol(endpoint: str) -> Protocol:
 
 
 @pytest.fixture
-def sync_sender(protocol: Protocol) -> Iterator[UrllibSender]:
-    sender = UrllibSender(protocol.http)
+def sync_sender(protocol: Protocol) -> Iterator[BlockingSender]:
+    sender = BlockingSender(protocol.http)
     yield sender
     sender.close()
 
@@ -128,7 +128,7 @@ def test_a_closed_port_is_a_transport_error_keeping_its_cause():
     settings = HttpSettings(closed_port(), connect_timeout=2, read_timeout=2)
     request = HttpRequest("GetItem", settings.endpoint + "/", {"Host": "x"}, b"{}")
     with pytest.raises(TransportError, match=f"no answer from {settings.endpoint} to GetItem"):
-        UrllibSender(settings).send(request)
+        BlockingSender(settings).send(request)
     sender = AiohttpSender(settings)
 
     async def send() -> None:
@@ -145,7 +145,7 @@ def test_a_closed_port_is_a_transport_error_keeping_its_cause():
 def test_a_closed_port_fails_the_request_after_the_configured_attempts(protocol):
     lost = Protocol(closed_port(), protocol._signer, rules=RetryRules(attempts=2))
     with pytest.raises(DynamoDBError, match="gave up after 2 attempts") as caught:
-        run(lost.call("GetItem", {"TableName": TABLE, "Key": KEY}), UrllibSender(lost.http))
+        run(lost.call("GetItem", {"TableName": TABLE, "Key": KEY}), BlockingSender(lost.http))
     assert isinstance(caught.value.__cause__, TransportError)
 
 
@@ -158,7 +158,7 @@ def test_an_answer_lost_on_the_way_is_a_transport_error_for_both_senders(endpoin
         get = {"TableName": TABLE, "Key": KEY, "ConsistentRead": True}
         relay.drop("GetItem", mode, times=2)
         with pytest.raises(DynamoDBError) as caught:
-            run(through.call("GetItem", get), UrllibSender(settings))
+            run(through.call("GetItem", get), BlockingSender(settings))
         assert isinstance(caught.value.__cause__, TransportError)
         sender = AiohttpSender(settings)
 
@@ -191,6 +191,7 @@ class CountingServer:
         self, *, hang_up: bool = False, together: int = 0, tls: ssl.SSLContext | None = None
     ) -> None:
         self.connections = 0
+        self.targets: list[str] = []  # the request-target of every request
         self.hang_up = hang_up
         self.barrier = threading.Barrier(together, timeout=5) if together else None
         server = self
@@ -203,6 +204,7 @@ class CountingServer:
                 server.connections += 1
 
             def do_POST(self) -> None:
+                server.targets.append(self.path)
                 self.rfile.read(int(self.headers["Content-Length"]))
                 status = 200
                 if server.barrier is not None:
@@ -256,7 +258,7 @@ def counting() -> Iterator[type[CountingServer]]:
 
 def test_the_sync_sender_keeps_its_connection_alive_between_requests(counting):
     server = counting()
-    sender = UrllibSender(HttpSettings(server.endpoint))
+    sender = BlockingSender(HttpSettings(server.endpoint))
     for _ in range(5):
         assert sender.send(server.request()).status == 200
     assert server.connections == 1
@@ -268,7 +270,7 @@ def test_the_sync_sender_keeps_its_connection_alive_between_requests(counting):
 
 def test_a_connection_the_server_dropped_while_idle_is_replaced_without_an_error(counting):
     server = counting(hang_up=True)
-    sender = UrllibSender(HttpSettings(server.endpoint))
+    sender = BlockingSender(HttpSettings(server.endpoint))
     for _ in range(3):
         assert sender.send(server.request()).status == 200
         time.sleep(0.05)  # the server's close reaches this side
@@ -276,9 +278,18 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced_without_an_error
     sender.close()
 
 
+def test_with_a_proxy_the_sync_sender_sends_through_it(counting):
+    proxy = counting()
+    endpoint = closed_port()  # only the proxy can answer
+    sender = BlockingSender(HttpSettings(endpoint, proxy=proxy.endpoint))
+    assert sender.send(HttpRequest("GetItem", endpoint + "/", {}, b"{}")).status == 200
+    assert proxy.targets == [endpoint + "/"]  # a proxy's request-target is the whole URL
+    sender.close()
+
+
 def test_answers_come_back_with_lower_cased_header_names(counting):
     server = counting()
-    sender = UrllibSender(HttpSettings(server.endpoint))
+    sender = BlockingSender(HttpSettings(server.endpoint))
     answer = sender.send(server.request())
     assert "x-amz-crc32" in answer.headers and "content-length" in answer.headers
     assert all(name == name.lower() for name in answer.headers)
@@ -350,7 +361,7 @@ def self_signed(folder: Any) -> str:
 def send_both_ways(settings: HttpSettings, request: HttpRequest) -> list[int | str]:
     """The status each sender gets for ``request``, or the name of the error's cause."""
     outcomes: list[int | str] = []
-    sync_sender, async_sender = UrllibSender(settings), AiohttpSender(settings)
+    sync_sender, async_sender = BlockingSender(settings), AiohttpSender(settings)
 
     async def send_async() -> int:
         try:

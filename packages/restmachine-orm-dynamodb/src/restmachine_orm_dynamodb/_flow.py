@@ -8,7 +8,9 @@ the outcome (sans-IO):
 - ``HttpRequest`` → the ``HttpResponse`` (or ``TransportError`` thrown in, when none came);
 - ``Pause`` → ``None`` once the time has passed;
 - ``Blocking`` → the return value of a function that may block (e.g. refreshing
-  credentials through botocore), run in a worker thread by the async runner.
+  credentials through botocore), run in a worker thread by the async runner;
+- ``Together`` → what each of several flows returned (or raised), run at the same time:
+  the sync runner on a few threads, the async one as tasks on the loop.
 
 ``run`` drives a flow with a blocking sender and ``time.sleep``; ``arun`` with an async
 sender and ``asyncio.sleep``. They are the only two places where sync and async differ,
@@ -19,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -32,6 +35,7 @@ __all__ = [
     "Pause",
     "Step",
     "SyncSender",
+    "Together",
     "TransportError",
     "arun",
     "run",
@@ -95,9 +99,23 @@ class TransportError(Exception):
     """
 
 
-Step = HttpRequest | Pause | Blocking
 #: A generator yielding steps and returning a ``T`` (``Flow[T]``).
-Flow = Generator[Step, Any, T]
+Flow = Generator["Step", Any, T]
+
+
+@dataclass(frozen=True, slots=True)
+class Together:
+    """Run ``flows`` at the same time, at most ``limit`` at once.
+
+    Sends back a list, in the order of ``flows``, of what each returned or the ``Exception``
+    it raised: one failing flow stops no other, and the caller decides what a failure means.
+    """
+
+    flows: Sequence[Flow[Any]]
+    limit: int
+
+
+Step = HttpRequest | Pause | Blocking | Together
 
 
 class SyncSender(Protocol):
@@ -165,6 +183,8 @@ def _do(step: Step | _Done, sender: SyncSender) -> Any:
         return None
     if type(step) is Blocking:
         return step.function()
+    if type(step) is Together:
+        return _together(step, sender)
     raise TypeError(f"a flow yielded {step!r}, which is not a step")
 
 
@@ -176,4 +196,39 @@ async def _ado(step: Step | _Done, sender: AsyncSender) -> Any:
         return None
     if type(step) is Blocking:
         return await asyncio.to_thread(step.function)
+    if type(step) is Together:
+        return await _atogether(step, sender)
     raise TypeError(f"a flow yielded {step!r}, which is not a step")
+
+
+def _outcome(flow: Flow[T], sender: SyncSender) -> T | Exception:
+    try:
+        return run(flow, sender)
+    except Exception as error:  # sent back to the flow that asked: it decides
+        return error
+
+
+def _together(step: Together, sender: SyncSender) -> list[Any]:
+    """The sync ``Together``: the flows on up to ``limit`` threads (the sender is thread-safe)."""
+    if len(step.flows) <= 1 or step.limit <= 1:
+        return [_outcome(flow, sender) for flow in step.flows]
+    with ThreadPoolExecutor(min(step.limit, len(step.flows))) as pool:
+        return list(pool.map(lambda flow: _outcome(flow, sender), step.flows))
+
+
+async def _atogether(step: Together, sender: AsyncSender) -> list[Any]:
+    """The async ``Together``: the flows as tasks, at most ``limit`` sending at once.
+
+    If the caller is cancelled, so are the flows still running (``gather``); a write that
+    must not stop half-way is run to its end by ``_to_the_end`` around the whole flow.
+    """
+    gate = asyncio.Semaphore(max(step.limit, 1))
+
+    async def outcome(flow: Flow[Any]) -> Any:
+        async with gate:
+            try:
+                return await arun(flow, sender)
+            except Exception as error:  # sent back to the flow that asked: it decides
+                return error
+
+    return list(await asyncio.gather(*(outcome(flow) for flow in step.flows)))

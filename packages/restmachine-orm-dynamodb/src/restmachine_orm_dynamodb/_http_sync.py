@@ -1,51 +1,48 @@
-"""``UrllibSender``: the blocking transport, on urllib3 (which botocore itself runs on).
+"""``BlockingSender``: the sync transport, on the standard library's ``http.client``.
 
-It keeps its own small pool of urllib3 connections to the one endpoint rather than going
-through ``HTTPConnectionPool.urlopen``: with one host, no redirects and no retries (trying
-again is the protocol's job), what ``urlopen`` adds around a connection's ``request`` and
-``getresponse`` cost 37 µs of CPU a request when measured, a fifth of the whole send.
-urllib3 still does the HTTP and TLS work. Through a proxy, urllib3's ``ProxyManager``
-carries the request whole.
+Why ``http.client`` and not urllib3, which botocore runs on and this sender first used:
+measured on dynalite, a whole ORM ``get`` cost 0.23 ms of client CPU through urllib3's
+connection classes and 0.16 ms through ``http.client``'s, a GetItem-and-DeleteItem pair
+0.46 ms and 0.34 ms. urllib3 (2.x) sends the headers and the body in two writes (two
+system calls, and a second segment that Nagle's algorithm may hold back) and wraps every
+answer in its own response object; ``http.client`` writes a request whose body is bytes in
+one call and reads the answer as it comes. With one host, no redirects and no retries
+(trying again is the protocol's job) nothing of urllib3's pool is needed on the direct
+path. Through a proxy (CONNECT tunnels, proxy authentication) urllib3's ``ProxyManager``
+carries the request whole: that path is rare and urllib3 does it right.
 """
 
 from __future__ import annotations
 
 import http.client
+import select
 import socket
 from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util import Timeout
-from urllib3.util.connection import is_connection_dropped
 
 from ._flow import HttpRequest, HttpResponse, TransportError
 from ._http_settings import HttpSettings
 
-__all__ = ["UrllibSender"]
+__all__ = ["BlockingSender"]
 
 _FAILURES = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 
 
-class UrllibSender:
-    """Sends requests to one endpoint over kept-alive urllib3 connections; thread-safe."""
+class BlockingSender:
+    """Sends requests to one endpoint over kept-alive connections; thread-safe."""
 
     def __init__(self, settings: HttpSettings) -> None:
         """Prepare; connections open on first use."""
         self.settings = settings
         parts = urlsplit(settings.endpoint)
-        https = parts.scheme.lower() == "https"
-        self._connection_class = HTTPSConnection if https else HTTPConnection
-        self._address = (parts.hostname or "", parts.port or (443 if https else 80))
-        socket_options = list(HTTPConnection.default_socket_options)
-        if settings.tcp_keepalive:
-            socket_options.append((socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1))
-        self._options: dict[str, Any] = {"socket_options": socket_options}
-        if https:
-            self._options["ssl_context"] = settings.ssl_context()
+        self._https = parts.scheme.lower() == "https"
+        self._address = (parts.hostname or "", parts.port or (443 if self._https else 80))
+        self._tls = settings.ssl_context() if self._https else None
         # Idle connections, last used first; list.append and list.pop are atomic.
-        self._idle: list[HTTPConnection] = []
+        self._idle: list[http.client.HTTPConnection] = []
         self._paths: dict[str, str] = {}
         self._proxy: urllib3.ProxyManager | None = None
         if settings.proxy:
@@ -55,11 +52,12 @@ class UrllibSender:
                 timeout=Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
                 maxsize=settings.max_pool_connections,
                 retries=False,
-                **self._options,
+                ssl_context=self._tls,
+                socket_options=self._socket_options(),
             )
 
     def __repr__(self) -> str:
-        return f"UrllibSender(endpoint={self.settings.endpoint!r})"
+        return f"BlockingSender(endpoint={self.settings.endpoint!r})"
 
     def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` and return the answer, read whole.
@@ -76,13 +74,14 @@ class UrllibSender:
         try:
             if connection.sock is None:
                 self._connect(connection)
+            # A ``bytes`` body goes out with the headers, in one write.
             connection.request(request.method, path, body=request.body, headers=request.headers)
             answer = connection.getresponse()
-            body = answer.data
+            body = answer.read()
         except _FAILURES as error:
             connection.close()
             raise self._lost(request, error) from error
-        headers = {name.lower(): value for name, value in answer.headers.items()}
+        headers = {name.lower(): value for name, value in answer.getheaders()}
         if (
             answer.version < 11
             or headers.get("connection", "").lower() == "close"
@@ -93,24 +92,35 @@ class UrllibSender:
             self._idle.append(connection)
         return HttpResponse(answer.status, headers, body)
 
-    def _connection(self) -> HTTPConnection:
+    def _connection(self) -> http.client.HTTPConnection:
         """An idle connection still open, else a new one (not connected yet)."""
         while True:
             try:
                 connection = self._idle.pop()
             except IndexError:
-                return self._connection_class(*self._address, **self._options)
-            if not is_connection_dropped(connection):
+                host, port = self._address
+                if self._https:
+                    return http.client.HTTPSConnection(host, port, context=self._tls)
+                return http.client.HTTPConnection(host, port)
+            if not _dropped(connection):
                 return connection
             connection.close()  # the server closed it while it was idle
 
-    def _connect(self, connection: HTTPConnection) -> None:
+    def _connect(self, connection: http.client.HTTPConnection) -> None:
         """Connect within the connect timeout; every later wait gets the read timeout."""
         connection.timeout = self.settings.connect_timeout
         connection.connect()
-        connection.timeout = self.settings.read_timeout
-        if connection.sock is not None:
-            connection.sock.settimeout(connection.timeout)
+        sock: socket.socket = connection.sock
+        for level, option, value in self._socket_options():
+            sock.setsockopt(level, option, value)
+        sock.settimeout(self.settings.read_timeout)
+
+    def _socket_options(self) -> list[tuple[int, int, int]]:
+        # No Nagle delay: a body larger than one segment must not wait for an ACK.
+        options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        if self.settings.tcp_keepalive:
+            options.append((socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1))
+        return options
 
     def _through_proxy(self, request: HttpRequest) -> HttpResponse:
         assert self._proxy is not None
@@ -143,3 +153,17 @@ class UrllibSender:
                 break
         if self._proxy is not None:
             self._proxy.clear()
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle kept-alive connection was closed by the server (or never opened).
+
+    An idle connection has nothing to read: if it is readable, the server hung up (or sent
+    something unasked), and it cannot carry a request.
+    """
+    sock: Any = connection.sock
+    if sock is None:
+        return False  # not connected yet: ``send`` connects it
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))

@@ -23,7 +23,7 @@ from . import _batch, _create_many, _reads, _writes
 from ._features import FEATURES
 from ._flow import Flow, arun, run
 from ._http_async import AiohttpSender
-from ._http_sync import UrllibSender
+from ._http_sync import BlockingSender
 from ._keys import KeyScheme
 from ._protocol import Interceptor, Protocol
 from ._retries import RetryConfig
@@ -114,7 +114,7 @@ class DynamoDBBackend(Backend):
             KeyScheme(pk_attribute, sk_attribute, entity_attribute),
             retries or RetryConfig(),
         )
-        self._sender = UrllibSender(protocol.http)
+        self._sender = BlockingSender(protocol.http)
         # A backend dropped without close() still releases its connections (no socket is
         # left for the garbage collector to warn about).
         weakref.finalize(self, self._sender.close)
