@@ -459,25 +459,38 @@ def _batch_rows(prefix: str, size: int) -> list[tuple[str, int, int]]:
 
 
 class RequestLog:
-    """The requests one boto3 client sends while entered, through botocore's public events."""
+    """The requests one client sends while entered, each with its shape (``_shape``).
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        #: Each request's operation and shape (``_shape``), taken as it is sent: a caller
-        #: may reuse the parameters it passed for its next request.
+    A boto3 client's are read through botocore's public events; a ``DynamoDBBackend``'s,
+    which do not go through botocore, through its ``interceptors``.
+    """
+
+    def __init__(self, sender: Any) -> None:
+        self.sender = sender
+        #: Each request's operation and shape, taken as it is sent: a caller may reuse the
+        #: parameters it passed for its next request.
         self.requests: list[tuple[str, tuple[object, ...]]] = []
 
     def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         self.requests.append((model.name, _shape(model.name, params)))
 
+    def _intercept(self, operation: str, body: dict[str, Any]) -> None:
+        self.requests.append((operation, _shape(operation, body)))
+
     def __enter__(self) -> RequestLog:
-        self.raw.meta.events.register("provide-client-params.dynamodb", self._record)
+        if isinstance(self.sender, DynamoDBBackend):
+            self.sender.interceptors.append(self._intercept)
+        else:
+            self.sender.meta.events.register("provide-client-params.dynamodb", self._record)
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
     ) -> None:
-        self.raw.meta.events.unregister("provide-client-params.dynamodb", self._record)
+        if isinstance(self.sender, DynamoDBBackend):
+            self.sender.interceptors.remove(self._intercept)
+        else:
+            self.sender.meta.events.unregister("provide-client-params.dynamodb", self._record)
 
     def shapes(self) -> Counter[tuple[object, ...]]:
         """What the requests ask of the server, leaving out key values and placeholders."""
@@ -520,7 +533,7 @@ def _action(action: dict[str, Any]) -> tuple[object, ...]:
 
 
 def matching_floor(
-    raw: Any, table_name: str, subject: Readings[Any], size: int = BATCH_SIZE
+    raw: Any, backend: DynamoDBBackend, subject: Readings[Any], size: int = BATCH_SIZE
 ) -> RawReadings:
     """The floor sending what ``subject``'s batch create sends, by hand.
 
@@ -531,11 +544,11 @@ def matching_floor(
     Raises:
         AssertionError: The requests differ, so the floor would not be doing the same work.
     """
-    with RequestLog(raw) as sent:
+    with RequestLog(backend) as sent:
         subject.create_many(_batch_rows("probe-subject", size))
     operations = {operation for operation, _ in sent.requests}
     plan = BatchPlan("BatchGetItem" in operations, "TransactWriteItems" in operations)
-    floor = RawReadings(raw, table_name, plan)
+    floor = RawReadings(raw, backend.table_name, plan)
     with RequestLog(raw) as copied:
         floor.create_many(_batch_rows("probe-floor", size))
     missing, extra = sent.shapes() - copied.shapes(), copied.shapes() - sent.shapes()

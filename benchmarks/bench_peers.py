@@ -291,7 +291,7 @@ def _batch(url: str, quick: bool) -> Lineup:
     raw = client(url)
     backend = new_table(raw)
     try:
-        floor = matching_floor(raw, backend.table_name, OrmReadings(backend))
+        floor = matching_floor(raw, backend, OrmReadings(backend))
         contenders = {
             **_contenders(url, backend, floor),
             BATCH_WRITE: RawReadings(raw, backend.table_name, OVERWRITE),
