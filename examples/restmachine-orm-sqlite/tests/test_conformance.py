@@ -65,6 +65,13 @@ class TestWritePipeline(suite.TestWritePipeline):
     ENABLED_BACKENDS = BACKENDS
 
 
+# Suite 1.4: conditional writes (backends with the "conditions" capability).
+
+
+class TestConditionalWrites(suite.TestConditionalWrites):
+    ENABLED_BACKENDS = BACKENDS
+
+
 # Suite 1.3: every test above again, through the backend's awaitable twins; tasks racing
 # on one event loop; writes cancelled in flight.
 
@@ -126,6 +133,10 @@ class TestBadInputAsync(suite.TestBadInputAsync):
 
 
 class TestWritePipelineAsync(suite.TestWritePipelineAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestConditionalWritesAsync(suite.TestConditionalWritesAsync):
     ENABLED_BACKENDS = BACKENDS
 
 

@@ -61,6 +61,16 @@ class VersionBlind(InMemoryBackend):
         pass
 
 
+class ConditionBlind(InMemoryBackend):
+    """Conditional writes ignore their condition: every save and delete goes through."""
+
+    def update(self, schema, key, changes, previous=None, *, condition=None):
+        return super().update(schema, key, changes, previous)
+
+    def delete(self, schema, key, previous=None, *, condition=None):
+        super().delete(schema, key, previous)
+
+
 class UnlockedOffTheLoop(Unlocked):
     """``Unlocked``, served to the async API from worker threads, as a sync-only backend is:
     tasks racing on one loop run its check and write in parallel."""
@@ -126,14 +136,14 @@ class AsyncOnly(Backend):
     async def aget(self, schema, key):
         return self.store.get(schema, key)
 
-    async def aupdate(self, schema, key, changes, previous=None):
-        return self.store.update(schema, key, changes, previous)
+    async def aupdate(self, schema, key, changes, previous=None, **options):
+        return self.store.update(schema, key, changes, previous, **options)
 
     async def aupsert(self, schema, row):
         return self.store.upsert(schema, row)
 
-    async def adelete(self, schema, key, previous=None):
-        self.store.delete(schema, key, previous)
+    async def adelete(self, schema, key, previous=None, **options):
+        self.store.delete(schema, key, previous, **options)
 
     async def aquery(self, spec):
         for row in self.store.query(spec):

@@ -1,4 +1,4 @@
-"""The suite's concurrency and locking tests fail on a backend with that guarantee broken.
+"""The suite's concurrency, locking and condition tests fail when that guarantee is broken.
 
 Each case runs one suite class on a backend of ``broken_backends`` and expects exactly the
 tests of the broken guarantee to fail, with the reason; on the real in-memory backend,
@@ -58,7 +58,20 @@ CASES = [
         },
         1,
     ),
+    (
+        "broken_backends.ConditionBlind",
+        "TestConditionalWrites",
+        {
+            "test_a_save_whose_condition_fails_raises_and_writes_nothing": "expected update",
+            "test_every_where_lookup_decides_a_condition_as_where_would": "expected update",
+            "test_a_delete_whose_condition_fails_keeps_the_row": "was not refused",
+            "test_a_refused_save_claims_no_unique_value_and_releases_none": "expected update",
+            "test_one_of_eight_compare_and_set_writers_wins": "8 of 8 racing writers won",
+        },
+        4,
+    ),
     ("restmachine_orm.InMemoryBackend", "TestConcurrentWrites", {}, 3),
+    ("restmachine_orm.InMemoryBackend", "TestConditionalWrites", {}, 9),
     ("restmachine_orm.InMemoryBackend", "TestOptimisticLocking", {}, 6),
 ]
 

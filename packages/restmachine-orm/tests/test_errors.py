@@ -10,6 +10,7 @@ import pytest
 from restmachine_orm import (
     AsyncOnlyBackendError,
     BackendError,
+    ConditionFailedError,
     DuplicateKeyError,
     ModelDefinitionError,
     NotFoundError,
@@ -26,6 +27,7 @@ from restmachine_orm import errors as errors_module
         (ModelDefinitionError, (OrmError, TypeError)),
         (DuplicateKeyError, (OrmError,)),
         (NotFoundError, (OrmError,)),
+        (ConditionFailedError, (OrmError,)),
         (QueryError, (OrmError, ValueError)),
         (BackendError, (OrmError,)),
         (AsyncOnlyBackendError, (OrmError, TypeError)),
@@ -93,6 +95,26 @@ def test_not_found_error() -> None:
     assert error.model == "Message"
     assert error.key == {"thread": "t", "seq": 2}
     assert str(error) == "Message: no row with thread='t', seq=2"
+
+
+def test_condition_failed_error_names_model_key_and_condition_and_pickles() -> None:
+    error = ConditionFailedError("Account", {"id": "a1"}, "balance__gte=100")
+    assert (error.model, error.key, error.condition) == (
+        "Account",
+        {"id": "a1"},
+        "balance__gte=100",
+    )
+    assert str(error) == (
+        "Account(id='a1'): the condition balance__gte=100 does not hold on the stored row; "
+        "nothing was written"
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.model, copy.key, copy.condition, str(copy)) == (
+        "Account",
+        {"id": "a1"},
+        "balance__gte=100",
+        str(error),
+    )
 
 
 def test_partial_write_error_keeps_the_failed_rows() -> None:

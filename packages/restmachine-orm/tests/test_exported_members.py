@@ -53,6 +53,7 @@ def test_package_exports_the_documented_api() -> None:
         "Backend",
         "BackendError",
         "ConcurrentModificationError",
+        "ConditionFailedError",
         "DuplicateKeyError",
         "Field",
         "FieldOptions",

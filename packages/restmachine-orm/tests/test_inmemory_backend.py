@@ -277,6 +277,7 @@ def test_capabilities() -> None:
         "order_by_any_field",
         "offset",
         "sort_key_range",
+        "conditions",
     }
     assert InMemoryBackend.capabilities <= set(CAPABILITIES)
     assert all(isinstance(text, str) and text for text in CAPABILITIES.values())

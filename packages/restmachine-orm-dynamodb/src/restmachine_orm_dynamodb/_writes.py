@@ -9,8 +9,12 @@ runner which writes must run to their end once started.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from restmachine_orm import NotFoundError
 from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.query.conditions import condition_failed, require
+from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
@@ -56,16 +60,29 @@ def insert(table: Table, schema: ModelSchema, row: Row) -> Flow[None]:
 
 
 def update(
-    table: Table, schema: ModelSchema, key: Key, changes: Row, previous: Row | None
+    table: Table,
+    schema: ModelSchema,
+    key: Key,
+    changes: Row,
+    previous: Row | None,
+    condition: Filter | None = None,
 ) -> Flow[Row]:
-    """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
+    """Change fields with one ``UpdateItem`` (one transaction if unique values change).
+
+    ``condition`` joins the request's ``ConditionExpression``: checked by DynamoDB,
+    atomically with the write.
+    """
     key_fields = schema.key_fields
     if not changes.keys().isdisjoint(key_fields):  # a save's changes hold no key field
         changes = {n: v for n, v in changes.items() if n not in key_fields}
     # A unique value in the changes goes through the claims even when ``previous`` holds
     # it already: the stored row may have moved on since the caller read it.
     if schema.unique_fields and any(n in changes for n in schema.unique_fields):
-        return (yield from _rewrite(table, schema, key, changes, previous, keep_created=False))
+        return (
+            yield from _rewrite(
+                table, schema, key, changes, previous, keep_created=False, condition=condition
+            )
+        )
     expected = expected_version(schema, changes)
     ex = Expressions()
     request = {
@@ -74,16 +91,15 @@ def update(
         # The condition keeps this from creating an item: the entity is there already.
         "UpdateExpression": _assignments(table, ex, schema, changes, creates=False),
         "ConditionExpression": f"attribute_exists({ex.name(table.keys.pk)})"
-        + version_condition(ex, schema, expected),
+        + version_condition(ex, schema, expected)
+        + _also(table, ex, condition),
         "ReturnValues": "ALL_NEW",
         **ex.request(),
     }
     answer = yield from table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
     if type(answer) is not Refusal:
         return from_item(schema, answer["Attributes"])
-    if expected is None:
-        raise NotFoundError(schema.name, schema.key_dict(key))
-    refused(schema, key, (yield from _read(table, schema, key)), expected)
+    return (yield from _explain(table, schema, key, expected, condition))
 
 
 def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
@@ -105,24 +121,33 @@ def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
     return (yield from _rewrite(table, schema, key, changes, None, keep_created=True))
 
 
-def delete(table: Table, schema: ModelSchema, key: Key, previous: Row | None) -> Flow[None]:
-    """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
+def delete(
+    table: Table,
+    schema: ModelSchema,
+    key: Key,
+    previous: Row | None,
+    condition: Filter | None = None,
+) -> Flow[None]:
+    """Delete a row: ``DeleteItem``, or one transaction releasing its unique values.
+
+    ``condition`` joins the row's ``ConditionExpression``, as for ``update``.
+    """
     item_key = table.keys.item_key(schema, key)
     expected = (
         None if schema.version_field is None or previous is None else previous[schema.version_field]
     )
     if not schema.unique_fields:
         ex = Expressions()
-        condition = f"attribute_exists({ex.name(table.keys.pk)})" + version_condition(
-            ex, schema, expected
-        )
         answer = yield from table.conditional(
-            "DeleteItem", Key=item_key, ConditionExpression=condition, **ex.request()
+            "DeleteItem",
+            Key=item_key,
+            ConditionExpression=f"attribute_exists({ex.name(table.keys.pk)})"
+            + version_condition(ex, schema, expected)
+            + _also(table, ex, condition),
+            **ex.request(),
         )
         if answer is None:
-            if expected is None:
-                raise NotFoundError(schema.name, schema.key_dict(key))
-            refused(schema, key, (yield from _read(table, schema, key)), expected)
+            yield from _explain(table, schema, key, expected, condition)
         return
     old = previous
     for pause in table.retries.row_contention.pauses():
@@ -133,12 +158,14 @@ def delete(table: Table, schema: ModelSchema, key: Key, previous: Row | None) ->
                 raise NotFoundError(schema.name, schema.key_dict(key))
             if expected is not None and stored_version(schema, old) != expected:
                 refused(schema, key, old, expected)
+            require(schema, key, old, condition)
         ex = Expressions()
         transaction = Transaction(table, schema, item_key, row_exists=True)
         transaction.add(
             "Delete",
             Key=item_key,
-            ConditionExpression=_row_condition(table, ex, schema, old),
+            ConditionExpression=_row_condition(table, ex, schema, old)
+            + _also(table, ex, condition),
             **ex.request(),
         )
         for name in schema.unique_fields:
@@ -154,6 +181,39 @@ def delete(table: Table, schema: ModelSchema, key: Key, previous: Row | None) ->
 
 def _read(table: Table, schema: ModelSchema, key: Key) -> Flow[Row | None]:
     return get_row(table, schema, table.keys.item_key(schema, key))
+
+
+def _also(table: Table, ex: Expressions, condition: Filter | None) -> str:
+    """`` AND <condition>`` for a write's ``ConditionExpression``, or nothing.
+
+    No parentheses of its own: the compiled filter brackets every ``OR`` and ``NOT`` it
+    holds, and DynamoDB refuses redundant ones.
+    """
+    return "" if condition is None else f" AND {ex.filter(condition, table.keys.pk)}"
+
+
+def _explain(
+    table: Table, schema: ModelSchema, key: Key, expected: int | None, condition: Filter | None
+) -> Flow[NoReturn]:
+    """Say why a conditional write was refused, reading the row when that takes it.
+
+    Raises:
+        NotFoundError: The row is gone (or its existence was all the write checked).
+        ConcurrentModificationError: The version moved since the caller read the row.
+        ConditionFailedError: The row is there at the expected version: the caller's
+            condition did not hold when the write was tried.
+    """
+    if expected is None and condition is None:
+        raise NotFoundError(schema.name, schema.key_dict(key))
+    stored = yield from _read(table, schema, key)
+    if stored is None:
+        raise NotFoundError(schema.name, schema.key_dict(key))
+    if expected is not None and stored_version(schema, stored) != expected:
+        refused(schema, key, stored, expected)
+    if condition is not None:
+        raise condition_failed(schema, key, condition)
+    assert expected is not None  # neither was given: raised above without reading
+    refused(schema, key, stored, expected)
 
 
 def _contended(table: Table, schema: ModelSchema, key: Key, action: str) -> DynamoDBError:
@@ -180,6 +240,7 @@ def _rewrite(
     previous: Row | None,
     *,
     keep_created: bool,
+    condition: Filter | None = None,
 ) -> Flow[Row]:
     """Write a row whose unique values may move, claiming and releasing in one transaction.
 
@@ -197,6 +258,8 @@ def _rewrite(
             raise NotFoundError(schema.name, schema.key_dict(key))
         if expected is not None and old is not None and stored_version(schema, old) != expected:
             refused(schema, key, old, expected)
+        if old is not None and old is not previous:  # read just now: check it here first
+            require(schema, key, old, condition)
         base = old or {}
         new = {**base, **changes, **schema.key_dict(key)}
         if keep_created and old is not None:
@@ -204,8 +267,8 @@ def _rewrite(
         if keep_created and schema.version_field is not None:
             new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
         ex = Expressions()
-        condition = (
-            _row_condition(table, ex, schema, old)
+        row_condition = (
+            _row_condition(table, ex, schema, old) + _also(table, ex, condition)
             if old is not None
             else f"attribute_not_exists({ex.name(table.keys.pk)})"
         )
@@ -215,7 +278,7 @@ def _rewrite(
             "Update",
             Key=item_key,
             UpdateExpression=_assignments(table, ex, schema, {**schema.key_dict(key), **body}),
-            ConditionExpression=condition,
+            ConditionExpression=row_condition,
             **ex.request(),
         )
         for name in schema.unique_fields:

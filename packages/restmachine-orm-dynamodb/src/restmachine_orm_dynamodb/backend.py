@@ -17,6 +17,7 @@ from botocore.config import Config
 from restmachine_orm import Backend, Model
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
+from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
 
 from . import _batch, _create_many, _reads, _writes
@@ -206,17 +207,29 @@ class DynamoDBBackend(Backend):
         await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
 
     def update(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
         """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
-        flow = _writes.update(self._table, self._schema(schema), key, changes, previous)
+        flow = _writes.update(self._table, self._schema(schema), key, changes, previous, condition)
         return run(flow, self._sender)
 
     async def aupdate(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
         """Async twin of ``update``."""
-        flow = _writes.update(self._table, self._schema(schema), key, changes, previous)
+        flow = _writes.update(self._table, self._schema(schema), key, changes, previous, condition)
         return await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
 
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
@@ -228,13 +241,28 @@ class DynamoDBBackend(Backend):
         flow = _writes.upsert(self._table, self._schema(schema), row)
         return await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
 
-    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+    def delete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
         """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
-        run(_writes.delete(self._table, self._schema(schema), key, previous), self._sender)
+        flow = _writes.delete(self._table, self._schema(schema), key, previous, condition)
+        run(flow, self._sender)
 
-    async def adelete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+    async def adelete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
         """Async twin of ``delete``."""
-        flow = _writes.delete(self._table, self._schema(schema), key, previous)
+        flow = _writes.delete(self._table, self._schema(schema), key, previous, condition)
         await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
 
     def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from restmachine_orm import Backend, Model
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
+from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
 
 from ._loop_thread import LoopThread
@@ -25,6 +26,11 @@ from .operations import Operation, OperationResult
 __all__ = ["AsyncRoutedBackend", "AsyncSurfaceDriver"]
 
 T = TypeVar("T")
+
+
+def _condition(condition: Filter | None) -> dict[str, Filter]:
+    # Passed on only when given: a backend written before conditions does not take it.
+    return {} if condition is None else {"condition": condition}
 
 
 class AsyncRoutedBackend(Backend):
@@ -56,18 +62,32 @@ class AsyncRoutedBackend(Backend):
         return self._wait(self.inner.aget(schema, key))
 
     def update(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
         """``inner.aupdate`` on the loop."""
-        return self._wait(self.inner.aupdate(schema, key, changes, previous))
+        options = _condition(condition)
+        return self._wait(self.inner.aupdate(schema, key, changes, previous, **options))
 
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
         """``inner.aupsert`` on the loop."""
         return self._wait(self.inner.aupsert(schema, row))
 
-    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+    def delete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
         """``inner.adelete`` on the loop."""
-        self._wait(self.inner.adelete(schema, key, previous))
+        self._wait(self.inner.adelete(schema, key, previous, **_condition(condition)))
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """``inner.aquery`` on the loop, a row at a time as the caller asks."""
@@ -110,18 +130,32 @@ class AsyncRoutedBackend(Backend):
         return await self._hop(self.inner.aget(schema, key))
 
     async def aupdate(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
         """``inner.aupdate`` on the loop."""
-        return await self._hop(self.inner.aupdate(schema, key, changes, previous))
+        options = _condition(condition)
+        return await self._hop(self.inner.aupdate(schema, key, changes, previous, **options))
 
     async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
         """``inner.aupsert`` on the loop."""
         return await self._hop(self.inner.aupsert(schema, row))
 
-    async def adelete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+    async def adelete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
         """``inner.adelete`` on the loop."""
-        await self._hop(self.inner.adelete(schema, key, previous))
+        await self._hop(self.inner.adelete(schema, key, previous, **_condition(condition)))
 
     async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
         """``inner.aquery`` on the loop."""

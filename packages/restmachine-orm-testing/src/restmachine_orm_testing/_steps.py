@@ -101,24 +101,32 @@ def get_and_verify_not_exists(
         _fail(backend, model_class, f"expected no row with {_shown(key)}, found {result.data}")
 
 
-def update_and_verify(backend: str, instance: M, changes: dict[str, Any]) -> Steps[M]:
+def update_and_verify(
+    backend: str, instance: M, changes: dict[str, Any], condition: dict[str, Any] | None = None
+) -> Steps[M]:
     """Assign the changes, save, and check storage holds the updated row."""
-    result = yield UpdateOperation(instance, changes)
+    result = yield UpdateOperation(instance, changes, condition)
     return (yield from _verify_written(backend, "update", type(instance), result))
 
 
 def expect_update_failure(
-    backend: str, instance: Model, error_type: type[BaseException], changes: dict[str, Any]
+    backend: str,
+    instance: Model,
+    error_type: type[BaseException],
+    changes: dict[str, Any],
+    condition: dict[str, Any] | None = None,
 ) -> Steps[BaseException]:
     """Assign the changes and save, expecting ``error_type``; return the error."""
-    result = yield UpdateOperation(instance, changes)
+    result = yield UpdateOperation(instance, changes, condition)
     return _expect_error(backend, "update", type(instance), result, error_type)
 
 
-def delete_and_verify(backend: str, instance: Model) -> Steps[None]:
+def delete_and_verify(
+    backend: str, instance: Model, condition: dict[str, Any] | None = None
+) -> Steps[None]:
     """Delete a row and check it can no longer be read."""
     model_class = type(instance)
-    _succeed(backend, "delete", model_class, (yield DeleteOperation(instance)))
+    _succeed(backend, "delete", model_class, (yield DeleteOperation(instance, condition)))
     key = _key_of(instance)
     if (yield from _get(backend, model_class, key)).instance is not None:
         _fail(backend, model_class, f"row with {_shown(key)} is still stored after delete")

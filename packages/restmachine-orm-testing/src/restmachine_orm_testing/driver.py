@@ -51,6 +51,11 @@ def _assigned(operation: UpdateOperation) -> Model:
     return operation.instance
 
 
+def _conditioned(operation: UpdateOperation | DeleteOperation) -> dict[str, Any]:
+    """The write's ``condition=`` argument, only when the operation has one."""
+    return {} if operation.condition is None else {"condition": operation.condition}
+
+
 def _built(operation: QueryOperation) -> Query[Model]:
     """The query an operation describes, not yet run."""
     built = operation.model_class.where(**operation.filters)
@@ -136,14 +141,16 @@ class DriverInterface(abc.ABC):
         return self._attempt(model, lambda: model.get(**operation.key), _produced)
 
     def execute_update(self, operation: UpdateOperation) -> OperationResult:
-        """Assign the changes and ``save()``."""
-        model = type(operation.instance)
-        return self._attempt(model, lambda: _assigned(operation).save(), _produced)
+        """Assign the changes and ``save()`` (with the operation's ``condition``, if any)."""
+        model, options = type(operation.instance), _conditioned(operation)
+        return self._attempt(model, lambda: _assigned(operation).save(**options), _produced)
 
     def execute_delete(self, operation: DeleteOperation) -> OperationResult:
-        """Delete the row with ``instance.delete()``."""
-        instance = operation.instance
-        return self._attempt(type(instance), instance.delete, lambda _: _deleted(instance))
+        """Delete the row with ``instance.delete()`` (with its ``condition``, if any)."""
+        instance, options = operation.instance, _conditioned(operation)
+        return self._attempt(
+            type(instance), lambda: instance.delete(**options), lambda _: _deleted(instance)
+        )
 
     def execute_upsert(self, operation: UpsertOperation) -> OperationResult:
         """Insert or replace a row with ``Model.upsert``."""
@@ -190,14 +197,16 @@ class DriverInterface(abc.ABC):
         return await self._aattempt(model, lambda: model.aget(**operation.key), _produced)
 
     async def aexecute_update(self, operation: UpdateOperation) -> OperationResult:
-        """Assign the changes and ``await asave()``."""
-        model = type(operation.instance)
-        return await self._aattempt(model, lambda: _assigned(operation).asave(), _produced)
+        """Assign the changes and ``await asave()`` (with the ``condition``, if any)."""
+        model, options = type(operation.instance), _conditioned(operation)
+        return await self._aattempt(model, lambda: _assigned(operation).asave(**options), _produced)
 
     async def aexecute_delete(self, operation: DeleteOperation) -> OperationResult:
-        """Delete the row with ``await instance.adelete()``."""
-        instance = operation.instance
-        return await self._aattempt(type(instance), instance.adelete, lambda _: _deleted(instance))
+        """Delete the row with ``await instance.adelete()`` (with its ``condition``, if any)."""
+        instance, options = operation.instance, _conditioned(operation)
+        return await self._aattempt(
+            type(instance), lambda: instance.adelete(**options), lambda _: _deleted(instance)
+        )
 
     async def aexecute_upsert(self, operation: UpsertOperation) -> OperationResult:
         """Insert or replace a row with ``await Model.aupsert``."""

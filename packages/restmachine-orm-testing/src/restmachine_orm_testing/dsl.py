@@ -56,20 +56,35 @@ class OrmClient(_Client):
         """Read a row by key and fail if there is one."""
         self._run(_steps.get_and_verify_not_exists(self.backend_name, model_class, key))
 
-    def update_and_verify(self, instance: M, **changes: Any) -> M:
-        """Assign the changes, save, and check storage holds the updated row."""
-        return self._run(_steps.update_and_verify(self.backend_name, instance, changes))
+    def update_and_verify(
+        self, instance: M, *, condition: dict[str, Any] | None = None, **changes: Any
+    ) -> M:
+        """Assign the changes, save, and check storage holds the updated row.
 
-    def expect_update_failure(
-        self, instance: Model, error_type: type[BaseException], **changes: Any
-    ) -> BaseException:
-        """Assign the changes and save, expecting ``error_type``; return the error."""
-        steps = _steps.expect_update_failure(self.backend_name, instance, error_type, changes)
+        ``condition`` makes it a conditional save (``instance.save(condition=...)``).
+        """
+        steps = _steps.update_and_verify(self.backend_name, instance, changes, condition)
         return self._run(steps)
 
-    def delete_and_verify(self, instance: Model) -> None:
-        """Delete a row and check it can no longer be read."""
-        self._run(_steps.delete_and_verify(self.backend_name, instance))
+    def expect_update_failure(
+        self,
+        instance: Model,
+        error_type: type[BaseException],
+        *,
+        condition: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> BaseException:
+        """Assign the changes and save, expecting ``error_type``; return the error."""
+        steps = _steps.expect_update_failure(
+            self.backend_name, instance, error_type, changes, condition
+        )
+        return self._run(steps)
+
+    def delete_and_verify(
+        self, instance: Model, *, condition: dict[str, Any] | None = None
+    ) -> None:
+        """Delete a row and check it can no longer be read (``condition``: as for saves)."""
+        self._run(_steps.delete_and_verify(self.backend_name, instance, condition))
 
     def upsert_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Insert or replace a row and check storage holds exactly that row."""
@@ -144,20 +159,32 @@ class AsyncOrmClient(_Client):
         """Awaitable ``OrmClient.get_and_verify_not_exists``."""
         await self._run(_steps.get_and_verify_not_exists(self.backend_name, model_class, key))
 
-    async def update_and_verify(self, instance: M, **changes: Any) -> M:
+    async def update_and_verify(
+        self, instance: M, *, condition: dict[str, Any] | None = None, **changes: Any
+    ) -> M:
         """Awaitable ``OrmClient.update_and_verify``."""
-        return await self._run(_steps.update_and_verify(self.backend_name, instance, changes))
-
-    async def expect_update_failure(
-        self, instance: Model, error_type: type[BaseException], **changes: Any
-    ) -> BaseException:
-        """Awaitable ``OrmClient.expect_update_failure``."""
-        steps = _steps.expect_update_failure(self.backend_name, instance, error_type, changes)
+        steps = _steps.update_and_verify(self.backend_name, instance, changes, condition)
         return await self._run(steps)
 
-    async def delete_and_verify(self, instance: Model) -> None:
+    async def expect_update_failure(
+        self,
+        instance: Model,
+        error_type: type[BaseException],
+        *,
+        condition: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> BaseException:
+        """Awaitable ``OrmClient.expect_update_failure``."""
+        steps = _steps.expect_update_failure(
+            self.backend_name, instance, error_type, changes, condition
+        )
+        return await self._run(steps)
+
+    async def delete_and_verify(
+        self, instance: Model, *, condition: dict[str, Any] | None = None
+    ) -> None:
         """Awaitable ``OrmClient.delete_and_verify``."""
-        await self._run(_steps.delete_and_verify(self.backend_name, instance))
+        await self._run(_steps.delete_and_verify(self.backend_name, instance, condition))
 
     async def upsert_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Awaitable ``OrmClient.upsert_and_verify``."""

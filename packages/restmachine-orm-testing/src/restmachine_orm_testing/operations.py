@@ -46,19 +46,21 @@ class GetOperation:
 
 @dataclass(frozen=True)
 class UpdateOperation:
-    """Assign ``changes`` to ``instance`` and save it."""
+    """Assign ``changes`` to ``instance`` and save it (only if ``condition`` holds, if any)."""
 
     verb: ClassVar[str] = "update"
     instance: Model
     changes: dict[str, Any]
+    condition: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class DeleteOperation:
-    """Delete the row of ``instance``."""
+    """Delete the row of ``instance`` (only if ``condition`` holds, if any)."""
 
     verb: ClassVar[str] = "delete"
     instance: Model
+    condition: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ Hierarchy::
     ├── DuplicateKeyError        a key or a unique value is already taken
     ├── NotFoundError            the row to update or delete does not exist (any more)
     ├── ConcurrentModificationError  a versioned row changed since it was read (stale save)
+    ├── ConditionFailedError     a write's ``condition=`` did not hold on the stored row
     ├── QueryError               a lookup, filter, ordering or cursor is invalid
     ├── AsyncOnlyBackendError    the sync API was called on a backend that serves only async
     └── BackendError             the storage failed; the original exception is ``__cause__``
@@ -30,6 +31,7 @@ __all__ = [
     "AsyncOnlyBackendError",
     "BackendError",
     "ConcurrentModificationError",
+    "ConditionFailedError",
     "DuplicateKeyError",
     "ModelDefinitionError",
     "NotFoundError",
@@ -136,6 +138,33 @@ class ConcurrentModificationError(OrmError):
     def __reduce__(self) -> tuple[Any, ...]:
         """Keep the error picklable, e.g. across pytest-xdist workers."""
         return (ConcurrentModificationError, (self.model, self.key, self.expected, self.actual))
+
+
+class ConditionFailedError(OrmError):
+    """A conditional write was refused: its condition did not hold on the stored row.
+
+    Nothing was written.
+
+    Attributes:
+        model: Name of the model class.
+        key: The row's key, as a ``{field: value}`` mapping.
+        condition: The condition, as written in ``where`` syntax (``"balance__gte=100"``).
+    """
+
+    def __init__(self, model: str, key: dict[str, Any], condition: str) -> None:
+        """Build the error and its message from the model, key and condition."""
+        self.model = model
+        self.key = dict(key)
+        self.condition = condition
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.key.items())
+        super().__init__(
+            f"{model}({shown}): the condition {condition} does not hold on the stored row; "
+            "nothing was written"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Keep the error picklable, e.g. across pytest-xdist workers."""
+        return (ConditionFailedError, (self.model, self.key, self.condition))
 
 
 class QueryError(OrmError, ValueError):

@@ -14,6 +14,8 @@ from .backends.base import Backend, Key, Row
 from .backends.inmemory import InMemoryBackend
 from .errors import OrmError, QueryError
 from .query.builder import Query
+from .query.filters import Filter
+from .query.parse import parse_filters
 from .schema import ModelSchema
 from .storable import check_row
 
@@ -203,43 +205,62 @@ class Model(BaseModel):
 
     # -- instance operations -----------------------------------------------------------
 
-    def save(self) -> Self:
+    def save(self, *, condition: Mapping[str, Any] | None = None) -> Self:
         """Write this instance's changes to its stored row.
+
+        Args:
+            condition: Write only if this holds on the stored row, checked atomically with
+                the write: lookups as in ``where`` (``{"balance__gte": 100}``).
 
         Raises:
             NotFoundError: The row does not exist (any more); nothing is written.
             DuplicateKeyError: A changed unique value is taken; nothing is written.
             ConcurrentModificationError: The model has a version field and the row was
                 changed since this instance read it; nothing is written.
+            ConditionFailedError: ``condition`` does not hold; nothing is written.
+            QueryError: ``condition`` names an unknown field or a lookup that does not
+                apply, or the backend cannot check conditions.
             OrmError: A key field was changed (keys are immutable).
         """
         schema, key, changes, stored, row = self._orm_saving()
-        self._orm_saved(schema, self.model_backend.update(schema, key, changes, stored), row)
+        options = self._orm_condition(schema, condition, "save")
+        self._orm_saved(
+            schema, self.model_backend.update(schema, key, changes, stored, **options), row
+        )
         return self
 
-    async def asave(self) -> Self:
+    async def asave(self, *, condition: Mapping[str, Any] | None = None) -> Self:
         """Awaitable ``save``: the same steps, errors and requests."""
         schema, key, changes, stored, row = self._orm_saving()
-        written = await self.model_backend.aupdate(schema, key, changes, stored)
+        options = self._orm_condition(schema, condition, "save")
+        written = await self.model_backend.aupdate(schema, key, changes, stored, **options)
         self._orm_saved(schema, written, row)
         return self
 
-    def delete(self) -> None:
+    def delete(self, *, condition: Mapping[str, Any] | None = None) -> None:
         """Delete this instance's stored row and release its unique values.
+
+        Args:
+            condition: Delete only if this holds on the stored row (as for ``save``).
 
         Raises:
             NotFoundError: The row does not exist (any more).
             ConcurrentModificationError: The model has a version field and the row was
                 changed since this instance read it; nothing is deleted.
+            ConditionFailedError: ``condition`` does not hold; nothing is deleted.
+            QueryError: ``condition`` does not fit the model, or the backend cannot check
+                conditions.
         """
         schema, key, stored = self._orm_deleting()
-        self.model_backend.delete(schema, key, stored)
+        options = self._orm_condition(schema, condition, "delete")
+        self.model_backend.delete(schema, key, stored, **options)
         object.__setattr__(self, "_orm_row", None)
 
-    async def adelete(self) -> None:
+    async def adelete(self, *, condition: Mapping[str, Any] | None = None) -> None:
         """Awaitable ``delete``: the same checks, errors and requests."""
         schema, key, stored = self._orm_deleting()
-        await self.model_backend.adelete(schema, key, stored)
+        options = self._orm_condition(schema, condition, "delete")
+        await self.model_backend.adelete(schema, key, stored, **options)
         object.__setattr__(self, "_orm_row", None)
 
     def before_save(self) -> None:
@@ -332,6 +353,30 @@ class Model(BaseModel):
             # So that adopting the written row finds nothing new.
             self.__dict__[schema.version_field] = written[schema.version_field]
         self._orm_finish(schema, written, row)
+
+    def _orm_condition(
+        self, schema: ModelSchema, condition: Mapping[str, Any] | None, verb: str
+    ) -> dict[str, Filter]:
+        """The backend options of a write's ``condition=``: none, or the parsed filter.
+
+        Raises:
+            QueryError: The condition does not fit the model, or the backend cannot check it.
+        """
+        if condition is None:
+            return {}
+        backend = self.model_backend
+        if "conditions" not in backend.capabilities:
+            raise QueryError(
+                f"{schema.name}.{verb}(condition=...): {type(backend).__name__} cannot check "
+                "conditions (it lacks the 'conditions' capability); nothing was written"
+            )
+        tree = parse_filters(schema, condition)
+        if tree is None:
+            raise QueryError(
+                f"{schema.name}.{verb}(condition={{}}): the condition is empty; leave it out "
+                "to write unconditionally"
+            )
+        return {"condition": tree}
 
     def _orm_deleting(self) -> tuple[ModelSchema, Key, Row | None]:
         """What ``delete`` sends: schema, the key to delete and the stored row."""

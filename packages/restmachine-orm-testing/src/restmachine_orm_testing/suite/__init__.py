@@ -16,6 +16,8 @@ report, on backends whose capabilities lack it.
 Since 1.3, each class ``TestX`` has a twin ``TestXAsync`` running the same tests through
 the backend's awaitable twins (``async_surface``), ``TestConcurrentTasks`` races tasks on
 one event loop and ``TestCancelledTasks`` cancels writes in flight; subclass them alike.
+Suite 1.4 adds ``TestConditionalWrites`` (and its ``Async`` twin), for backends with the
+``conditions`` capability.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ._base import SUITE_TESTS, SUITE_VERSION, SuiteBase
 from .async_surface import (
     TestBadInputAsync,
     TestConcurrentWritesAsync,
+    TestConditionalWritesAsync,
     TestCrudAsync,
     TestDifferentialAsync,
     TestHooksAsync,
@@ -41,6 +44,7 @@ from .async_surface import (
 from .bad_input import TestBadInput
 from .cancellation import TestCancelledTasks
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
+from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential, run_differential
 from .pipeline import TestWritePipeline
@@ -58,6 +62,8 @@ __all__ = [
     "TestConcurrentTasks",
     "TestConcurrentWrites",
     "TestConcurrentWritesAsync",
+    "TestConditionalWrites",
+    "TestConditionalWritesAsync",
     "TestCrud",
     "TestCrudAsync",
     "TestDifferential",

@@ -1,4 +1,4 @@
-"""Every suite test again, through the async surface (suite 1.3).
+"""Every suite test again, through the async surface (suite 1.3; later classes alike).
 
 Each ``<Class>Async`` runs ``<Class>``'s tests unchanged, with ids of its own
 (``TestCrudAsync::test_create_stores_exactly_the_row[mybackend]``): the models' sync calls
@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._base import through_async
 from .bad_input import TestBadInput
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
+from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential
 from .pipeline import TestWritePipeline
@@ -25,6 +26,7 @@ from .values import TestHooks, TestText, TestTimestamps, TestTypes
 __all__ = [
     "TestBadInputAsync",
     "TestConcurrentWritesAsync",
+    "TestConditionalWritesAsync",
     "TestCrudAsync",
     "TestDifferentialAsync",
     "TestHooksAsync",
@@ -49,6 +51,11 @@ class TestBadInputAsync(TestBadInput):
 @through_async("1.3")
 class TestConcurrentWritesAsync(TestConcurrentWrites):
     """``TestConcurrentWrites``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.4")
+class TestConditionalWritesAsync(TestConditionalWrites):
+    """``TestConditionalWrites``'s tests, every backend call made through the awaitable twins."""
 
 
 @through_async("1.3")

@@ -31,6 +31,7 @@ from ..errors import (
     AsyncOnlyBackendError,
     BackendError,
     ConcurrentModificationError,
+    ConditionFailedError,
     DuplicateKeyError,
     ModelDefinitionError,
     NotFoundError,
@@ -38,6 +39,7 @@ from ..errors import (
     PartialWriteError,
     QueryError,
 )
+from ..query.filters import Filter
 from ..query.spec import QuerySpec
 from ..schema import ModelSchema
 
@@ -47,6 +49,7 @@ __all__ = [
     "Backend",
     "BackendError",
     "ConcurrentModificationError",
+    "ConditionFailedError",
     "DuplicateKeyError",
     "Key",
     "ModelDefinitionError",
@@ -72,6 +75,8 @@ CAPABILITIES: dict[str, str] = {
     "order_by_any_field": "orders results by any field, not only by the sort key",
     "offset": "skips rows with offset()",
     "sort_key_range": "answers range lookups on the sort key from the key index",
+    "conditions": "writes only if a condition holds on the stored row (save and delete "
+    "with condition=), checked atomically with the write",
 }
 
 
@@ -164,7 +169,13 @@ class Backend:
         raise self._async_only("get", schema)
 
     def update(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
         """Change some fields of an existing row and return the whole stored row.
 
@@ -176,11 +187,17 @@ class Backend:
         with the new version, and the write must happen only if the stored version is the
         one before it (``changes[field] - 1``), checked atomically with the write.
 
+        ``condition`` (only passed to a backend with the ``conditions`` capability) must
+        hold on the stored row, checked atomically with the write. When several checks
+        fail, the first of these is raised: the row is missing, the version moved, the
+        condition does not hold.
+
         Raises:
             NotFoundError: No row has this key.
             DuplicateKeyError: A changed unique value is taken; nothing is written.
             ConcurrentModificationError: The stored version is not the expected one;
                 nothing is written.
+            ConditionFailedError: ``condition`` does not hold; nothing is written.
         """
         raise self._async_only("update", schema)
 
@@ -196,17 +213,25 @@ class Backend:
         """
         raise self._async_only("upsert", schema)
 
-    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+    def delete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
         """Remove a row and release its unique values.
 
         ``previous`` is the row as the caller last saw it, when known (see ``update``). For a
         model with a version field, a known ``previous`` makes the delete conditional on the
-        stored version still being ``previous[field]``.
+        stored version still being ``previous[field]``. ``condition`` is as for ``update``.
 
         Raises:
             NotFoundError: No row has this key.
             ConcurrentModificationError: The stored version is not ``previous``'s; nothing
                 is deleted.
+            ConditionFailedError: ``condition`` does not hold; nothing is deleted.
         """
         raise self._async_only("delete", schema)
 
@@ -249,18 +274,33 @@ class Backend:
         return await self._off_loop(self.get, schema, key)
 
     async def aupdate(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
         """Awaitable ``update``."""
-        return await self._off_loop(self.update, schema, key, changes, previous)
+        return await self._off_loop(
+            self.update, schema, key, changes, previous, **_given(condition=condition)
+        )
 
     async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
         """Awaitable ``upsert``."""
         return await self._off_loop(self.upsert, schema, row)
 
-    async def adelete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
+    async def adelete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
         """Awaitable ``delete``."""
-        await self._off_loop(self.delete, schema, key, previous)
+        await self._off_loop(self.delete, schema, key, previous, **_given(condition=condition))
 
     async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
         """Yield, asynchronously, the rows ``query`` selects.
@@ -300,11 +340,11 @@ class Backend:
         """Awaitable ``get_many``."""
         return await self._off_loop(self.get_many, schema, keys)
 
-    async def _off_loop(self, method: Callable[..., _T], *args: Any) -> _T:
+    async def _off_loop(self, method: Callable[..., _T], *args: Any, **options: Any) -> _T:
         """Run a sync method so that it never blocks the event loop on I/O."""
         if not self.blocking:
-            return method(*args)
-        return await asyncio.to_thread(method, *args)
+            return method(*args, **options)
+        return await asyncio.to_thread(method, *args, **options)
 
     def _async_only(self, method: str, schema: ModelSchema | None) -> AsyncOnlyBackendError:
         """The error of a sync call on a backend that implements only the async one."""
@@ -314,3 +354,12 @@ class Backend:
             f"{type(self).__name__} serves only the async API: use {twin} instead of {sync} "
             f"(the backend implements a{method}, not {method})"
         )
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options that were given (not ``None``).
+
+    A sync method written before an option existed does not take it: the option is passed
+    only when used, which the model does only on backends with the matching capability.
+    """
+    return {name: value for name, value in options.items() if value is not None}

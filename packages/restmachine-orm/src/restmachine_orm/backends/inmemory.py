@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import ConcurrentModificationError, DuplicateKeyError, NotFoundError
+from ..query.conditions import require
 from ..query.execution import select_rows
-from ..query.filters import pinned_values
+from ..query.filters import Filter, pinned_values
 from ..query.predicate import compile_filter
 from ..query.spec import QuerySpec
 from ..schema import ModelSchema
@@ -37,7 +38,7 @@ class InMemoryBackend(Backend):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"transactions", "order_by_any_field", "offset", "sort_key_range"}
+        {"transactions", "order_by_any_field", "offset", "sort_key_range", "conditions"}
     )
     #: Its methods never wait on I/O: the async API calls them on the event loop directly
     #: (native async, no thread hop), and the lock is never held across an ``await``.
@@ -79,7 +80,13 @@ class InMemoryBackend(Backend):
         return None if row is None else self._copy(schema, row)
 
     def update(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
         """Change fields of an existing row (see ``Backend.update``)."""
         with self._lock:
@@ -89,6 +96,7 @@ class InMemoryBackend(Backend):
                 raise NotFoundError(schema.name, schema.key_dict(key))
             if schema.version_field is not None:
                 self._check_version(schema, key, old, changes[schema.version_field] - 1)
+            require(schema, key, old, condition)
             new = {**old, **self._copy(schema, changes)}
             self._check_unique(schema, table, key, new)
             self._store(schema, table, key, new, old=old)
@@ -109,8 +117,15 @@ class InMemoryBackend(Backend):
             self._store(schema, table, key, new, old=old)
         return self._copy(schema, new)
 
-    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
-        """Remove a row and release its unique values."""
+    def delete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
+        """Remove a row and release its unique values (see ``Backend.delete``)."""
         with self._lock:
             table = self._table(schema)
             old = table.rows.get(key)
@@ -118,6 +133,7 @@ class InMemoryBackend(Backend):
                 raise NotFoundError(schema.name, schema.key_dict(key))
             if schema.version_field is not None and previous is not None:
                 self._check_version(schema, key, old, previous[schema.version_field])
+            require(schema, key, old, condition)
             del table.rows[key]
             self._release(schema, table, old)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-__all__ = ["And", "Condition", "Filter", "Not", "Or", "pinned_values"]
+__all__ = ["And", "Condition", "Filter", "Not", "Or", "describe", "pinned_values"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,19 @@ def pinned_values(tree: Filter | None) -> dict[str, Any]:
         for cond in conditions
         if isinstance(cond, Condition) and cond.lookup == "eq"
     }
+
+
+def describe(tree: Filter) -> str:
+    """The tree in ``where`` syntax, for messages: ``balance__gte=100 and owner='ann'``."""
+    if isinstance(tree, Condition):
+        lookup = "" if tree.lookup == "eq" else f"__{tree.lookup}"
+        return f"{tree.field}{lookup}={tree.value!r}"
+    if isinstance(tree, Not):
+        return f"not ({describe(tree.child)})"
+    joiner = " and " if isinstance(tree, And) else " or "
+    return joiner.join(_grouped(child) for child in tree.children)
+
+
+def _grouped(tree: Filter) -> str:
+    text = describe(tree)
+    return f"({text})" if isinstance(tree, (And, Or)) else text
