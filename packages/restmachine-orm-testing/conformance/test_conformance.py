@@ -68,10 +68,15 @@ class TestWritePipeline(suite.TestWritePipeline):
     ENABLED_BACKENDS = BACKENDS
 
 
-# Suite 1.4: conditional writes (backends with the "conditions" capability).
+# Suite 1.4: conditional writes and atomic updates (backends with the "conditions" and
+# "atomic_updates" capabilities).
 
 
 class TestConditionalWrites(suite.TestConditionalWrites):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestAtomicUpdates(suite.TestAtomicUpdates):
     ENABLED_BACKENDS = BACKENDS
 
 
@@ -140,6 +145,10 @@ class TestWritePipelineAsync(suite.TestWritePipelineAsync):
 
 
 class TestConditionalWritesAsync(suite.TestConditionalWritesAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestAtomicUpdatesAsync(suite.TestAtomicUpdatesAsync):
     ENABLED_BACKENDS = BACKENDS
 
 

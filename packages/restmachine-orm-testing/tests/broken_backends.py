@@ -15,7 +15,8 @@ import itertools
 import socket
 import time
 
-from restmachine_orm import Backend, InMemoryBackend
+from restmachine_orm import Backend, InMemoryBackend, NotFoundError
+from restmachine_orm.query.changes import Append, Increment, apply_change
 from restmachine_orm_testing import InMemoryDriver
 
 PAUSE = 0.01
@@ -69,6 +70,19 @@ class ConditionBlind(InMemoryBackend):
 
     def delete(self, schema, key, previous=None, *, condition=None):
         super().delete(schema, key, previous)
+
+
+class LostIncrements(InMemoryBackend):
+    """An atomic update done as read, compute, write: nothing holds the three together."""
+
+    def update(self, schema, key, changes, previous=None, *, condition=None):
+        if any(isinstance(change, (Increment, Append)) for change in changes.values()):
+            stored = self.get(schema, key)
+            if stored is None:
+                raise NotFoundError(schema.name, schema.key_dict(key))
+            time.sleep(PAUSE)  # between the read and the write
+            changes = {name: apply_change(stored.get(name), c) for name, c in changes.items()}
+        return super().update(schema, key, changes, previous, condition=condition)
 
 
 class UnlockedOffTheLoop(Unlocked):

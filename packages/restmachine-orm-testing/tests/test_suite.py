@@ -31,7 +31,7 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
         for name in suite.__all__
         if name.endswith("Async")
     }
-    assert len(twins) == 16
+    assert len(twins) == 17
     for name, twin in twins.items():
         tests = {n for n in dir(twin) if n.startswith("test_")}
         assert {n for n in dir(getattr(suite, name)) if n.startswith("test_")} == tests
@@ -43,6 +43,7 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
 
 # Tests per class on one backend: a test lost, skipped or added shows up here by name.
 PER_CLASS = {
+    "TestAtomicUpdates": 8,
     "TestConditionalWrites": 9,
     "TestCrud": 13,
     "TestHooks": 1,
@@ -71,7 +72,7 @@ def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=sum(PER_CLASS.values()))
-    assert sum(PER_CLASS.values()) == 94 + 94 + 2 + 2
+    assert sum(PER_CLASS.values()) == 102 + 102 + 2 + 2
     result.stdout.fnmatch_lines(
         [
             f"test_run.py::{name}  |  inmemory: {count} passed"

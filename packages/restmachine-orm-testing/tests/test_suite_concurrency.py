@@ -1,4 +1,4 @@
-"""The suite's concurrency, locking and condition tests fail when that guarantee is broken.
+"""The suite's concurrency, locking, condition and atomic-update tests fail when broken.
 
 Each case runs one suite class on a backend of ``broken_backends`` and expects exactly the
 tests of the broken guarantee to fail, with the reason; on the real in-memory backend,
@@ -70,7 +70,14 @@ CASES = [
         },
         4,
     ),
+    (
+        "broken_backends.LostIncrements",
+        "TestAtomicUpdates",
+        {"test_racing_increments_lose_none": "not 400"},
+        7,
+    ),
     ("restmachine_orm.InMemoryBackend", "TestConcurrentWrites", {}, 3),
+    ("restmachine_orm.InMemoryBackend", "TestAtomicUpdates", {}, 8),
     ("restmachine_orm.InMemoryBackend", "TestConditionalWrites", {}, 9),
     ("restmachine_orm.InMemoryBackend", "TestOptimisticLocking", {}, 6),
 ]

@@ -55,6 +55,7 @@ def test_package_exports_the_documented_api() -> None:
         "ConcurrentModificationError",
         "ConditionFailedError",
         "DuplicateKeyError",
+        "F",
         "Field",
         "FieldOptions",
         "InMemoryBackend",

@@ -278,6 +278,7 @@ def test_capabilities() -> None:
         "offset",
         "sort_key_range",
         "conditions",
+        "atomic_updates",
     }
     assert InMemoryBackend.capabilities <= set(CAPABILITIES)
     assert all(isinstance(text, str) and text for text in CAPABILITIES.values())

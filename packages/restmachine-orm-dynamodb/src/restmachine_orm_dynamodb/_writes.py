@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from restmachine_orm import NotFoundError
 from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.query.changes import Append, Increment, apply_change
 from restmachine_orm.query.conditions import condition_failed, require
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
@@ -97,9 +98,32 @@ def update(
         **ex.request(),
     }
     answer = yield from table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
-    if type(answer) is not Refusal:
-        return from_item(schema, answer["Attributes"])
-    return (yield from _explain(table, schema, key, expected, condition))
+    if type(answer) is Refusal:
+        return (yield from _explain(table, schema, key, expected, condition))
+    row = from_item(schema, answer["Attributes"])
+    for name in schema.indexed_fields:
+        if _expression(changes.get(name)):
+            yield from _reindex(table, schema, key, name, row[name])
+    return row
+
+
+def _reindex(table: Table, schema: ModelSchema, key: Key, name: str, value: object) -> Flow[None]:
+    """Set an indexed field's index attribute after an expression computed the field.
+
+    Its value is known only once the update answered, so it is set by a second request,
+    conditioned on the field still holding that value: when a later write moved it on, that
+    write sets the index itself, and this one leaves it be. In between, the index (which is
+    eventually consistent anyway) may still show the row under its former value.
+    """
+    ex = Expressions()
+    yield from table.conditional(
+        "UpdateItem",
+        Key=table.keys.item_key(schema, key),
+        UpdateExpression=f"SET {ex.name(table.keys.index_attribute(name))} = "
+        f"{ex.value(table.keys.index_value(schema, value))}",
+        ConditionExpression=f"{ex.name(name)} = {ex.value(value)}",
+        **ex.request(),
+    )
 
 
 def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
@@ -225,11 +249,30 @@ def _contended(table: Table, schema: ModelSchema, key: Key, action: str) -> Dyna
     )
 
 
-def _row_condition(table: Table, ex: Expressions, schema: ModelSchema, old: Row) -> str:
-    """The row exists and is still ``old``: its unique values and its version."""
-    return unique_condition(ex, table.keys, schema, old) + version_condition(
-        ex, schema, stored_version(schema, old)
+def _row_condition(
+    table: Table, ex: Expressions, schema: ModelSchema, old: Row, changes: Row | None = None
+) -> str:
+    """The row exists and is still ``old``: its unique values and version, and more.
+
+    The more: the stored value of every field an expression in ``changes`` computes from,
+    since the write sends the value computed from ``old`` (a compare-and-set).
+    """
+    computed = "".join(
+        f" AND {ex.name(name)} = {ex.value(old[name])}"
+        if old.get(name) is not None
+        else f" AND attribute_not_exists({ex.name(name)})"
+        for name, change in (changes or {}).items()
+        if _expression(change)
     )
+    return (
+        unique_condition(ex, table.keys, schema, old)
+        + version_condition(ex, schema, stored_version(schema, old))
+        + computed
+    )
+
+
+def _expression(change: object) -> bool:
+    return isinstance(change, (Increment, Append))
 
 
 def _rewrite(
@@ -261,14 +304,15 @@ def _rewrite(
         if old is not None and old is not previous:  # read just now: check it here first
             require(schema, key, old, condition)
         base = old or {}
-        new = {**base, **changes, **schema.key_dict(key)}
+        applied = {n: apply_change(base.get(n), c) for n, c in changes.items()}
+        new = {**base, **applied, **schema.key_dict(key)}
         if keep_created and old is not None:
             new.update({n: old[n] for n in schema.auto_now_add})
         if keep_created and schema.version_field is not None:
             new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
         ex = Expressions()
         row_condition = (
-            _row_condition(table, ex, schema, old) + _also(table, ex, condition)
+            _row_condition(table, ex, schema, old, changes) + _also(table, ex, condition)
             if old is not None
             else f"attribute_not_exists({ex.name(table.keys.pk)})"
         )
@@ -323,6 +367,15 @@ def _assignments(
     removes = []
     for name, value in changes.items():
         path = ex.name(name)
+        if isinstance(value, Increment):
+            sets.append(f"{path} = if_not_exists({path}, {ex.value(0)}) + {ex.value(value.amount)}")
+            continue
+        if isinstance(value, Append):
+            sets.append(
+                f"{path} = list_append(if_not_exists({path}, {ex.value([])}), "
+                f"{ex.value(list(value.values))})"
+            )
+            continue
         if name == count:
             sets.append(f"{path} = if_not_exists({path}, {ex.value(0)}) + {ex.value(1)}")
         elif value is None:

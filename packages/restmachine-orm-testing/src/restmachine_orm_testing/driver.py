@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from restmachine_orm import Backend, Model
 from restmachine_orm.query import Query
+from restmachine_orm.query.changes import Expression
 
 from .operations import (
     AllOperation,
@@ -42,6 +43,11 @@ def _value(value: Any) -> OperationResult:
 
 def _deleted(instance: Model) -> OperationResult:
     return OperationResult(success=True, instance=instance)
+
+
+def _atomic(operation: UpdateOperation) -> bool:
+    """Whether the update's changes hold an ``F`` expression (an atomic update)."""
+    return any(isinstance(change, Expression) for change in operation.changes.values())
 
 
 def _assigned(operation: UpdateOperation) -> Model:
@@ -141,8 +147,15 @@ class DriverInterface(abc.ABC):
         return self._attempt(model, lambda: model.get(**operation.key), _produced)
 
     def execute_update(self, operation: UpdateOperation) -> OperationResult:
-        """Assign the changes and ``save()`` (with the operation's ``condition``, if any)."""
+        """Assign the changes and ``save()`` (with the operation's ``condition``, if any).
+
+        Changes holding an ``F`` expression go through ``instance.update(...)`` instead:
+        an expression is applied to the stored value, it cannot be assigned.
+        """
         model, options = type(operation.instance), _conditioned(operation)
+        if _atomic(operation):
+            update = operation.instance.update
+            return self._attempt(model, lambda: update(**operation.changes, **options), _produced)
         return self._attempt(model, lambda: _assigned(operation).save(**options), _produced)
 
     def execute_delete(self, operation: DeleteOperation) -> OperationResult:
@@ -197,8 +210,13 @@ class DriverInterface(abc.ABC):
         return await self._aattempt(model, lambda: model.aget(**operation.key), _produced)
 
     async def aexecute_update(self, operation: UpdateOperation) -> OperationResult:
-        """Assign the changes and ``await asave()`` (with the ``condition``, if any)."""
+        """Assign the changes and ``await asave()`` (``await aupdate(...)`` for ``F``)."""
         model, options = type(operation.instance), _conditioned(operation)
+        if _atomic(operation):
+            aupdate = operation.instance.aupdate
+            return await self._aattempt(
+                model, lambda: aupdate(**operation.changes, **options), _produced
+            )
         return await self._aattempt(model, lambda: _assigned(operation).asave(**options), _produced)
 
     async def aexecute_delete(self, operation: DeleteOperation) -> OperationResult:

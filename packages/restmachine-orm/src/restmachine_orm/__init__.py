@@ -20,6 +20,7 @@ from .errors import (
 from .fields import Field, FieldOptions
 from .model import Model
 from .query.builder import Page, Query
+from .query.changes import F
 from .schema import ModelSchema
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ConcurrentModificationError",
     "ConditionFailedError",
     "DuplicateKeyError",
+    "F",
     "Field",
     "FieldOptions",
     "InMemoryBackend",

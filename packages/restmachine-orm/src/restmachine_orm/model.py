@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
@@ -14,6 +14,7 @@ from .backends.base import Backend, Key, Row
 from .backends.inmemory import InMemoryBackend
 from .errors import OrmError, QueryError
 from .query.builder import Query
+from .query.changes import Increment, parse_changes
 from .query.filters import Filter
 from .query.parse import parse_filters
 from .schema import ModelSchema
@@ -263,6 +264,68 @@ class Model(BaseModel):
         await self.model_backend.adelete(schema, key, stored, **options)
         object.__setattr__(self, "_orm_row", None)
 
+    def update(self, *, condition: Mapping[str, Any] | None = None, **changes: Any) -> Self:
+        """Change some fields of the stored row in one atomic write; refresh from it.
+
+        Nothing is read first. A change is a value or an expression on the stored value
+        (``views=F("views") + 1``, ``tags=F("tags") + ["x"]``), applied by the backend, so
+        concurrent updates never lose one another. ``auto_now`` fields are stamped and a
+        version field goes up by one (without a version check: nothing was read). Hooks do
+        not run. The instance then holds the row as stored.
+
+        Args:
+            condition: Write only if this holds on the stored row (as for ``save``).
+            **changes: The fields to change.
+
+        Raises:
+            NotFoundError: The row does not exist (any more).
+            DuplicateKeyError: A changed unique value is taken; nothing is written.
+            ConditionFailedError: ``condition`` does not hold; nothing is written.
+            QueryError: A change does not fit the model (an unknown field, a key field,
+                adding to a text...), or the backend cannot apply it; nothing is sent.
+        """
+        schema = self.__orm_schema__ or self.orm_schema()
+        key = self._orm_key(schema, self._orm_stored())
+        sent, options = self._orm_updating(schema, key, condition, changes)
+        return self._orm_updated(
+            schema, self.model_backend.update(schema, key, sent, None, **options)
+        )
+
+    async def aupdate(self, *, condition: Mapping[str, Any] | None = None, **changes: Any) -> Self:
+        """Awaitable ``update``: the same checks, errors and request."""
+        schema = self.__orm_schema__ or self.orm_schema()
+        key = self._orm_key(schema, self._orm_stored())
+        sent, options = self._orm_updating(schema, key, condition, changes)
+        written = await self.model_backend.aupdate(schema, key, sent, None, **options)
+        return self._orm_updated(schema, written)
+
+    @classmethod
+    def update_by_key(
+        cls, key: Mapping[str, Any], *, condition: Mapping[str, Any] | None = None, **changes: Any
+    ) -> Self:
+        """``update`` a row known by its key, without loading it first; the stored row.
+
+        ``Counter.update_by_key({"id": "c1"}, hits=F("hits") + 1)`` is one request.
+        """
+        schema = cls.orm_schema()
+        row_key = cls._orm_key_from(schema, key, "update_by_key")
+        instance = cast(Self, cls.model_construct(**schema.key_dict(row_key)))
+        sent, options = instance._orm_updating(schema, row_key, condition, changes)
+        written = instance.model_backend.update(schema, row_key, sent, None, **options)
+        return instance._orm_updated(schema, written)
+
+    @classmethod
+    async def aupdate_by_key(
+        cls, key: Mapping[str, Any], *, condition: Mapping[str, Any] | None = None, **changes: Any
+    ) -> Self:
+        """Awaitable ``update_by_key``."""
+        schema = cls.orm_schema()
+        row_key = cls._orm_key_from(schema, key, "aupdate_by_key")
+        instance = cast(Self, cls.model_construct(**schema.key_dict(row_key)))
+        sent, options = instance._orm_updating(schema, row_key, condition, changes)
+        written = await instance.model_backend.aupdate(schema, row_key, sent, None, **options)
+        return instance._orm_updated(schema, written)
+
     def before_save(self) -> None:
         """Run before every create, save and upsert; override to adjust or check fields.
 
@@ -353,6 +416,37 @@ class Model(BaseModel):
             # So that adopting the written row finds nothing new.
             self.__dict__[schema.version_field] = written[schema.version_field]
         self._orm_finish(schema, written, row)
+
+    def _orm_updating(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        condition: Mapping[str, Any] | None,
+        changes: Mapping[str, Any],
+    ) -> tuple[Row, dict[str, Filter]]:
+        """What an atomic ``update`` sends: the parsed changes, stamps, version; options."""
+        backend = self.model_backend
+        if "atomic_updates" not in backend.capabilities:
+            raise QueryError(
+                f"{schema.name}.update(): {type(backend).__name__} cannot apply atomic updates "
+                "(it lacks the 'atomic_updates' capability); assign the fields and save() "
+                "instead. Nothing was written"
+            )
+        sent = parse_changes(schema, changes, "update")
+        if schema.auto_now:
+            now = dt.datetime.now(dt.timezone.utc)
+            sent.update({name: now for name in schema.auto_now})
+        if schema.version_field is not None:
+            sent[schema.version_field] = Increment(1)
+        return sent, self._orm_condition(schema, condition, "update")
+
+    def _orm_updated(self, schema: ModelSchema, written: Row) -> Self:
+        """Take the row an atomic update stored."""
+        fresh = type(self).__pydantic_validator__.validate_python(written)
+        object.__setattr__(self, "__dict__", fresh.__dict__)
+        object.__setattr__(self, "__pydantic_fields_set__", fresh.__pydantic_fields_set__)
+        self._orm_remember(written)
+        return self
 
     def _orm_condition(
         self, schema: ModelSchema, condition: Mapping[str, Any] | None, verb: str

@@ -16,14 +16,15 @@ report, on backends whose capabilities lack it.
 Since 1.3, each class ``TestX`` has a twin ``TestXAsync`` running the same tests through
 the backend's awaitable twins (``async_surface``), ``TestConcurrentTasks`` races tasks on
 one event loop and ``TestCancelledTasks`` cancels writes in flight; subclass them alike.
-Suite 1.4 adds ``TestConditionalWrites`` (and its ``Async`` twin), for backends with the
-``conditions`` capability.
+Suite 1.4 adds ``TestConditionalWrites`` and ``TestAtomicUpdates`` (and their ``Async``
+twins), for backends with the ``conditions`` and ``atomic_updates`` capabilities.
 """
 
 from __future__ import annotations
 
 from ._base import SUITE_TESTS, SUITE_VERSION, SuiteBase
 from .async_surface import (
+    TestAtomicUpdatesAsync,
     TestBadInputAsync,
     TestConcurrentWritesAsync,
     TestConditionalWritesAsync,
@@ -41,6 +42,7 @@ from .async_surface import (
     TestUniqueValuesAsync,
     TestWritePipelineAsync,
 )
+from .atomic import TestAtomicUpdates
 from .bad_input import TestBadInput
 from .cancellation import TestCancelledTasks
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
@@ -56,6 +58,8 @@ __all__ = [
     "SUITE_TESTS",
     "SUITE_VERSION",
     "SuiteBase",
+    "TestAtomicUpdates",
+    "TestAtomicUpdatesAsync",
     "TestBadInput",
     "TestBadInputAsync",
     "TestCancelledTasks",

@@ -14,6 +14,7 @@ sequences; here both its kinds of steps reach the backend through the twins.
 from __future__ import annotations
 
 from ._base import through_async
+from .atomic import TestAtomicUpdates
 from .bad_input import TestBadInput
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .conditions import TestConditionalWrites
@@ -24,6 +25,7 @@ from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
 from .values import TestHooks, TestText, TestTimestamps, TestTypes
 
 __all__ = [
+    "TestAtomicUpdatesAsync",
     "TestBadInputAsync",
     "TestConcurrentWritesAsync",
     "TestConditionalWritesAsync",
@@ -41,6 +43,11 @@ __all__ = [
     "TestUniqueValuesAsync",
     "TestWritePipelineAsync",
 ]
+
+
+@through_async("1.4")
+class TestAtomicUpdatesAsync(TestAtomicUpdates):
+    """``TestAtomicUpdates``'s tests, every backend call made through the awaitable twins."""
 
 
 @through_async("1.3")

@@ -77,6 +77,8 @@ CAPABILITIES: dict[str, str] = {
     "sort_key_range": "answers range lookups on the sort key from the key index",
     "conditions": "writes only if a condition holds on the stored row (save and delete "
     "with condition=), checked atomically with the write",
+    "atomic_updates": "applies changes computed from the stored values (F expressions: "
+    "Increment, Append) in the write itself, with nothing read first",
 }
 
 
@@ -186,6 +188,12 @@ class Backend:
         When the model has a version field (``schema.version_field``), ``changes`` holds it
         with the new version, and the write must happen only if the stored version is the
         one before it (``changes[field] - 1``), checked atomically with the write.
+
+        An atomic update (``instance.update``) sends, to a backend with the
+        ``atomic_updates`` capability, changes that may be ``Increment`` or ``Append``
+        (``restmachine_orm.query.changes``), to apply to the stored values in the write
+        itself (``apply_change`` says how); its version field is ``Increment(1)``, with no
+        version to check, and ``previous`` is ``None``.
 
         ``condition`` (only passed to a backend with the ``conditions`` capability) must
         hold on the stored row, checked atomically with the write. When several checks

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import ConcurrentModificationError, DuplicateKeyError, NotFoundError
+from ..query.changes import Increment, apply_change
 from ..query.conditions import require
 from ..query.execution import select_rows
 from ..query.filters import Filter, pinned_values
@@ -38,7 +39,14 @@ class InMemoryBackend(Backend):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"transactions", "order_by_any_field", "offset", "sort_key_range", "conditions"}
+        {
+            "transactions",
+            "order_by_any_field",
+            "offset",
+            "sort_key_range",
+            "conditions",
+            "atomic_updates",
+        }
     )
     #: Its methods never wait on I/O: the async API calls them on the event loop directly
     #: (native async, no thread hop), and the lock is never held across an ``await``.
@@ -94,10 +102,12 @@ class InMemoryBackend(Backend):
             old = table.rows.get(key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
-            if schema.version_field is not None:
-                self._check_version(schema, key, old, changes[schema.version_field] - 1)
+            version = schema.version_field
+            if version is not None and not isinstance(changes[version], Increment):
+                self._check_version(schema, key, old, changes[version] - 1)
             require(schema, key, old, condition)
-            new = {**old, **self._copy(schema, changes)}
+            copied = self._copy(schema, changes)
+            new = {**old, **{name: apply_change(old.get(name), c) for name, c in copied.items()}}
             self._check_unique(schema, table, key, new)
             self._store(schema, table, key, new, old=old)
         return self._copy(schema, new)

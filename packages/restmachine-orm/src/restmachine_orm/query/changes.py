@@ -1,0 +1,140 @@
+"""Atomic changes: ``F`` expressions on stored values, and the changes backends receive.
+
+``instance.update(views=F("views") + 1)`` changes the stored value itself, in the write:
+nothing is read first, so concurrent increments never lose one another. A user writes an
+``F`` expression; ``parse_changes`` checks it against the model and turns it into what a
+backend applies (``Increment``, ``Append``), beside the plain values it validates.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import QueryError
+from ..schema import FieldKind, ModelSchema
+from ..storable import number_problem
+
+__all__ = ["Append", "Expression", "F", "Increment", "apply_change", "parse_changes"]
+
+
+@dataclass(frozen=True)
+class F:
+    """The stored value of a field, in an atomic change: ``F("views") + 1``.
+
+    ``+`` adds to a number or appends to a list; ``-`` subtracts from a number.
+    """
+
+    field: str
+
+    def __add__(self, operand: Any) -> Expression:
+        return Expression(self.field, "+", operand)
+
+    def __sub__(self, operand: Any) -> Expression:
+        return Expression(self.field, "-", operand)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """``F(field) <operator> operand``, as written; checked by ``parse_changes``."""
+
+    field: str
+    operator: str
+    operand: Any
+
+    def __repr__(self) -> str:
+        return f"F({self.field!r}) {self.operator} {self.operand!r}"
+
+
+@dataclass(frozen=True)
+class Increment:
+    """Add ``amount`` to the stored number (``0`` when it is unset); negative subtracts."""
+
+    amount: int | float | decimal.Decimal
+
+
+@dataclass(frozen=True)
+class Append:
+    """Append ``values`` to the stored list (an empty one when it is unset)."""
+
+    values: tuple[Any, ...]
+
+
+_NUMBERS = (int, float, decimal.Decimal)
+
+
+def parse_changes(schema: ModelSchema, changes: Mapping[str, Any], verb: str) -> dict[str, Any]:
+    """Check an atomic update's changes against the model; what the backend applies.
+
+    Plain values are validated as the field's type; expressions become ``Increment`` or
+    ``Append``. Key fields, and the version field (which the ORM keeps), cannot change.
+
+    Raises:
+        QueryError: A field is unknown or may not change, or a value or expression does
+            not fit the field (adding to a text, appending to a number...).
+    """
+    if not changes:
+        raise QueryError(f"{schema.name}.{verb}(): give at least one field to change")
+    parsed: dict[str, Any] = {}
+    for name, change in changes.items():
+        spec = schema.field_spec(name, purpose=f"{verb}({name}=...)")
+        if name in schema.key_fields:
+            raise QueryError(f"{schema.name}.{name}: a key field cannot change ({verb})")
+        if name == schema.version_field:
+            raise QueryError(
+                f"{schema.name}.{name}: the version field is the ORM's to change ({verb})"
+            )
+        if isinstance(change, F):
+            raise QueryError(
+                f"{schema.name}.{name}: {change!r} is not a change; write F({change.field!r})"
+                " + value or - value"
+            )
+        if not isinstance(change, Expression):
+            parsed[name] = schema.validate_value(name, change, purpose=f"{verb}({name}=...)")
+            continue
+        if change.field != name:
+            raise QueryError(
+                f"{schema.name}.{name}: {change!r} reads another field; an expression may "
+                "only change the field it reads"
+            )
+        parsed[name] = _expression(schema, name, spec.kind, change, verb)
+    return parsed
+
+
+def _expression(
+    schema: ModelSchema, name: str, kind: FieldKind, change: Expression, verb: str
+) -> Increment | Append:
+    operand, where = change.operand, f"{schema.name}.{name}"
+    if kind is FieldKind.NUMBER:
+        if not isinstance(operand, _NUMBERS) or isinstance(operand, bool):
+            raise QueryError(f"{where}: {change!r} needs a number, not {operand!r}")
+        amount = schema.validate_value(name, operand, purpose=f"{verb}({name}={change!r})")
+        if type(amount) is not type(operand) and not isinstance(operand, int):
+            raise QueryError(f"{where}: {change!r} would change the field's type")
+        problem = number_problem(amount)
+        if problem:
+            raise QueryError(f"{where}: {change!r}: {problem}")
+        return Increment(amount if change.operator == "+" else -amount)
+    if kind is FieldKind.LIST and change.operator == "+":
+        if not isinstance(operand, (list, tuple)):
+            raise QueryError(f"{where}: {change!r} appends a list, not {operand!r}")
+        values = [
+            schema.validate_value(name, value, purpose=f"{verb}({name}=...)", element=True)
+            for value in operand
+        ]
+        return Append(tuple(values))
+    raise QueryError(
+        f"{where}: {change!r} does not apply to a {kind.value} field; "
+        "+ and - apply to numbers, + to lists"
+    )
+
+
+def apply_change(stored: Any, change: Any) -> Any:
+    """The value a change leaves, given the stored one (how the in-memory backend applies it)."""
+    if isinstance(change, Increment):
+        return (0 if stored is None else stored) + change.amount
+    if isinstance(change, Append):
+        return [*(stored or ()), *change.values]
+    return change
