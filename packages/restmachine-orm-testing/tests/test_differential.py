@@ -20,6 +20,7 @@ import restmachine_orm_testing.suite
 from restmachine_orm import InMemoryBackend
 from restmachine_orm.backends.base import Row
 from restmachine_orm.query import QuerySpec, select_rows
+from restmachine_orm.query.changes import Increment
 from restmachine_orm_testing.suite import run_differential
 
 UNSHRUNK = [Phase.explicit, Phase.reuse, Phase.generate]
@@ -63,6 +64,27 @@ class OrdersByTheFirstFieldOnly(InMemoryBackend):
         return super().query(dataclasses.replace(spec, order=spec.order[:1]))
 
 
+class IgnoresConditions(InMemoryBackend):
+    """Conditional saves and deletes go through whatever their condition says."""
+
+    def update(self, schema, key, changes, previous=None, *, condition=None):
+        return super().update(schema, key, changes, previous)
+
+    def delete(self, schema, key, previous=None, *, condition=None):
+        super().delete(schema, key, previous)
+
+
+class IncrementsTwice(InMemoryBackend):
+    """An increment adds its amount twice."""
+
+    def update(self, schema, key, changes, previous=None, *, condition=None):
+        doubled = {
+            name: Increment(change.amount * 2) if isinstance(change, Increment) else change
+            for name, change in changes.items()
+        }
+        return super().update(schema, key, doubled, previous, condition=condition)
+
+
 class AwaitedReadsFindNothing(InMemoryBackend):
     """Only the awaitable twin of get is wrong: steps on the async API alone can see it."""
 
@@ -96,7 +118,17 @@ def first_failure_only():
 
 
 @pytest.mark.parametrize("keys", ["simple", "composite"])
-@pytest.mark.parametrize("backend", [LastRowLost, CountsOneMore, IgnoresOffset, OneRowPastTheLimit])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        LastRowLost,
+        CountsOneMore,
+        IgnoresOffset,
+        OneRowPastTheLimit,
+        IgnoresConditions,
+        IncrementsTwice,
+    ],
+)
 def test_a_backend_that_differs_is_caught(keys, backend):
     with pytest.raises(AssertionError, match="reference gave"):
         run_differential(backend, keys=keys, examples=100)

@@ -27,6 +27,9 @@ from restmachine_orm import (
 )
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec, compile_filter, select_rows
+from restmachine_orm.query.changes import Increment, apply_change
+from restmachine_orm.query.conditions import require
+from restmachine_orm.query.filters import Filter
 
 __all__ = ["SQLiteBackend"]
 
@@ -40,7 +43,7 @@ class SQLiteBackend(Backend):
     """Stores models in an SQLite database: a file, or ``":memory:"``."""
 
     capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"transactions", "order_by_any_field", "offset"}
+        {"transactions", "order_by_any_field", "offset", "conditions", "atomic_updates"}
     )
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -147,16 +150,29 @@ class SQLiteBackend(Backend):
             raise self._duplicate(schema, row, error) from None
 
     def update(
-        self, schema: ModelSchema, key: Key, changes: Row, previous: Row | None = None
+        self,
+        schema: ModelSchema,
+        key: Key,
+        changes: Row,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
     ) -> Row:
-        """Read, change and write the row in one transaction."""
+        """Read, check, change and write the row in one transaction.
+
+        The core decides conditions (``require``) and applies ``F`` expressions
+        (``apply_change``) on the row read inside the transaction: that is what makes
+        them atomic here.
+        """
         with self._transaction() as db:
             old = self._read(db, schema, key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
-            if schema.version_field is not None:
-                _check_version(schema, key, old, changes[schema.version_field] - 1)
-            new = {**old, **changes}
+            version = schema.version_field
+            if version is not None and not isinstance(changes[version], Increment):
+                _check_version(schema, key, old, changes[version] - 1)
+            require(schema, key, old, condition)
+            new = {**old, **{name: apply_change(old.get(name), c) for name, c in changes.items()}}
             self._replace(db, schema, key, new)
         return new
 
@@ -175,14 +191,24 @@ class SQLiteBackend(Backend):
             self._replace(db, schema, key, new)
         return new
 
-    def delete(self, schema: ModelSchema, key: Key, previous: Row | None = None) -> None:
-        """Delete the row (its unique values go with it)."""
+    def delete(
+        self,
+        schema: ModelSchema,
+        key: Key,
+        previous: Row | None = None,
+        *,
+        condition: Filter | None = None,
+    ) -> None:
+        """Delete the row (its unique values go with it), if its checks hold."""
         with self._transaction() as db:
-            if schema.version_field is not None and previous is not None:
+            versioned = schema.version_field is not None and previous is not None
+            if versioned or condition is not None:
                 old = self._read(db, schema, key)
                 if old is None:
                     raise NotFoundError(schema.name, schema.key_dict(key))
-                _check_version(schema, key, old, previous[schema.version_field])
+                if versioned:
+                    _check_version(schema, key, old, previous[schema.version_field])  # type: ignore[index]
+                require(schema, key, old, condition)
             deleted = db.execute(
                 f"DELETE FROM {self._table(schema)} WHERE {self._where_key(schema)}",
                 [_column_value(value) for value in key],

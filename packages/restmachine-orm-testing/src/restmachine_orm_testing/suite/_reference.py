@@ -113,22 +113,40 @@ class ReferenceTable:
         """Insert or replace the whole row: fields left out take their defaults."""
         return self._store(self.defaults | data)
 
-    def save(self, key: Mapping[str, Any], **changes: Any) -> Outcome:
-        """Change fields of the row read by ``key``; ``("ok", None)`` when there is none."""
+    def save(
+        self, key: Mapping[str, Any], condition: Mapping[str, Any] | None = None, **changes: Any
+    ) -> Outcome:
+        """Change fields of the row read by ``key``; ``("ok", None)`` when there is none.
+
+        With a ``condition`` the row must match it, as a filter would.
+        """
         row = self.rows.get(self._key_of(key))
         if row is None:
             return ("ok", None)
+        if condition is not None and not _matches(row, condition):
+            return ("error", "ConditionFailedError")
         return self._store(row | changes)
+
+    def increment(self, key: Mapping[str, Any], field: str, amount: int) -> Outcome:
+        """Add ``amount`` to a field of the row with this key; a missing row is an error."""
+        row = self.rows.get(self._key_of(key))
+        if row is None:
+            return ("error", "NotFoundError")
+        return self._store(row | {field: row[field] + amount})
 
     def get(self, **key: Any) -> Outcome:
         """The row with this key, or ``None``."""
         row = self.rows.get(self._key_of(key))
         return ("ok", None if row is None else dict(row))
 
-    def delete(self, **key: Any) -> Outcome:
-        """Remove the row with this key; a missing row is an error."""
-        if self.rows.pop(self._key_of(key), None) is None:
+    def delete(self, condition: Mapping[str, Any] | None = None, **key: Any) -> Outcome:
+        """Remove the row with this key (if it matches ``condition``); missing is an error."""
+        row = self.rows.get(self._key_of(key))
+        if row is None:
             return ("error", "NotFoundError")
+        if condition is not None and not _matches(row, condition):
+            return ("error", "ConditionFailedError")
+        del self.rows[self._key_of(key)]
         return ("ok", None)
 
     def select(

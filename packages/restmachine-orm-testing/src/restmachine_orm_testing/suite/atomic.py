@@ -81,7 +81,7 @@ class TestAtomicUpdates(SuiteBase):
     def test_invalid_changes_are_refused_before_anything_is_written(self, orm: Orm) -> None:
         client, _ = orm
         row = stored_awkward(client)
-        for changes, message in [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"name": F("name") + "x"}, "does not apply to a str field"),
             ({"count": F("count") + "1"}, "needs a number"),
             ({"count": F("count") + 1.5}, "not a valid value"),
@@ -89,7 +89,8 @@ class TestAtomicUpdates(SuiteBase):
             ({"key": "other"}, "a key field cannot change"),
             ({"nope": 1}, "has no field 'nope'"),
             ({}, "at least one field"),
-        ]:
+        ]
+        for changes, message in cases:
             try:
                 row.update(**changes)
             except QueryError as error:

@@ -44,7 +44,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from restmachine_orm import Backend, DuplicateKeyError, Field, Model
+from restmachine_orm import Backend, DuplicateKeyError, F, Field, Model
 
 from ._base import SuiteBase, since
 from ._reference import Outcome, ReferenceTable
@@ -126,6 +126,9 @@ member_filters = st.sampled_from(
     ]
 )
 orderings = st.sampled_from([(), ("age", "id"), ("-age", "id"), ("nick", "-id")])
+# Conditional writes and increments (backends with "conditions" and "atomic_updates").
+event_conditions = st.sampled_from([{"n__gte": 2}, {"n": 3}, {"n__in": [0, 1]}, {"n__lt": 2}])
+amounts = st.integers(min_value=-2, max_value=3)
 # Slices and pages are taken of filters that keep most rows, where they have rows to cut.
 wide_member_filters = st.sampled_from([{}, {"age__gte": 1}, {"nick__ne": "p"}])
 wide_event_filters = st.sampled_from([{}, {"n__gte": 1}, {"seq__lt": 4}])
@@ -207,6 +210,8 @@ class _Differential(RuleBasedStateMachine):
         capabilities = self.target.capabilities
         self.can_order = "order_by_any_field" in capabilities
         self.can_offset = "offset" in capabilities
+        self.can_condition = "conditions" in capabilities
+        self.can_update = "atomic_updates" in capabilities
         model = self.model
         self.target.clear(model.orm_schema())
         self.saved = model.__dict__.get("model_backend")
@@ -264,8 +269,11 @@ class _Differential(RuleBasedStateMachine):
             f"get {key}", self.oracle.get(**key), lambda: _dump(self.call(model, "get", **key))
         )
 
-    def check_save(self, key: dict[str, Any], **changes: Any) -> None:
+    def check_save(
+        self, key: dict[str, Any], *, condition: dict[str, Any] | None = None, **changes: Any
+    ) -> None:
         """Read the row by key, change it and save it (nothing when it is missing)."""
+        options = {} if condition is None else {"condition": condition}
 
         def change() -> Any:
             row = self.call(self.model, "get", **key)
@@ -273,15 +281,32 @@ class _Differential(RuleBasedStateMachine):
                 return None
             for name, value in changes.items():
                 setattr(row, name, value)
-            return self.call(row, "save").model_dump()
+            return self.call(row, "save", **options).model_dump()
 
-        self.check(f"save {key} {changes}", self.oracle.save(key, **changes), change)
+        expected = self.oracle.save(key, condition, **changes)
+        self.check(f"save {key} {changes} {options}", expected, change)
 
-    def check_delete(self, key: dict[str, Any], **other: Any) -> None:
+    def check_delete(
+        self, key: dict[str, Any], *, condition: dict[str, Any] | None = None, **other: Any
+    ) -> None:
         """Delete through a made-up instance: a missing row must fail alike everywhere."""
         model = self.model
-        expected = self.oracle.delete(**key)
-        self.check(f"delete {key}", expected, lambda: self.call(model(**key, **other), "delete"))
+        options = {} if condition is None else {"condition": condition}
+        expected = self.oracle.delete(condition, **key)
+        self.check(
+            f"delete {key} {options}",
+            expected,
+            lambda: self.call(model(**key, **other), "delete", **options),
+        )
+
+    def check_increment(self, key: dict[str, Any], field: str, amount: int) -> None:
+        """Add to a field by key, with nothing read first (``update_by_key``)."""
+        change = {field: F(field) + amount}
+        self.check(
+            f"update_by_key {key} {field} += {amount}",
+            self.oracle.increment(key, field, amount),
+            lambda: self.call(self.model, "update_by_key", key, **change).model_dump(),
+        )
 
 
 class _SimpleKeys(_Differential):
@@ -313,11 +338,27 @@ class _SimpleKeys(_Differential):
 
     @rule(id_=ids, age=ages, email=st.none() | emails)
     def save(self, id_: str, age: int, email: str | None) -> None:
-        self.check_save({"id": id_}, age=age, **({} if email is None else {"email": email}))
+        changes: dict[str, Any] = {"age": age} if email is None else {"age": age, "email": email}
+        self.check_save({"id": id_}, **changes)
 
     @rule(id_=ids, email=emails, age=ages)
     def upsert(self, id_: str, email: str, age: int) -> None:
         self.check_upsert(id=id_, email=email, age=age)
+
+    @precondition(lambda self: self.can_condition)
+    @rule(id_=ids, age=ages, at_least=ages)
+    def save_if(self, id_: str, age: int, at_least: int) -> None:
+        self.check_save({"id": id_}, condition={"age__gte": at_least}, age=age)
+
+    @precondition(lambda self: self.can_condition)
+    @rule(id_=ids, email=emails, at_most=ages)
+    def delete_if(self, id_: str, email: str, at_most: int) -> None:
+        self.check_delete({"id": id_}, condition={"age__lte": at_most}, email=email)
+
+    @precondition(lambda self: self.can_update)
+    @rule(id_=ids, amount=amounts)
+    def increment(self, id_: str, amount: int) -> None:
+        self.check_increment({"id": id_}, "age", amount)
 
     @rule(id_=ids, email=emails)
     def delete(self, id_: str, email: str) -> None:
@@ -410,6 +451,21 @@ class _CompositeKeys(_Differential):
     @rule(stream=streams, seq=seqs, n=ages)
     def upsert(self, stream: str, seq: int, n: int) -> None:
         self.check_upsert(stream=stream, seq=seq, n=n)
+
+    @precondition(lambda self: self.can_condition)
+    @rule(stream=streams, seq=seqs, n=ages, condition=event_conditions)
+    def save_if(self, stream: str, seq: int, n: int, condition: dict[str, Any]) -> None:
+        self.check_save({"stream": stream, "seq": seq}, condition=condition, n=n)
+
+    @precondition(lambda self: self.can_condition)
+    @rule(stream=streams, seq=seqs, condition=event_conditions)
+    def delete_if(self, stream: str, seq: int, condition: dict[str, Any]) -> None:
+        self.check_delete({"stream": stream, "seq": seq}, condition=condition)
+
+    @precondition(lambda self: self.can_update)
+    @rule(stream=streams, seq=seqs, amount=amounts)
+    def increment(self, stream: str, seq: int, amount: int) -> None:
+        self.check_increment({"stream": stream, "seq": seq}, "n", amount)
 
     @rule(stream=streams, seq=seqs)
     def delete(self, stream: str, seq: int) -> None:
