@@ -21,7 +21,7 @@ from _goals import NotRun
 from _lineup import Timing, interleaved
 from _sdk_meter import SdkMeter
 
-from restmachine_orm import Field, Model
+from restmachine_orm import F, Field, Model
 from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
 
 ENDPOINT_VAR = "RESTMACHINE_ORM_BENCH_ENDPOINT"  # dynalite under nox: the fastest server
@@ -156,6 +156,14 @@ class Readings(ABC, Generic[RowT]):
     def create_many(self, rows: Iterable[tuple[str, int, int]]) -> None:
         """Store many new ``(sensor, at, value)`` rows with batch writes."""
 
+    def save_if(self, row: RowT, value: int, at_least: int) -> None:
+        """Set ``value`` (one field) only if the stored one is at least ``at_least``."""
+        raise NotImplementedError(f"{type(self).__name__} has no conditional save")
+
+    def increment(self, sensor: str, at: int) -> None:
+        """Add 1 to the stored ``value`` of a row known by its key, reading nothing first."""
+        raise NotImplementedError(f"{type(self).__name__} has no atomic increment")
+
 
 ABSENT = {
     "ConditionExpression": "attribute_not_exists(#k)",
@@ -230,6 +238,28 @@ class RawReadings(Readings[dict[str, Any]]):
     def delete(self, row: dict[str, Any]) -> None:
         self.raw.delete_item(
             TableName=self.table_name, Key={"pk": row["pk"], "sk": row["sk"]}, **PRESENT
+        )
+
+    def save_if(self, row: dict[str, Any], value: int, at_least: int) -> None:
+        self.raw.update_item(
+            TableName=self.table_name,
+            Key={"pk": row["pk"], "sk": row["sk"]},
+            ReturnValues="ALL_NEW",
+            UpdateExpression="SET #v = :v",
+            ConditionExpression="attribute_exists(#k) AND #v >= :least",
+            ExpressionAttributeNames={"#v": "value", "#k": "pk"},
+            ExpressionAttributeValues={":v": {"N": str(value)}, ":least": {"N": str(at_least)}},
+        )
+
+    def increment(self, sensor: str, at: int) -> None:
+        self.raw.update_item(
+            TableName=self.table_name,
+            Key=key(sensor, at),
+            ReturnValues="ALL_NEW",
+            UpdateExpression="SET #v = if_not_exists(#v, :zero) + :one",
+            ConditionExpression="attribute_exists(#k)",
+            ExpressionAttributeNames={"#v": "value", "#k": "pk"},
+            ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
         )
 
     def query(self, sensor: str) -> list[dict[str, Any]]:
@@ -326,6 +356,13 @@ class OrmReadings(Readings[Reading]):
     def delete(self, row: Reading) -> None:
         row.delete()
 
+    def save_if(self, row: Reading, value: int, at_least: int) -> None:
+        row.value = value
+        row.save(condition={"value__gte": at_least})
+
+    def increment(self, sensor: str, at: int) -> None:
+        Reading.update_by_key({"sensor": sensor, "at": at}, value=F("value") + 1)
+
     def query(self, sensor: str) -> list[Reading]:
         return Reading.where(sensor=sensor).all()
 
@@ -392,6 +429,40 @@ def point_operations(
         runners = {name: _repeat(ops, step(n, c)) for n, (name, c) in enumerate(contenders.items())}
         timings[operation] = _timed(runners, rounds=rounds, ops=ops)
     return timings
+
+
+def conditional_writes(
+    contenders: Mapping[str, Readings[Any]], *, rounds: int, ops: int
+) -> dict[str, dict[str, Timing]]:
+    """A conditional save and an atomic increment of ``ops`` rows per contender and round.
+
+    The rows are created and loaded before the timed rounds; every condition holds.
+    """
+    lineup = list(contenders.values())
+    for n, c in enumerate(lineup):
+        for r in range(rounds):
+            for i in range(ops):
+                c.create(_atomic_partition(n, r), i, i)
+    loaded = [
+        [[c.get(_atomic_partition(n, r), i) for i in range(ops)] for r in range(rounds)]
+        for n, c in enumerate(lineup)
+    ]
+    steps: dict[str, Callable[[int, Readings[Any]], Callable[[int, int], object]]] = {
+        "conditional save": lambda n, c: lambda r, i: c.save_if(loaded[n][r][i], i + 1, i),
+        "increment": lambda n, c: lambda r, i: c.increment(_atomic_partition(n, r), i),
+    }
+    return {
+        operation: _timed(
+            {name: _repeat(ops, step(n, c)) for n, (name, c) in enumerate(contenders.items())},
+            rounds=rounds,
+            ops=ops,
+        )
+        for operation, step in steps.items()
+    }
+
+
+def _atomic_partition(contender: int, round_number: int) -> str:
+    return f"a{contender}r{round_number}"
 
 
 def reads(contenders: Mapping[str, Readings[Any]], *, rounds: int) -> dict[str, dict[str, Timing]]:

@@ -32,6 +32,7 @@ from _dynamo import (
     Readings,
     batch_create,
     client,
+    conditional_writes,
     endpoint,
     matching_floor,
     new_table,
@@ -50,6 +51,7 @@ BATCH_WRITE = "boto3 BatchWriteItem"  # the batch create's former floor, for inf
 TITLES = {
     "point": "Point operations on dynalite",
     "reads": "Queries, scans and counts on dynalite",
+    "atomic": "Conditional writes and atomic updates on dynalite",
     "batch": "Batch create on DynamoDB Local",
 }
 PEER_MARGIN = 1.03  # point operations: at most 3% slower than PynamoDB
@@ -61,6 +63,17 @@ NOTES = {
         "with `update(..., refresh=False)` - its default re-reads the item with a second "
         "request.",
         "delete: DeleteItem conditional on the item existing.",
+    ],
+    "atomic": [
+        "conditional save: one UpdateItem setting `value`, conditional on the item existing "
+        "and on `value >= n` (which holds); the new item asked back (`ALL_NEW`) by all three. "
+        "The ORM: `row.save(condition={'value__gte': n})`; PynamoDB: `update(actions, "
+        "condition)`.",
+        "increment: one UpdateItem adding 1 to `value` of a row known by its key, nothing "
+        "read first, conditional on the item existing, `ALL_NEW`. The ORM: "
+        "`Reading.update_by_key(key, value=F('value') + 1)` (`SET v = if_not_exists(v, 0) + "
+        "1`); PynamoDB: `Item(key).update(actions=[Item.value.add(1)], condition)` (`ADD`).",
+        "dyntastic is left out: it has no conditional update of a loaded row.",
     ],
     "reads": [
         "Every read is consistent, over the same 1,000 items; the floor leaves items undecoded.",
@@ -124,6 +137,15 @@ def pynamodb_readings(url: str, table: str, pool: int = 10) -> Readings[Any]:
 
         def delete(self, row: Item) -> None:
             row.delete(condition=Item.pk.exists())
+
+        def save_if(self, row: Item, value: int, at_least: int) -> None:
+            row.update(
+                actions=[Item.value.set(value)],
+                condition=Item.pk.exists() & (Item.value >= at_least),
+            )
+
+        def increment(self, sensor: str, at: int) -> None:
+            Item(pk(sensor), sk(at)).update(actions=[Item.value.add(1)], condition=Item.pk.exists())
 
         def query(self, sensor: str) -> list[Item]:
             return list(
@@ -265,6 +287,11 @@ def _on_dynalite(url: str, quick: bool) -> list[Lineup]:
     rounds, ops = (4, 20) if quick else (64, 100)
     try:
         point = point_operations(contenders, rounds=rounds, ops=ops)
+        atomic = conditional_writes(
+            {name: c for name, c in contenders.items() if name != DYNTASTIC},
+            rounds=rounds,
+            ops=ops,
+        )
         floor.create_many(READ_ROWS)
         read = reads(contenders, rounds=rounds)
     finally:
@@ -277,6 +304,11 @@ def _on_dynalite(url: str, quick: bool) -> list[Lineup]:
                 for name, timings in point.items()
             ],
             NOTES["point"],
+        ),
+        _lineup(
+            TITLES["atomic"],
+            [Line(name, timings, POINT_GOAL, None, CPU_GOAL) for name, timings in atomic.items()],
+            NOTES["atomic"],
         ),
         _lineup(
             TITLES["reads"],
