@@ -287,13 +287,14 @@ def _on_dynalite(url: str, quick: bool) -> list[Lineup]:
     rounds, ops = (4, 20) if quick else (64, 100)
     try:
         point = point_operations(contenders, rounds=rounds, ops=ops)
+        floor.create_many(READ_ROWS)
+        read = reads(contenders, rounds=rounds)
+        # After the reads: the rows it writes would be scanned too.
         atomic = conditional_writes(
             {name: c for name, c in contenders.items() if name != DYNTASTIC},
             rounds=rounds,
             ops=ops,
         )
-        floor.create_many(READ_ROWS)
-        read = reads(contenders, rounds=rounds)
     finally:
         raw.delete_table(TableName=backend.table_name)
     return [
