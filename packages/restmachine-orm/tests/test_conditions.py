@@ -97,3 +97,20 @@ def test_conditions_are_described_in_where_syntax() -> None:
         )
     )
     assert describe(tree) == "a=1 and (b__gte=2 or not (c__startswith='x'))"
+
+
+def test_a_bad_condition_changes_nothing_not_even_the_instance() -> None:
+    class Stamped(Model):
+        id: str = Field(primary_key=True)
+        n: int = 0
+        saves: int = 0
+
+        def before_save(self) -> None:
+            self.saves += 1
+
+    Stamped.model_backend = InMemoryBackend()
+    row = Stamped.create(id="s")
+    with pytest.raises(QueryError):
+        row.save(condition={"nope": 1})
+    assert row.saves == 1  # the hook did not run again
+    assert Stamped.get(id="s").saves == 1

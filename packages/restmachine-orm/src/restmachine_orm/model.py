@@ -223,8 +223,9 @@ class Model(BaseModel):
                 apply, or the backend cannot check conditions.
             OrmError: A key field was changed (keys are immutable).
         """
+        # The condition is checked first: a bad one changes nothing, not even the stamps.
+        options = self._orm_condition(condition, "save")
         schema, key, changes, stored, row = self._orm_saving()
-        options = self._orm_condition(schema, condition, "save")
         self._orm_saved(
             schema, self.model_backend.update(schema, key, changes, stored, **options), row
         )
@@ -232,8 +233,8 @@ class Model(BaseModel):
 
     async def asave(self, *, condition: Mapping[str, Any] | None = None) -> Self:
         """Awaitable ``save``: the same steps, errors and requests."""
+        options = self._orm_condition(condition, "save")
         schema, key, changes, stored, row = self._orm_saving()
-        options = self._orm_condition(schema, condition, "save")
         written = await self.model_backend.aupdate(schema, key, changes, stored, **options)
         self._orm_saved(schema, written, row)
         return self
@@ -253,14 +254,14 @@ class Model(BaseModel):
                 conditions.
         """
         schema, key, stored = self._orm_deleting()
-        options = self._orm_condition(schema, condition, "delete")
+        options = self._orm_condition(condition, "delete")
         self.model_backend.delete(schema, key, stored, **options)
         object.__setattr__(self, "_orm_row", None)
 
     async def adelete(self, *, condition: Mapping[str, Any] | None = None) -> None:
         """Awaitable ``delete``: the same checks, errors and requests."""
         schema, key, stored = self._orm_deleting()
-        options = self._orm_condition(schema, condition, "delete")
+        options = self._orm_condition(condition, "delete")
         await self.model_backend.adelete(schema, key, stored, **options)
         object.__setattr__(self, "_orm_row", None)
 
@@ -438,7 +439,7 @@ class Model(BaseModel):
             sent.update({name: now for name in schema.auto_now})
         if schema.version_field is not None:
             sent[schema.version_field] = Increment(1)
-        return sent, self._orm_condition(schema, condition, "update")
+        return sent, self._orm_condition(condition, "update")
 
     def _orm_updated(self, schema: ModelSchema, written: Row) -> Self:
         """Take the row an atomic update stored."""
@@ -448,9 +449,7 @@ class Model(BaseModel):
         self._orm_remember(written)
         return self
 
-    def _orm_condition(
-        self, schema: ModelSchema, condition: Mapping[str, Any] | None, verb: str
-    ) -> dict[str, Filter]:
+    def _orm_condition(self, condition: Mapping[str, Any] | None, verb: str) -> dict[str, Filter]:
         """The backend options of a write's ``condition=``: none, or the parsed filter.
 
         Raises:
@@ -458,6 +457,7 @@ class Model(BaseModel):
         """
         if condition is None:
             return {}
+        schema = self.orm_schema()
         backend = self.model_backend
         if "conditions" not in backend.capabilities:
             raise QueryError(
