@@ -162,9 +162,11 @@ def test_proof_a_clear_stopped_by_cancellation_leaves_orphaned_sentinels(
 ):
     unfinished()
     orphans = cancelled_clear(slow, proxy, second_client)
-    # The rows' requests (25 and 5 rows) go out together; cancelled while their answers are
-    # held, rows were deleted (all 30, or 25 if the second was not sent yet), no sentinel.
-    assert len(orphans) in (25, 30)
+    # The rows' two requests (25 and 5 rows) go out together, and the task is cancelled once
+    # the first was applied: its rows are gone, none of their sentinels. The other request
+    # may not have been sent, or be applied while the check reads the table (DynamoDB Local
+    # deletes a batch's items one by one), so between 5 and all 30 rows are orphaned.
+    assert 5 <= len(orphans) <= 30
 
 
 # -- a unique write: claims and the row, and the reclaim of an orphan before them -----------
