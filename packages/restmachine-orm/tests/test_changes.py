@@ -12,7 +12,13 @@ import decimal
 import pytest
 
 from restmachine_orm import F, Field, InMemoryBackend, Model, QueryError
-from restmachine_orm.query.changes import Append, Increment, apply_change, parse_changes
+from restmachine_orm.query.changes import (
+    Append,
+    Increment,
+    apply_change,
+    apply_changes,
+    parse_changes,
+)
 
 
 class Gauge(Model):
@@ -56,6 +62,13 @@ def test_changes_apply_to_the_stored_value_or_to_nothing_stored() -> None:
     assert apply_change([1], Append((2, 3))) == [1, 2, 3]
     assert apply_change(None, Append((2,))) == [2]
     assert apply_change("old", "new") == "new"
+    stored = {"n": 1, "log": [1], "label": "a"}
+    assert apply_changes(stored, {"n": Increment(2), "log": Append((2,))}) == {
+        "n": 3,
+        "log": [1, 2],
+        "label": "a",
+    }
+    assert stored == {"n": 1, "log": [1], "label": "a"}  # the stored row is left as it is
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from restmachine_orm import (
 )
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec, compile_filter, select_rows
-from restmachine_orm.query.changes import Increment, apply_change
+from restmachine_orm.query.changes import Increment, apply_changes
 from restmachine_orm.query.conditions import require
 from restmachine_orm.query.filters import Filter
 
@@ -161,7 +161,7 @@ class SQLiteBackend(Backend):
         """Read, check, change and write the row in one transaction.
 
         The core decides conditions (``require``) and applies ``F`` expressions
-        (``apply_change``) on the row read inside the transaction: that is what makes
+        (``apply_changes``) on the row read inside the transaction: that is what makes
         them atomic here.
         """
         with self._transaction() as db:
@@ -172,7 +172,7 @@ class SQLiteBackend(Backend):
             if version is not None and not isinstance(changes[version], Increment):
                 _check_version(schema, key, old, changes[version] - 1)
             require(schema, key, old, condition)
-            new = {**old, **{name: apply_change(old.get(name), c) for name, c in changes.items()}}
+            new = apply_changes(old, changes)
             self._replace(db, schema, key, new)
         return new
 

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from restmachine_orm import NotFoundError
 from restmachine_orm.backends.base import Key, Row
-from restmachine_orm.query.changes import Append, Increment, apply_change
+from restmachine_orm.query.changes import Append, Increment, apply_changes
 from restmachine_orm.query.conditions import condition_failed, require
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
@@ -304,8 +304,7 @@ def _rewrite(
         if old is not None and old is not previous:  # read just now: check it here first
             require(schema, key, old, condition)
         base = old or {}
-        applied = {n: apply_change(base.get(n), c) for n, c in changes.items()}
-        new = {**base, **applied, **schema.key_dict(key)}
+        new = {**apply_changes(base, changes), **schema.key_dict(key)}
         if keep_created and old is not None:
             new.update({n: old[n] for n in schema.auto_now_add})
         if keep_created and schema.version_field is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import ConcurrentModificationError, DuplicateKeyError, NotFoundError
-from ..query.changes import Increment, apply_change
+from ..query.changes import Increment, apply_changes
 from ..query.conditions import require
 from ..query.execution import select_rows
 from ..query.filters import Filter, pinned_values
@@ -106,8 +106,7 @@ class InMemoryBackend(Backend):
             if version is not None and not isinstance(changes[version], Increment):
                 self._check_version(schema, key, old, changes[version] - 1)
             require(schema, key, old, condition)
-            copied = self._copy(schema, changes)
-            new = {**old, **{name: apply_change(old.get(name), c) for name, c in copied.items()}}
+            new = apply_changes(old, self._copy(schema, changes))
             self._check_unique(schema, table, key, new)
             self._store(schema, table, key, new, old=old)
         return self._copy(schema, new)

@@ -17,7 +17,15 @@ from ..errors import QueryError
 from ..schema import FieldKind, ModelSchema
 from ..storable import number_problem
 
-__all__ = ["Append", "Expression", "F", "Increment", "apply_change", "parse_changes"]
+__all__ = [
+    "Append",
+    "Expression",
+    "F",
+    "Increment",
+    "apply_change",
+    "apply_changes",
+    "parse_changes",
+]
 
 
 @dataclass(frozen=True)
@@ -138,3 +146,8 @@ def apply_change(stored: Any, change: Any) -> Any:
     if isinstance(change, Append):
         return [*(stored or ()), *change.values]
     return change
+
+
+def apply_changes(stored: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The row ``changes`` leave when applied to the ``stored`` one (``apply_change`` each)."""
+    return {**stored, **{name: apply_change(stored.get(name), c) for name, c in changes.items()}}
