@@ -77,6 +77,13 @@ class TestAtomicUpdates(suite.TestAtomicUpdates):
     ENABLED_BACKENDS = BACKENDS
 
 
+# Suite 1.5: transactions (backends with the "transactions" capability, and the two above).
+
+
+class TestTransactions(suite.TestTransactions):
+    ENABLED_BACKENDS = BACKENDS
+
+
 # Suite 1.3: every test above again, through the backend's awaitable twins; tasks racing
 # on one event loop; writes cancelled in flight.
 
@@ -146,6 +153,10 @@ class TestConditionalWritesAsync(suite.TestConditionalWritesAsync):
 
 
 class TestAtomicUpdatesAsync(suite.TestAtomicUpdatesAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestTransactionsAsync(suite.TestTransactionsAsync):
     ENABLED_BACKENDS = BACKENDS
 
 

@@ -31,7 +31,7 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
         for name in suite.__all__
         if name.endswith("Async")
     }
-    assert len(twins) == 17
+    assert len(twins) == 18
     for name, twin in twins.items():
         tests = {n for n in dir(twin) if n.startswith("test_")}
         assert {n for n in dir(getattr(suite, name)) if n.startswith("test_")} == tests
@@ -53,6 +53,7 @@ PER_CLASS = {
     "TestPagination": 5,
     "TestText": 8,
     "TestTimestamps": 2,
+    "TestTransactions": 8,
     "TestTypes": 12,
     "TestUniqueValues": 7,
     "TestWritePipeline": 5,

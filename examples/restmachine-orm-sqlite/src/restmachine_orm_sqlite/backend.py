@@ -24,10 +24,13 @@ from restmachine_orm import (
     DuplicateKeyError,
     ModelSchema,
     NotFoundError,
+    OrmError,
+    TransactionError,
 )
+from restmachine_orm.backends.actions import Action, refusal, upserted, written
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec, compile_filter, select_rows
-from restmachine_orm.query.changes import Increment, apply_changes
+from restmachine_orm.query.changes import apply_changes, expected_version
 from restmachine_orm.query.conditions import require
 from restmachine_orm.query.filters import Filter
 
@@ -168,9 +171,9 @@ class SQLiteBackend(Backend):
             old = self._read(db, schema, key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
-            version = schema.version_field
-            if version is not None and not isinstance(changes[version], Increment):
-                _check_version(schema, key, old, changes[version] - 1)
+            expected = expected_version(schema, changes)
+            if expected is not None:
+                _check_version(schema, key, old, expected)
             require(schema, key, old, condition)
             new = apply_changes(old, changes)
             self._replace(db, schema, key, new)
@@ -181,15 +184,18 @@ class SQLiteBackend(Backend):
         key = schema.key_of(row)
         with self._transaction() as db:
             old = self._read(db, schema, key)
-            if schema.version_field is not None:
-                stored = 0 if old is None else old[schema.version_field] or 0
-                row = {**row, schema.version_field: stored + 1}
-            if old is None:
-                self._insert(db, schema, row)
-                return row
-            new = {**row, **{field: old[field] for field in schema.auto_now_add}}
-            self._replace(db, schema, key, new)
+            new = upserted(schema, old, row)
+            self._write(db, schema, key, old, new)
         return new
+
+    def _write(
+        self, db: sqlite3.Connection, schema: ModelSchema, key: Key, old: Row | None, new: Row
+    ) -> None:
+        """Store ``new`` over ``old`` (inserting it when there is no ``old``)."""
+        if old is None:
+            self._insert(db, schema, new)
+        else:
+            self._replace(db, schema, key, new)
 
     def delete(
         self,
@@ -209,12 +215,59 @@ class SQLiteBackend(Backend):
                 if versioned:
                     _check_version(schema, key, old, previous[schema.version_field])  # type: ignore[index]
                 require(schema, key, old, condition)
-            deleted = db.execute(
+            deleted = self._delete(db, schema, key)
+        if not deleted:
+            raise NotFoundError(schema.name, schema.key_dict(key))
+
+    def _delete(self, db: sqlite3.Connection, schema: ModelSchema, key: Key) -> bool:
+        """Delete a row; whether there was one."""
+        return bool(
+            db.execute(
                 f"DELETE FROM {self._table(schema)} WHERE {self._where_key(schema)}",
                 [_column_value(value) for value in key],
             ).rowcount
-        if not deleted:
-            raise NotFoundError(schema.name, schema.key_dict(key))
+        )
+
+    def transact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """Judge every action on the rows as committed, then apply all, in one transaction.
+
+        The core says what an action alone would meet (``refusal``); unique values are
+        looked up in their columns, as they stood before the transaction.
+        """
+        with self._transaction() as db:
+            olds = [self._read(db, action.schema, action.key) for action in actions]
+            reasons = [self._judge(db, a, old) for a, old in zip(actions, olds, strict=True)]
+            if any(reasons):
+                raise TransactionError(reasons)
+            results: list[Row | None] = []
+            for action, old in zip(actions, olds, strict=True):
+                new = written(action, old)
+                if action.verb == "delete":
+                    self._delete(db, action.schema, action.key)
+                elif action.verb != "check":
+                    assert new is not None
+                    self._write(db, action.schema, action.key, old, new)
+                results.append(None if action.verb in ("delete", "check") else new)
+        return results
+
+    def _judge(self, db: sqlite3.Connection, action: Action, old: Row | None) -> OrmError | None:
+        """What ``action`` alone would raise, given its stored row and the unique columns."""
+        problem = refusal(action, old)
+        if problem is not None or action.verb in ("delete", "check"):
+            return problem
+        schema, new = action.schema, written(action, old)
+        assert new is not None
+        for field in schema.unique_fields:
+            value = new[field]
+            if value is None or (old is not None and old[field] == value):
+                continue
+            found = db.execute(
+                f'SELECT row FROM {self._table(schema)} WHERE "u_{field}" = ?',
+                [_column_value(value)],
+            ).fetchone()
+            if found is not None and schema.key_of(self._decode(schema, found[0])) != action.key:
+                return DuplicateKeyError(schema.name, (field,), value, unique=True)
+        return None
 
     def clear(self, schema: ModelSchema | None = None) -> None:
         """Delete every row of one model, or of every model."""

@@ -11,6 +11,7 @@ release dropped and the rest sent again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from ._table import CancellationReason, Table, wait
 from .errors import DynamoDBError
 
 __all__ = [
+    "Diagnosis",
     "RowConditionFailed",
     "Transaction",
     "creation",
@@ -199,11 +201,19 @@ def key_taken(schema: ModelSchema, key: Key) -> DuplicateKeyError:
     return DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
 
 
-def send_together(table: Table, transactions: list[Transaction]) -> Flow[None]:
+Diagnosis = Callable[[list[Transaction], tuple[CancellationReason, ...]], Flow[None]]
+"""Explains a cancellation with failed conditions: raises, or returns to send again."""
+
+
+def send_together(
+    table: Table, transactions: list[Transaction], diagnose: Diagnosis | None = None
+) -> Flow[None]:
     """Send the actions of several rows' transactions as one atomic ``TransactWriteItems``.
 
     Conflicts with concurrent transactions, throttling, orphaned claims and stale releases
     are retried with backoff (the table's ``RetryConfig``); any other cancellation is final.
+    A cancellation with failed conditions (or without reasons) is explained by
+    ``diagnose``: by default, each row's own diagnosis (``Transaction.diagnose``).
 
     Raises:
         DuplicateKeyError: A claimed unique value belongs to another row.
@@ -224,7 +234,7 @@ def send_together(table: Table, transactions: list[Transaction]) -> Flow[None]:
             return
         codes = {reason.code for reason in reasons}
         if not reasons or any(reason.condition_failed for reason in reasons):
-            yield from _diagnose_each(transactions, reasons)
+            yield from (diagnose or _diagnose_each)(transactions, reasons)
         elif not codes <= _RETRYABLE:
             raise DynamoDBError(
                 f"{first.schema.name}: TransactWriteItems on table {table.name!r} was "

@@ -16,23 +16,10 @@ from typing import Any, NoReturn
 
 from restmachine_orm import ConcurrentModificationError, ModelSchema, NotFoundError
 from restmachine_orm.backends.base import Key, Row
-from restmachine_orm.query.changes import Increment
 
 from ._expressions import Expressions
 
-__all__ = ["expected_version", "refused", "stored_version", "version_condition"]
-
-
-def expected_version(schema: ModelSchema, changes: Row) -> int | None:
-    """The stored version an update of ``changes`` is based on.
-
-    ``None`` when there is none to check: the model is not versioned, or the update is an
-    atomic one (``Increment(1)`` of the version: nothing was read).
-    """
-    field = schema.version_field
-    if field is None or isinstance(changes[field], Increment):
-        return None
-    return int(changes[field]) - 1
+__all__ = ["refused", "stored_version", "version_condition"]
 
 
 def stored_version(schema: ModelSchema, row: Row) -> int | None:

@@ -13,7 +13,13 @@ from typing import NoReturn
 
 from restmachine_orm import NotFoundError
 from restmachine_orm.backends.base import Key, Row
-from restmachine_orm.query.changes import Append, Increment, apply_changes
+from restmachine_orm.query.changes import (
+    Append,
+    Increment,
+    apply_changes,
+    expected_version,
+    is_computed,
+)
 from restmachine_orm.query.conditions import condition_failed, require
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
@@ -24,10 +30,21 @@ from ._reads import get_row
 from ._serialize import from_item
 from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table, wait
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition
-from ._versions import expected_version, refused, stored_version, version_condition
+from ._versions import refused, stored_version, version_condition
 from .errors import DynamoDBError
 
-__all__ = ["delete", "insert", "may_send_more_than_one_write", "update", "upsert"]
+__all__ = [
+    "also",
+    "assignments",
+    "delete",
+    "deletion",
+    "insert",
+    "may_send_more_than_one_write",
+    "rewriting",
+    "row_condition",
+    "update",
+    "upsert",
+]
 
 
 def may_send_more_than_one_write(schema: ModelSchema) -> bool:
@@ -90,10 +107,10 @@ def update(
         "TableName": table.name,
         "Key": table.keys.item_key(schema, key),
         # The condition keeps this from creating an item: the entity is there already.
-        "UpdateExpression": _assignments(table, ex, schema, changes, creates=False),
+        "UpdateExpression": assignments(table, ex, schema, changes, creates=False),
         "ConditionExpression": f"attribute_exists({ex.name(table.keys.pk)})"
         + version_condition(ex, schema, expected)
-        + _also(table, ex, condition),
+        + also(table, ex, condition),
         "ReturnValues": "ALL_NEW",
         **ex.request(),
     }
@@ -102,7 +119,7 @@ def update(
         return (yield from _explain(table, schema, key, expected, condition))
     row = from_item(schema, answer["Attributes"])
     for name in schema.indexed_fields:
-        if _expression(changes.get(name)):
+        if is_computed(changes.get(name)):
             yield from _reindex(table, schema, key, name, row[name])
     return row
 
@@ -134,7 +151,7 @@ def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
         answer = yield from table.call(
             "UpdateItem",
             Key=table.keys.item_key(schema, key),
-            UpdateExpression=_assignments(
+            UpdateExpression=assignments(
                 table, ex, schema, row, keep=schema.auto_now_add, count=schema.version_field
             ),
             ReturnValues="ALL_NEW",
@@ -167,7 +184,7 @@ def delete(
             Key=item_key,
             ConditionExpression=f"attribute_exists({ex.name(table.keys.pk)})"
             + version_condition(ex, schema, expected)
-            + _also(table, ex, condition),
+            + also(table, ex, condition),
             **ex.request(),
         )
         if answer is None:
@@ -183,18 +200,7 @@ def delete(
             if expected is not None and stored_version(schema, old) != expected:
                 refused(schema, key, old, expected)
             require(schema, key, old, condition)
-        ex = Expressions()
-        transaction = Transaction(table, schema, item_key, row_exists=True)
-        transaction.add(
-            "Delete",
-            Key=item_key,
-            ConditionExpression=_row_condition(table, ex, schema, old)
-            + _also(table, ex, condition),
-            **ex.request(),
-        )
-        for name in schema.unique_fields:
-            if old.get(name) is not None:
-                transaction.release(name, old[name])
+        transaction = deletion(table, schema, key, old, condition)
         try:
             yield from transaction.send()
             return
@@ -203,11 +209,30 @@ def delete(
     raise _contended(table, schema, key, "delete")
 
 
+def deletion(
+    table: Table, schema: ModelSchema, key: Key, old: Row, condition: Filter | None
+) -> Transaction:
+    """The transaction deleting the ``old`` row (if it is still that) and its unique values."""
+    item_key = table.keys.item_key(schema, key)
+    ex = Expressions()
+    transaction = Transaction(table, schema, item_key, row_exists=True)
+    transaction.add(
+        "Delete",
+        Key=item_key,
+        ConditionExpression=row_condition(table, ex, schema, old) + also(table, ex, condition),
+        **ex.request(),
+    )
+    for name in schema.unique_fields:
+        if old.get(name) is not None:
+            transaction.release(name, old[name])
+    return transaction
+
+
 def _read(table: Table, schema: ModelSchema, key: Key) -> Flow[Row | None]:
     return get_row(table, schema, table.keys.item_key(schema, key))
 
 
-def _also(table: Table, ex: Expressions, condition: Filter | None) -> str:
+def also(table: Table, ex: Expressions, condition: Filter | None) -> str:
     """`` AND <condition>`` for a write's ``ConditionExpression``, or nothing.
 
     No parentheses of its own: the compiled filter brackets every ``OR`` and ``NOT`` it
@@ -249,7 +274,7 @@ def _contended(table: Table, schema: ModelSchema, key: Key, action: str) -> Dyna
     )
 
 
-def _row_condition(
+def row_condition(
     table: Table, ex: Expressions, schema: ModelSchema, old: Row, changes: Row | None = None
 ) -> str:
     """The row exists and is still ``old``: its unique values and version, and more.
@@ -262,17 +287,13 @@ def _row_condition(
         if old.get(name) is not None
         else f" AND attribute_not_exists({ex.name(name)})"
         for name, change in (changes or {}).items()
-        if _expression(change)
+        if is_computed(change)
     )
     return (
         unique_condition(ex, table.keys, schema, old)
         + version_condition(ex, schema, stored_version(schema, old))
         + computed
     )
-
-
-def _expression(change: object) -> bool:
-    return isinstance(change, (Increment, Append))
 
 
 def _rewrite(
@@ -290,7 +311,6 @@ def _rewrite(
     ``keep_created`` makes it an upsert: a missing row is created, and a replaced row
     keeps its ``auto_now_add`` values. Otherwise a missing row is ``NotFoundError``.
     """
-    item_key = table.keys.item_key(schema, key)
     expected = None if keep_created else expected_version(schema, changes)
     old = previous
     for pause in table.retries.row_contention.pauses():
@@ -303,35 +323,9 @@ def _rewrite(
             refused(schema, key, old, expected)
         if old is not None and old is not previous:  # read just now: check it here first
             require(schema, key, old, condition)
-        base = old or {}
-        new = {**apply_changes(base, changes), **schema.key_dict(key)}
-        if keep_created and old is not None:
-            new.update({n: old[n] for n in schema.auto_now_add})
-        if keep_created and schema.version_field is not None:
-            new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
-        ex = Expressions()
-        row_condition = (
-            _row_condition(table, ex, schema, old, changes) + _also(table, ex, condition)
-            if old is not None
-            else f"attribute_not_exists({ex.name(table.keys.pk)})"
+        transaction, new = rewriting(
+            table, schema, key, changes, old, keep_created=keep_created, condition=condition
         )
-        transaction = Transaction(table, schema, item_key, row_exists=old is not None)
-        body = {n: v for n, v in new.items() if n not in schema.key_fields}
-        transaction.add(
-            "Update",
-            Key=item_key,
-            UpdateExpression=_assignments(table, ex, schema, {**schema.key_dict(key), **body}),
-            ConditionExpression=row_condition,
-            **ex.request(),
-        )
-        for name in schema.unique_fields:
-            before, after = base.get(name), new.get(name)
-            if before == after:
-                continue
-            if after is not None:
-                transaction.claim(name, after)
-            if before is not None:
-                transaction.release(name, before)
         try:
             yield from transaction.send()
             return new
@@ -340,7 +334,56 @@ def _rewrite(
     raise _contended(table, schema, key, "write")
 
 
-def _assignments(
+def rewriting(
+    table: Table,
+    schema: ModelSchema,
+    key: Key,
+    changes: Row,
+    old: Row | None,
+    *,
+    keep_created: bool,
+    condition: Filter | None = None,
+) -> tuple[Transaction, Row]:
+    """The transaction writing ``changes`` over ``old`` (read just before), and the row it leaves.
+
+    The row's update is conditioned on the row still being ``old`` (a compare-and-set), and
+    comes with the claims and releases of the unique values that move. ``old`` is ``None``
+    only for an upsert (``keep_created``) of a row that did not exist.
+    """
+    item_key = table.keys.item_key(schema, key)
+    base = old or {}
+    new = {**apply_changes(base, changes), **schema.key_dict(key)}
+    if keep_created and old is not None:
+        new.update({n: old[n] for n in schema.auto_now_add})
+    if keep_created and schema.version_field is not None:
+        new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
+    ex = Expressions()
+    condition_expression = (
+        row_condition(table, ex, schema, old, changes) + also(table, ex, condition)
+        if old is not None
+        else f"attribute_not_exists({ex.name(table.keys.pk)})"
+    )
+    transaction = Transaction(table, schema, item_key, row_exists=old is not None)
+    body = {n: v for n, v in new.items() if n not in schema.key_fields}
+    transaction.add(
+        "Update",
+        Key=item_key,
+        UpdateExpression=assignments(table, ex, schema, {**schema.key_dict(key), **body}),
+        ConditionExpression=condition_expression,
+        **ex.request(),
+    )
+    for name in schema.unique_fields:
+        before, after = base.get(name), new.get(name)
+        if before == after:
+            continue
+        if after is not None:
+            transaction.claim(name, after)
+        if before is not None:
+            transaction.release(name, before)
+    return transaction, new
+
+
+def assignments(
     table: Table,
     ex: Expressions,
     schema: ModelSchema,

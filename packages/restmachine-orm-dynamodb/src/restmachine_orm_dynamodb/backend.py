@@ -15,12 +15,13 @@ import boto3
 from botocore.config import Config
 
 from restmachine_orm import Backend, Model
+from restmachine_orm.backends.actions import Action
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
 
-from . import _batch, _create_many, _reads, _writes
+from . import _batch, _commit, _create_many, _reads, _writes
 from ._features import FEATURES
 from ._flow import Flow, arun, run
 from ._http_async import AiohttpSender
@@ -284,6 +285,19 @@ class DynamoDBBackend(Backend):
     async def aclear(self, schema: ModelSchema | None = None) -> None:
         """Async twin of ``clear``; once started, it runs to its end if cancelled."""
         await self._arun(_batch.clear(self._table, schema), to_the_end=True)
+
+    def transact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """Write a transaction's actions with one ``TransactWriteItems`` (see ``_commit``)."""
+        return run(self._commit(actions), self._sender)
+
+    async def atransact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """Async twin of ``transact``."""
+        return await self._arun(self._commit(actions))
+
+    def _commit(self, actions: Sequence[Action]) -> Flow[list[Row | None]]:
+        for action in actions:
+            self._schema(action.schema)
+        return _commit.transact(self._table, actions)
 
     # -- reads --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from restmachine_orm import Backend, Model
+from restmachine_orm.backends.actions import Action
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.query.filters import Filter
@@ -121,6 +122,10 @@ class AsyncRoutedBackend(Backend):
         """``inner.aget_many`` on the loop."""
         return self._wait(self.inner.aget_many(schema, keys))
 
+    def transact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """``inner.atransact`` on the loop."""
+        return self._wait(self.inner.atransact(actions))
+
     async def ainsert(self, schema: ModelSchema, row: Row) -> None:
         """``inner.ainsert`` on the loop."""
         await self._hop(self.inner.ainsert(schema, row))
@@ -188,6 +193,10 @@ class AsyncRoutedBackend(Backend):
     async def aget_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """``inner.aget_many`` on the loop."""
         return await self._hop(self.inner.aget_many(schema, keys))
+
+    async def atransact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """``inner.atransact`` on the loop."""
+        return await self._hop(self.inner.atransact(actions))
 
 
 async def _next(rows: AsyncIterator[Row]) -> tuple[bool, Row]:

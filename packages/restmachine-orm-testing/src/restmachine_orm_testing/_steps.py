@@ -10,10 +10,10 @@ so their checks and messages cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any, TypeVar
 
-from restmachine_orm import Model
+from restmachine_orm import Model, Transaction, TransactionAction, TransactionError, transaction
 
 from .operations import (
     AllOperation,
@@ -25,6 +25,7 @@ from .operations import (
     Operation,
     OperationResult,
     QueryOperation,
+    TransactionOperation,
     UpdateOperation,
     UpsertOperation,
 )
@@ -38,6 +39,8 @@ Steps = Generator[Operation, OperationResult, T]
 """A DSL step: yields operations, is sent their results, returns its value."""
 
 Ordering = list[str] | tuple[str, ...] | None
+Build = Callable[[Transaction], object]
+"""Collects a transaction's writes: ``lambda tx: (tx.create(...), tx.update(...))``."""
 
 
 class VerificationError(AssertionError):
@@ -193,7 +196,86 @@ def all_models(backend: str, model_class: type[M]) -> Steps[list[M]]:
     return found
 
 
+def transaction_and_verify(backend: str, build: Build) -> Steps[tuple[TransactionAction, ...]]:
+    """Commit the writes ``build`` collects, then check each against storage.
+
+    A created, saved, upserted or updated row must be stored as its instance holds it, a
+    deleted one must be gone, a checked one still there.
+    """
+    tx = transaction()
+    build(tx)
+    model_class = _model_of(tx)
+    result = yield TransactionOperation(tx)
+    _succeed(backend, "transaction", model_class, result)
+    for number, action in enumerate(tx.actions, 1):
+        read = yield from _get(backend, action.model, action.key)
+        where = f"after the transaction, action {number} ({action.verb} {_shown(action.key)})"
+        if action.verb == "delete":
+            if read.instance is not None:
+                _fail(backend, action.model, f"{where}: the row is still stored")
+        elif read.instance is None:
+            _fail(backend, action.model, f"{where}: no row is stored")
+        elif action.instance is not None:
+            _compare(backend, action.model, where, action.instance, read.instance)
+    return tx.actions
+
+
+def expect_transaction_failure(
+    backend: str, build: Build, reasons: list[type[BaseException] | None]
+) -> Steps[TransactionError]:
+    """Commit the writes ``build`` collects expecting ``TransactionError`` with ``reasons``.
+
+    ``reasons`` holds, per action, ``None`` (the action was fine) or the error type it met.
+    Every row the actions touch must be stored afterwards exactly as before.
+    """
+    tx = transaction()
+    build(tx)
+    model_class = _model_of(tx)
+    before = yield from _snapshot(backend, tx)
+    result = yield TransactionOperation(tx)
+    error = _expect_error(backend, "transaction", model_class, result, TransactionError)
+    assert isinstance(error, TransactionError)
+    got = [None if reason is None else type(reason) for reason in error.reasons]
+    matches = len(got) == len(reasons) and all(
+        (actual is None) if wanted is None else (actual is not None and issubclass(actual, wanted))
+        for wanted, actual in zip(reasons, got, strict=False)
+    )
+    if not matches:
+        _fail(
+            backend,
+            model_class,
+            f"expected the reasons {_names(reasons)}, got {_names(got)}: {error}",
+        )
+    after = yield from _snapshot(backend, tx)
+    for number, (old, new) in enumerate(zip(before, after, strict=True), 1):
+        if old != new:
+            action = tx.actions[number - 1]
+            _fail(
+                backend,
+                action.model,
+                f"the cancelled transaction changed action {number}'s row "
+                f"({action.verb} {_shown(action.key)}): {old} became {new}",
+            )
+    return error
+
+
 # -- the checks ----------------------------------------------------------------------------
+
+
+def _model_of(tx: Transaction) -> type[Model]:
+    return tx.actions[0].model if tx.actions else Model
+
+
+def _snapshot(backend: str, tx: Transaction) -> Steps[list[dict[str, Any] | None]]:
+    """The stored row of each action (``None`` where there is none), as dumped data."""
+    rows = []
+    for action in tx.actions:
+        rows.append((yield from _get(backend, action.model, action.key)).data)
+    return rows
+
+
+def _names(reasons: Sequence[type[BaseException] | None]) -> str:
+    return "[" + ", ".join("None" if r is None else r.__name__ for r in reasons) + "]"
 
 
 def _fail(backend: str, model_class: type[Model], message: str) -> None:
@@ -250,19 +332,26 @@ def _verify_written(
     read = yield from _get(backend, model_class, key)
     if read.instance is None:
         _fail(backend, model_class, f"after {action}, no row with {_shown(key)} is stored")
-    expected, stored = instance.model_dump(), read.instance.model_dump()
+    _compare(backend, model_class, f"after {action}", instance, read.instance)
+    return instance
+
+
+def _compare(
+    backend: str, model_class: type[Model], where: str, instance: Model, stored: Model
+) -> None:
+    """Fail unless the stored row holds what the instance holds, naming each difference."""
+    expected, found = instance.model_dump(), stored.model_dump()
     differences = [
-        f"{name}: expected {expected.get(name)!r}, stored {stored.get(name)!r}"
-        for name in expected.keys() | stored.keys()
-        if expected.get(name) != stored.get(name)
+        f"{name}: expected {expected.get(name)!r}, stored {found.get(name)!r}"
+        for name in expected.keys() | found.keys()
+        if expected.get(name) != found.get(name)
     ]
     if differences:
         _fail(
             backend,
             model_class,
-            f"after {action}, the stored row differs: " + "; ".join(sorted(differences)),
+            f"{where}, the stored row differs: " + "; ".join(sorted(differences)),
         )
-    return instance
 
 
 def _key_of(instance: Model) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import abc
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from restmachine_orm import Backend, Model
+from restmachine_orm import Backend, Model, Transaction, TransactionAction
 from restmachine_orm.query import Query
 from restmachine_orm.query.changes import Expression
 
@@ -20,6 +20,7 @@ from .operations import (
     Operation,
     OperationResult,
     QueryOperation,
+    TransactionOperation,
     UpdateOperation,
     UpsertOperation,
 )
@@ -60,6 +61,23 @@ def _assigned(operation: UpdateOperation) -> Model:
 def _conditioned(operation: UpdateOperation | DeleteOperation) -> dict[str, Any]:
     """The write's ``condition=`` argument, only when the operation has one."""
     return {} if operation.condition is None else {"condition": operation.condition}
+
+
+def _model_of(tx: Transaction) -> type[Model]:
+    """The model a transaction's result is reported under: its first action's."""
+    return tx.actions[0].model if tx.actions else Model
+
+
+def _committed(tx: Transaction) -> tuple[TransactionAction, ...]:
+    with tx:
+        pass  # the writes were collected when the transaction was built
+    return tx.actions
+
+
+async def _acommitted(tx: Transaction) -> tuple[TransactionAction, ...]:
+    async with tx:
+        pass
+    return tx.actions
 
 
 def _built(operation: QueryOperation) -> Query[Model]:
@@ -188,6 +206,11 @@ class DriverInterface(abc.ABC):
         """Read every row with ``Model.all()``."""
         return self._attempt(operation.model_class, operation.model_class.all, _value)
 
+    def execute_transaction(self, operation: TransactionOperation) -> OperationResult:
+        """Commit the transaction with ``with transaction() as tx:`` (its writes collected)."""
+        tx = operation.transaction
+        return self._attempt(_model_of(tx), lambda: _committed(tx), _value)
+
     # -- performing operations: awaited, on the model's async API --------------------------
     # Overriding a sync ``execute_*`` does not change its awaitable twin: async tests test
     # the async API, so a driver whose backend needs more than the defaults overrides both.
@@ -252,6 +275,11 @@ class DriverInterface(abc.ABC):
     async def aexecute_all(self, operation: AllOperation) -> OperationResult:
         """Read every row with ``await Model.aall()``."""
         return await self._aattempt(operation.model_class, operation.model_class.aall, _value)
+
+    async def aexecute_transaction(self, operation: TransactionOperation) -> OperationResult:
+        """Commit the transaction with ``async with transaction() as tx:``."""
+        tx = operation.transaction
+        return await self._aattempt(_model_of(tx), lambda: _acommitted(tx), _value)
 
     # -- the one place each side turns what the ORM raises into a failed result ------------
 

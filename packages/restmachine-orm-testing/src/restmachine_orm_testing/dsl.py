@@ -3,7 +3,7 @@
 Every ``*_and_verify`` method reads the row back through the driver and fails, naming the
 backend, the model and each differing field, when storage does not hold what was written.
 Every ``expect_*_failure`` method fails when the operation succeeds or raises another error.
-``AsyncOrmClient`` has the same 13 methods, awaited, performed through the driver's
+``AsyncOrmClient`` has the same 15 methods, awaited, performed through the driver's
 ``aexecute_*`` methods (the model's async API); both run the same steps and checks.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from restmachine_orm import Model
+from restmachine_orm import Model, TransactionAction, TransactionError
 
 from . import _steps
-from ._steps import Ordering, Steps, VerificationError, adrive, drive
+from ._steps import Build, Ordering, Steps, VerificationError, adrive, drive
 from .driver import DriverInterface
 from .operations import OperationResult
 
@@ -129,9 +129,29 @@ class OrmClient(_Client):
         """Return every row of the model."""
         return self._run(_steps.all_models(self.backend_name, model_class))
 
+    def transaction_and_verify(self, build: Build) -> tuple[TransactionAction, ...]:
+        """Commit the writes ``build(tx)`` collects, and check each against storage.
+
+        ``client.transaction_and_verify(lambda tx: (tx.create(User, id="u1"), tx.delete(old)))``
+        commits as ``with transaction() as tx:`` would; every written row must then be
+        stored as its instance holds it, every deleted one gone. Returns the actions.
+        """
+        return self._run(_steps.transaction_and_verify(self.backend_name, build))
+
+    def expect_transaction_failure(
+        self, build: Build, *, reasons: list[type[BaseException] | None]
+    ) -> TransactionError:
+        """Commit the writes ``build(tx)`` collects, expecting ``TransactionError``.
+
+        ``reasons`` lists, per action, ``None`` or the error type that action met
+        (``[None, ConditionFailedError]``); every row the actions touch must be unchanged.
+        """
+        steps = _steps.expect_transaction_failure(self.backend_name, build, reasons)
+        return self._run(steps)
+
 
 class AsyncOrmClient(_Client):
-    """``OrmClient``'s 13 methods, awaited: ``await orm_client.create_and_verify(User, ...)``.
+    """``OrmClient``'s 15 methods, awaited: ``await orm_client.create_and_verify(User, ...)``.
 
     Each step runs through the driver's ``aexecute_*`` methods, on the model's async API,
     and checks storage exactly as ``OrmClient`` does, failing with the same messages.
@@ -228,3 +248,14 @@ class AsyncOrmClient(_Client):
     async def all_models(self, model_class: type[M]) -> list[M]:
         """Awaitable ``OrmClient.all_models``."""
         return await self._run(_steps.all_models(self.backend_name, model_class))
+
+    async def transaction_and_verify(self, build: Build) -> tuple[TransactionAction, ...]:
+        """Awaitable ``OrmClient.transaction_and_verify`` (``async with transaction()``)."""
+        return await self._run(_steps.transaction_and_verify(self.backend_name, build))
+
+    async def expect_transaction_failure(
+        self, build: Build, *, reasons: list[type[BaseException] | None]
+    ) -> TransactionError:
+        """Awaitable ``OrmClient.expect_transaction_failure``."""
+        steps = _steps.expect_transaction_failure(self.backend_name, build, reasons)
+        return await self._run(steps)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from restmachine_orm import Model
+from restmachine_orm import Model, Transaction
 
 __all__ = [
     "AllOperation",
@@ -21,6 +21,7 @@ __all__ = [
     "Operation",
     "OperationResult",
     "QueryOperation",
+    "TransactionOperation",
     "UpdateOperation",
     "UpsertOperation",
 ]
@@ -110,6 +111,14 @@ class AllOperation:
     model_class: type[Model]
 
 
+@dataclass(frozen=True)
+class TransactionOperation:
+    """Commit ``transaction``, whose writes were collected already (``data``: its actions)."""
+
+    verb: ClassVar[str] = "transaction"
+    transaction: Transaction
+
+
 Operation = (
     CreateOperation
     | GetOperation
@@ -120,6 +129,7 @@ Operation = (
     | CountOperation
     | ExistsOperation
     | AllOperation
+    | TransactionOperation
 )
 """Any operation the DSL asks a driver to perform."""
 

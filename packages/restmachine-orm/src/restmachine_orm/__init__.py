@@ -16,12 +16,14 @@ from .errors import (
     OrmError,
     PartialWriteError,
     QueryError,
+    TransactionError,
 )
 from .fields import Field, FieldOptions
 from .model import Model
 from .query.builder import Page, Query
 from .query.changes import F
 from .schema import ModelSchema
+from .transaction import Transaction, TransactionAction, transaction
 
 __all__ = [
     "CAPABILITIES",
@@ -44,5 +46,9 @@ __all__ = [
     "PartialWriteError",
     "Query",
     "QueryError",
+    "Transaction",
+    "TransactionAction",
+    "TransactionError",
     "__version__",
+    "transaction",
 ]

@@ -12,6 +12,7 @@ Hierarchy::
     ├── NotFoundError            the row to update or delete does not exist (any more)
     ├── ConcurrentModificationError  a versioned row changed since it was read (stale save)
     ├── ConditionFailedError     a write's ``condition=`` did not hold on the stored row
+    ├── TransactionError         a transaction was cancelled; ``.reasons`` says why, per action
     ├── QueryError               a lookup, filter, ordering or cursor is invalid
     ├── AsyncOnlyBackendError    the sync API was called on a backend that serves only async
     └── BackendError             the storage failed; the original exception is ``__cause__``
@@ -38,6 +39,7 @@ __all__ = [
     "OrmError",
     "PartialWriteError",
     "QueryError",
+    "TransactionError",
 ]
 
 
@@ -165,6 +167,34 @@ class ConditionFailedError(OrmError):
     def __reduce__(self) -> tuple[Any, ...]:
         """Keep the error picklable, e.g. across pytest-xdist workers."""
         return (ConditionFailedError, (self.model, self.key, self.condition))
+
+
+class TransactionError(OrmError):
+    """A transaction was cancelled: nothing it holds was written.
+
+    Attributes:
+        reasons: One entry per action, in the order the actions were added: ``None`` for
+            an action that was fine, else the error that action alone would have raised
+            (``DuplicateKeyError``, ``NotFoundError``, ``ConditionFailedError``,
+            ``ConcurrentModificationError``).
+    """
+
+    def __init__(self, reasons: list[OrmError | None]) -> None:
+        """Build the error and its message from the reasons, one per action."""
+        self.reasons = list(reasons)
+        failed = [
+            f"action {number} ({type(reason).__name__}): {reason}"
+            for number, reason in enumerate(self.reasons, 1)
+            if reason is not None
+        ]
+        super().__init__(
+            f"the transaction of {len(self.reasons)} actions was cancelled; nothing was "
+            f"written. {'; '.join(failed) or 'No action gave a reason'}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Keep the error picklable, e.g. across pytest-xdist workers."""
+        return (TransactionError, (self.reasons,))
 
 
 class QueryError(OrmError, ValueError):

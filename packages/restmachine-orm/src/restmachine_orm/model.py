@@ -449,7 +449,8 @@ class Model(BaseModel):
         self._orm_remember(written)
         return self
 
-    def _orm_condition(self, condition: Mapping[str, Any] | None, verb: str) -> dict[str, Filter]:
+    @classmethod
+    def _orm_condition(cls, condition: Mapping[str, Any] | None, verb: str) -> dict[str, Filter]:
         """The backend options of a write's ``condition=``: none, or the parsed filter.
 
         Raises:
@@ -457,8 +458,8 @@ class Model(BaseModel):
         """
         if condition is None:
             return {}
-        schema = self.orm_schema()
-        backend = self.model_backend
+        schema = cls.orm_schema()
+        backend = cls.model_backend
         if "conditions" not in backend.capabilities:
             raise QueryError(
                 f"{schema.name}.{verb}(condition=...): {type(backend).__name__} cannot check "

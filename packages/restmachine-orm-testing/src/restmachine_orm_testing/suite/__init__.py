@@ -17,7 +17,9 @@ Since 1.3, each class ``TestX`` has a twin ``TestXAsync`` running the same tests
 the backend's awaitable twins (``async_surface``), ``TestConcurrentTasks`` races tasks on
 one event loop and ``TestCancelledTasks`` cancels writes in flight; subclass them alike.
 Suite 1.4 adds ``TestConditionalWrites`` and ``TestAtomicUpdates`` (and their ``Async``
-twins), for backends with the ``conditions`` and ``atomic_updates`` capabilities.
+twins), for backends with the ``conditions`` and ``atomic_updates`` capabilities; suite
+1.5 adds ``TestTransactions`` (and ``TestTransactionsAsync``), for backends that also have
+``transactions``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .async_surface import (
     TestPaginationAsync,
     TestTextAsync,
     TestTimestampsAsync,
+    TestTransactionsAsync,
     TestTypesAsync,
     TestUniqueValuesAsync,
     TestWritePipelineAsync,
@@ -52,6 +55,7 @@ from .differential import TestDifferential, run_differential
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
 from .tasks import TestConcurrentTasks
+from .transactions import TestTransactions
 from .values import TestHooks, TestText, TestTimestamps, TestTypes
 
 __all__ = [
@@ -88,6 +92,8 @@ __all__ = [
     "TestTextAsync",
     "TestTimestamps",
     "TestTimestampsAsync",
+    "TestTransactions",
+    "TestTransactionsAsync",
     "TestTypes",
     "TestTypesAsync",
     "TestUniqueValues",

@@ -22,6 +22,7 @@ from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
+from .transactions import TestTransactions
 from .values import TestHooks, TestText, TestTimestamps, TestTypes
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "TestPaginationAsync",
     "TestTextAsync",
     "TestTimestampsAsync",
+    "TestTransactionsAsync",
     "TestTypesAsync",
     "TestUniqueValuesAsync",
     "TestWritePipelineAsync",
@@ -113,6 +115,11 @@ class TestTextAsync(TestText):
 @through_async("1.3")
 class TestTimestampsAsync(TestTimestamps):
     """``TestTimestamps``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.5")
+class TestTransactionsAsync(TestTransactions):
+    """``TestTransactions``'s tests, every backend call made through the awaitable twins."""
 
 
 @through_async("1.3")

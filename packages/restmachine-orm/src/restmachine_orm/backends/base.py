@@ -38,10 +38,12 @@ from ..errors import (
     OrmError,
     PartialWriteError,
     QueryError,
+    TransactionError,
 )
 from ..query.filters import Filter
 from ..query.spec import QuerySpec
 from ..schema import ModelSchema
+from .actions import Action
 
 __all__ = [
     "CAPABILITIES",
@@ -58,6 +60,7 @@ __all__ = [
     "PartialWriteError",
     "QueryError",
     "Row",
+    "TransactionError",
 ]
 
 Row = dict[str, Any]
@@ -70,8 +73,8 @@ Key = tuple[Any, ...]
 #: has in ``Backend.capabilities``; tests use them to skip what a backend cannot do, and the
 #: docs print them as the support table.
 CAPABILITIES: dict[str, str] = {
-    "transactions": "writes several items atomically (unique values are claimed in the "
-    "same atomic write as the row)",
+    "transactions": "runs transaction() blocks: the writes of several rows, of any models, "
+    "all or none (and claims unique values in the same atomic write as the row)",
     "order_by_any_field": "orders results by any field, not only by the sort key",
     "offset": "skips rows with offset()",
     "sort_key_range": "answers range lookups on the sort key from the key index",
@@ -116,6 +119,7 @@ _USER_CALLS: dict[str, tuple[str, str]] = {
     "clear": ("backend.clear()", "await backend.aclear()"),
     "insert_many": ("{model}.create_many(...)", "await {model}.acreate_many(...)"),
     "get_many": ("{model}.get_many(...)", "await {model}.aget_many(...)"),
+    "transact": ("with transaction() as tx: ...", "async with transaction() as tx: ..."),
 }
 
 #: Rows a sync-only backend's query hands over per trip to its worker thread.
@@ -271,6 +275,26 @@ class Backend:
         """Return the row of each key, in the order of ``keys`` (``None`` where missing)."""
         raise self._async_only("get_many", schema)
 
+    def transact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """Apply a transaction's actions atomically: all of them, or none.
+
+        Only called on a backend with the ``transactions`` capability, which implements
+        this method or ``atransact``. Each action is judged against the data as committed
+        before the transaction, as its backend method alone would judge it (``refusal``
+        in ``restmachine_orm.backends.actions`` says how, given the stored row; unique
+        values are checked as the methods check them). The actions touch distinct rows
+        and claim distinct unique values, and there are at most ``MAX_ACTIONS``.
+
+        Returns:
+            Per action, the row it stored (``insert``, ``update``, ``upsert``), or ``None``
+            (``delete``, ``check``).
+
+        Raises:
+            TransactionError: An action was refused; ``reasons`` holds, per action, ``None``
+                or the error it alone would have raised. Nothing is written.
+        """
+        raise self._async_only("transact", actions[0].schema if actions else None)
+
     # -- the awaitable twins: by default, the sync method off the event loop -------------
 
     async def ainsert(self, schema: ModelSchema, row: Row) -> None:
@@ -347,6 +371,10 @@ class Backend:
     async def aget_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Awaitable ``get_many``."""
         return await self._off_loop(self.get_many, schema, keys)
+
+    async def atransact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """Awaitable ``transact``."""
+        return await self._off_loop(self.transact, actions)
 
     async def _off_loop(self, method: Callable[..., _T], *args: Any, **options: Any) -> _T:
         """Run a sync method so that it never blocks the event loop on I/O."""

@@ -8,14 +8,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import ConcurrentModificationError, DuplicateKeyError, NotFoundError
-from ..query.changes import Increment, apply_changes
+from ..errors import (
+    ConcurrentModificationError,
+    DuplicateKeyError,
+    NotFoundError,
+    OrmError,
+    TransactionError,
+)
+from ..query.changes import apply_changes, expected_version
 from ..query.conditions import require
 from ..query.execution import select_rows
 from ..query.filters import Filter, pinned_values
 from ..query.predicate import compile_filter
 from ..query.spec import QuerySpec
 from ..schema import ModelSchema
+from .actions import Action, refusal, upserted, written
 from .base import Backend, Key, Row
 
 __all__ = ["InMemoryBackend"]
@@ -102,9 +109,9 @@ class InMemoryBackend(Backend):
             old = table.rows.get(key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
-            version = schema.version_field
-            if version is not None and not isinstance(changes[version], Increment):
-                self._check_version(schema, key, old, changes[version] - 1)
+            expected = expected_version(schema, changes)
+            if expected is not None:
+                self._check_version(schema, key, old, expected)
             require(schema, key, old, condition)
             new = apply_changes(old, self._copy(schema, changes))
             self._check_unique(schema, table, key, new)
@@ -117,11 +124,7 @@ class InMemoryBackend(Backend):
         with self._lock:
             table = self._table(schema)
             old = table.rows.get(key)
-            new = self._copy(schema, row)
-            if old is not None and schema.auto_now_add:
-                new = {**new, **{name: old[name] for name in schema.auto_now_add}}
-            if schema.version_field is not None:
-                new = {**new, schema.version_field: _next_version(schema, old)}
+            new = upserted(schema, old, self._copy(schema, row))
             self._check_unique(schema, table, key, new)
             self._store(schema, table, key, new, old=old)
         return self._copy(schema, new)
@@ -195,6 +198,47 @@ class InMemoryBackend(Backend):
         """Return each key's row, or ``None`` where there is none."""
         return [self.get(schema, key) for key in keys]
 
+    def transact(self, actions: Sequence[Action]) -> list[Row | None]:
+        """Apply the actions all together or not at all (see ``Backend.transact``).
+
+        Every action is judged under the lock against the rows as they are before any of
+        them is applied, then all are applied, so no reader ever sees part of them.
+        """
+        with self._lock:
+            planned = [self._plan(action) for action in actions]
+            reasons = [reason for reason, _ in planned]
+            if any(reasons):
+                raise TransactionError(reasons)
+            results: list[Row | None] = []
+            for action, (_, (old, new)) in zip(actions, planned, strict=True):
+                schema = action.schema
+                table = self._table(schema)
+                if action.verb == "delete":
+                    del table.rows[action.key]
+                    self._release(schema, table, old)  # type: ignore[arg-type]  # it exists
+                elif action.verb != "check":
+                    assert new is not None
+                    self._store(schema, table, action.key, self._copy(schema, new), old=old)
+                results.append(None if action.verb in ("delete", "check") else new)
+        return [
+            None if row is None else self._copy(a.schema, row)
+            for a, row in zip(actions, results, strict=True)
+        ]
+
+    def _plan(self, action: Action) -> tuple[OrmError | None, tuple[Row | None, Row | None]]:
+        """What an action meets on the committed rows: its refusal, its old and new row."""
+        schema = action.schema
+        table = self._table(schema)
+        old = table.rows.get(action.key)
+        problem = refusal(action, old)
+        new = None if problem is not None else written(action, old)
+        if problem is None and new is not None and action.verb != "check":
+            try:
+                self._check_unique(schema, table, action.key, new)
+            except DuplicateKeyError as taken:
+                problem = taken
+        return problem, (old, new)
+
     def _candidates(self, spec: QuerySpec) -> list[Row]:
         """Rows that may match: one by key or unique value when the filter pins it, else all.
 
@@ -256,10 +300,3 @@ class InMemoryBackend(Backend):
         for name in schema.unique_fields:
             if new[name] is not None:
                 table.unique[name][new[name]] = key
-
-
-def _next_version(schema: ModelSchema, old: Row | None) -> int:
-    """The version an upsert stores: one past the replaced row's (1 for a new row)."""
-    if old is None:
-        return 1
-    return int(old.get(schema.version_field) or 0) + 1  # type: ignore[arg-type]

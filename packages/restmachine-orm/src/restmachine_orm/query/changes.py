@@ -24,6 +24,8 @@ __all__ = [
     "Increment",
     "apply_change",
     "apply_changes",
+    "expected_version",
+    "is_computed",
     "parse_changes",
 ]
 
@@ -139,6 +141,11 @@ def _expression(
     )
 
 
+def is_computed(change: Any) -> bool:
+    """Whether a change is computed from the stored value (``Increment``, ``Append``)."""
+    return isinstance(change, (Increment, Append))
+
+
 def apply_change(stored: Any, change: Any) -> Any:
     """The value a change leaves, given the stored one (how the in-memory backend applies it)."""
     if isinstance(change, Increment):
@@ -151,3 +158,15 @@ def apply_change(stored: Any, change: Any) -> Any:
 def apply_changes(stored: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """The row ``changes`` leave when applied to the ``stored`` one (``apply_change`` each)."""
     return {**stored, **{name: apply_change(stored.get(name), c) for name, c in changes.items()}}
+
+
+def expected_version(schema: ModelSchema, changes: Mapping[str, Any]) -> int | None:
+    """The stored version an update of ``changes`` is based on: one below the one it writes.
+
+    ``None`` when there is none to check: the model is not versioned, or the update is an
+    atomic one (``Increment(1)`` of the version: nothing was read).
+    """
+    field = schema.version_field
+    if field is None or isinstance(changes[field], Increment):
+        return None
+    return int(changes[field]) - 1
