@@ -25,11 +25,13 @@ from fault_proxy import FaultProxy
 from restmachine_orm import (
     BackendError,
     DuplicateKeyError,
+    F,
     Field,
     Model,
     NotFoundError,
     OrmError,
     PartialWriteError,
+    transaction,
 )
 from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError
 from restmachine_orm_dynamodb._keys import SENTINEL
@@ -514,3 +516,52 @@ def _outcome(write: Callable[[], Any]) -> BaseException | None:
     except Exception as failure:
         return failure
     return None
+
+
+# -- a transaction resent after its answer was lost -----------------------------------------
+
+
+class Purse(Model):
+    id: str = Field(primary_key=True)
+    coins: int = 0
+
+
+def _transfer(amount: int) -> None:
+    with transaction() as tx:
+        tx.update(
+            Purse.model_construct(id="p0"),
+            coins=F("coins") - amount,
+            condition={"coins__gte": amount},
+        )
+        tx.update(Purse.model_construct(id="p1"), coins=F("coins") + amount)
+
+
+def _fresh_token(operation: str, body: dict[str, Any]) -> None:
+    """Break idempotency: every attempt of a transaction carries a token of its own."""
+    if operation == "TransactWriteItems":
+        body["ClientRequestToken"] = str(uuid.uuid4())
+
+
+@pytest.mark.parametrize("mode", ["cut", "silence"])
+@pytest.mark.parametrize("token", ["kept", "new-each-attempt"])
+def test_a_resent_transaction_applies_once_where_its_token_is_honoured(
+    bind, backend, proxy, tokens_honoured, mode, token
+):
+    bind(Purse)
+    Purse.create(id="p0", coins=100)
+    Purse.create(id="p1", coins=0)
+    lossy = through(proxy, backend, retries=3)
+    if token == "new-each-attempt":  # the proof: then the resend is a second transfer
+        lossy.interceptors.append(_fresh_token)
+    Purse.model_backend = lossy
+    proxy.drop("TransactWriteItems", mode)
+    try:
+        _transfer(30)
+    finally:
+        Purse.model_backend = backend
+        lossy.close()
+    assert proxy.dropped["TransactWriteItems"] == 1
+    assert proxy.forwarded["TransactWriteItems"] == 2
+    coins = (Purse.get(id="p0").coins, Purse.get(id="p1").coins)
+    once = tokens_honoured and token == "kept"
+    assert coins == ((70, 30) if once else (40, 60)), (tokens_honoured, token)

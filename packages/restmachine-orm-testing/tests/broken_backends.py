@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import socket
 import time
 
-from restmachine_orm import Backend, InMemoryBackend, NotFoundError
+from restmachine_orm import Backend, InMemoryBackend, NotFoundError, TransactionError
 from restmachine_orm.query.changes import Append, Increment, apply_change
 from restmachine_orm_testing import InMemoryDriver
 
@@ -83,6 +84,38 @@ class LostIncrements(InMemoryBackend):
             time.sleep(PAUSE)  # between the read and the write
             changes = {name: apply_change(stored.get(name), c) for name, c in changes.items()}
         return super().update(schema, key, changes, previous, condition=condition)
+
+
+class TornTransactions(InMemoryBackend):
+    """A transaction applied an action at a time, each atomically, stopping at a refusal."""
+
+    def transact(self, actions):
+        rows = []
+        for number, action in enumerate(actions):
+            try:
+                rows.append(super().transact([action])[0])
+            except TransactionError as refused:
+                after = [None] * (len(actions) - number - 1)
+                raise TransactionError([None] * number + refused.reasons + after) from None
+        return rows
+
+
+class TransactionConditionsIgnored(InMemoryBackend):
+    """A transaction's actions are written without their conditions."""
+
+    def transact(self, actions):
+        return super().transact([dataclasses.replace(a, condition=None) for a in actions])
+
+
+class UnlockedTransactions(InMemoryBackend):
+    """A transaction's actions are judged, then written: no lock holds the two together."""
+
+    def transact(self, actions):
+        with self._lock:
+            planned = self._judge(actions)
+        time.sleep(PAUSE)  # between the checks and the writes
+        with self._lock:
+            return self._apply(actions, planned)
 
 
 class UnlockedOffTheLoop(Unlocked):
@@ -177,6 +210,9 @@ class AsyncOnly(Backend):
 
     async def aget_many(self, schema, keys):
         return self.store.get_many(schema, keys)
+
+    async def atransact(self, actions):
+        return self.store.transact(actions)
 
 
 def driver_of(backend_class):

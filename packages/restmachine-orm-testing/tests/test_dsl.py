@@ -7,6 +7,7 @@ loop of its own), through the driver's sync and async methods respectively.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 
 import pytest
@@ -33,6 +34,13 @@ class ForgetfulBackend(InMemoryBackend):
 
     def insert(self, schema, row):
         super().insert(schema, {**row, "name": "lost"})
+
+    def transact(self, actions):
+        lost = [
+            dataclasses.replace(a, row={**a.row, "name": "lost"}) if a.verb == "insert" else a
+            for a in actions
+        ]
+        return super().transact(lost)
 
 
 class Awaiting:
@@ -90,7 +98,7 @@ def client(side):
 
 def test_the_async_client_has_the_sync_ones_methods_awaited():
     public = {name for name in vars(OrmClient) if not name.startswith("_")}
-    assert len(public) == 13
+    assert len(public) == 15
     assert public == {name for name in vars(AsyncOrmClient) if not name.startswith("_")}
     for name in public:
         assert inspect.iscoroutinefunction(getattr(AsyncOrmClient, name)), name
@@ -137,6 +145,48 @@ def test_verification_names_backend_model_and_differing_field(side):
     assert message.startswith("[forgetful] User:")
     assert "name: expected 'Ann', stored 'lost'" in message
     assert "email" not in message
+
+
+def test_a_transaction_is_verified_row_by_row(client, side):
+    ann = client.create_and_verify(User, id="u1", email="a@x.io", name="Ann")
+    actions = client.transaction_and_verify(
+        lambda tx: (tx.create(User, id="u2", email="b@x.io", name="Bo"), tx.update(ann, age=31))
+    )
+    assert [(a.verb, a.key) for a in actions] == [
+        ("create", {"id": "u2"}),
+        ("update", {"id": "u1"}),
+    ]
+    assert ann.age == 31
+    error = client.expect_transaction_failure(
+        lambda tx: (tx.create(User, id="u3", email="a@x.io", name="Cy"), tx.delete(ann)),
+        reasons=[DuplicateKeyError, None],
+    )
+    assert isinstance(error.reasons[0], DuplicateKeyError)
+    with pytest.raises(
+        VerificationError,
+        match=r"expected the reasons \[None, None\], got \[DuplicateKeyError, None\]",
+    ):
+        client.expect_transaction_failure(
+            lambda tx: (tx.create(User, id="u3", email="a@x.io", name="Cy"), tx.delete(ann)),
+            reasons=[None, None],
+        )
+    with pytest.raises(VerificationError, match="to raise TransactionError, but it succeeded"):
+        client.expect_transaction_failure(
+            lambda tx: tx.create(User, id="u4", email="d@x.io", name="Di"),
+            reasons=[DuplicateKeyError],
+        )
+    client.get_and_verify_exists(User, id="u4")
+    forgetful = CLIENTS[side](ForgetfulDriver())
+    ForgetfulDriver.setup_backend(
+        forgetful.inner.driver if side == "async" else forgetful.driver, User
+    )
+    with pytest.raises(VerificationError) as caught:
+        forgetful.transaction_and_verify(
+            lambda tx: tx.create(User, id="u1", email="a@x.io", name="Ann")
+        )
+    assert "action 1 (create id='u1'), the stored row differs: name: expected 'Ann'" in str(
+        caught.value
+    )
 
 
 def test_expect_failure_says_what_it_saw(client):
@@ -187,6 +237,7 @@ def test_execute_and_aexecute_dispatch_on_the_operations_verb():
             "count",
             "exists",
             "all",
+            "transaction",
         )
     }
     for name in vars(DriverInterface):

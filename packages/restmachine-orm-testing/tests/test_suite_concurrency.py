@@ -1,4 +1,4 @@
-"""The suite's concurrency, locking, condition and atomic-update tests fail when broken.
+"""The suite's concurrency, locking, condition, atomic-update and transaction tests fail broken.
 
 Each case runs one suite class on a backend of ``broken_backends`` and expects exactly the
 tests of the broken guarantee to fail, with the reason; on the real in-memory backend,
@@ -76,6 +76,35 @@ CASES = [
         {"test_racing_increments_lose_none": "not 400"},
         7,
     ),
+    (
+        "broken_backends.TornTransactions",
+        "TestTransactions",
+        {
+            "test_every_kind_of_action_commits_together": "but it succeeded",
+            "test_a_cancelled_transaction_says_why_per_action_and_writes_nothing": (
+                "expected the reasons"
+            ),
+        },
+        6,
+    ),
+    (
+        "broken_backends.TransactionConditionsIgnored",
+        "TestTransactions",
+        {
+            "test_a_cancelled_transaction_says_why_per_action_and_writes_nothing": (
+                "expected the reasons"
+            ),
+            "test_concurrent_transfers_conserve_money_and_overdraw_no_account": "overdrawn",
+        },
+        6,
+    ),
+    (
+        "broken_backends.UnlockedTransactions",
+        "TestTransactions",
+        {"test_concurrent_transfers_conserve_money_and_overdraw_no_account": "made or lost"},
+        7,
+    ),
+    ("restmachine_orm.InMemoryBackend", "TestTransactions", {}, 8),
     ("restmachine_orm.InMemoryBackend", "TestConcurrentWrites", {}, 3),
     ("restmachine_orm.InMemoryBackend", "TestAtomicUpdates", {}, 8),
     ("restmachine_orm.InMemoryBackend", "TestConditionalWrites", {}, 9),

@@ -68,7 +68,11 @@ def test_package_exports_the_documented_api() -> None:
         "PartialWriteError",
         "Query",
         "QueryError",
+        "Transaction",
+        "TransactionAction",
+        "TransactionError",
         "__version__",
+        "transaction",
     }
 
 

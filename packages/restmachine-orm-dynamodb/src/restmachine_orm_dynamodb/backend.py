@@ -14,6 +14,14 @@ from typing import Any, ClassVar, TypeVar
 import boto3
 from botocore.config import Config
 
+# Imported by full name, not ``from . import``: that form trusts the package's attributes,
+# which outlive a reload of the submodules (pytest's in-process runs drop and re-import
+# them), and would pair a fresh ``_flow`` runner with a stale module's steps.
+import restmachine_orm_dynamodb._batch as _batch
+import restmachine_orm_dynamodb._commit as _commit
+import restmachine_orm_dynamodb._create_many as _create_many
+import restmachine_orm_dynamodb._reads as _reads
+import restmachine_orm_dynamodb._writes as _writes
 from restmachine_orm import Backend, Model
 from restmachine_orm.backends.actions import Action
 from restmachine_orm.backends.base import Key, Row
@@ -21,7 +29,6 @@ from restmachine_orm.query import QuerySpec
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
 
-from . import _batch, _commit, _create_many, _reads, _writes
 from ._features import FEATURES
 from ._flow import Flow, arun, run
 from ._http_async import AiohttpSender

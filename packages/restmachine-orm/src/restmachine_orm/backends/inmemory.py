@@ -205,25 +205,33 @@ class InMemoryBackend(Backend):
         them is applied, then all are applied, so no reader ever sees part of them.
         """
         with self._lock:
-            planned = [self._plan(action) for action in actions]
-            reasons = [reason for reason, _ in planned]
-            if any(reasons):
-                raise TransactionError(reasons)
-            results: list[Row | None] = []
-            for action, (_, (old, new)) in zip(actions, planned, strict=True):
-                schema = action.schema
-                table = self._table(schema)
-                if action.verb == "delete":
-                    del table.rows[action.key]
-                    self._release(schema, table, old)  # type: ignore[arg-type]  # it exists
-                elif action.verb != "check":
-                    assert new is not None
-                    self._store(schema, table, action.key, self._copy(schema, new), old=old)
-                results.append(None if action.verb in ("delete", "check") else new)
-        return [
-            None if row is None else self._copy(a.schema, row)
-            for a, row in zip(actions, results, strict=True)
-        ]
+            return self._apply(actions, self._judge(actions))
+
+    def _judge(self, actions: Sequence[Action]) -> list[tuple[Row | None, Row | None]]:
+        """Each action's stored and new row; raise the reasons if any action is refused."""
+        planned = [self._plan(action) for action in actions]
+        reasons = [reason for reason, _ in planned]
+        if any(reasons):
+            raise TransactionError(reasons)
+        return [rows for _, rows in planned]
+
+    def _apply(
+        self, actions: Sequence[Action], planned: list[tuple[Row | None, Row | None]]
+    ) -> list[Row | None]:
+        """Write each action's new row (or delete its row); what ``transact`` returns."""
+        results: list[Row | None] = []
+        for action, (old, new) in zip(actions, planned, strict=True):
+            schema = action.schema
+            table = self._table(schema)
+            if action.verb == "delete":
+                del table.rows[action.key]
+                self._release(schema, table, old)  # type: ignore[arg-type]  # it exists
+            elif action.verb != "check":
+                assert new is not None
+                self._store(schema, table, action.key, self._copy(schema, new), old=old)
+            written = None if action.verb in ("delete", "check") else new
+            results.append(None if written is None else self._copy(schema, written))
+        return results
 
     def _plan(self, action: Action) -> tuple[OrmError | None, tuple[Row | None, Row | None]]:
         """What an action meets on the committed rows: its refusal, its old and new row."""
