@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from broken_backends import TornTransactions
 from hypothesis import Phase, settings
 
 import restmachine_orm.backends.inmemory
@@ -132,6 +133,12 @@ def first_failure_only():
 def test_a_backend_that_differs_is_caught(keys, backend):
     with pytest.raises(AssertionError, match="reference gave"):
         run_differential(backend, keys=keys, examples=100)
+
+
+def test_a_torn_transaction_is_caught():
+    # Its reasons are right; only what it writes before a refused action differs.
+    with pytest.raises(AssertionError, match="reference gave"):
+        run_differential(TornTransactions, keys="simple", examples=100)
 
 
 @pytest.mark.parametrize("keys", ["simple", "composite"])

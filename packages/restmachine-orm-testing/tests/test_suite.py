@@ -22,7 +22,14 @@ def test_every_suite_test_records_its_version():
     ]
     names = {f"{c.__name__}::{n}" for c in classes for n in dir(c) if n.startswith("test_")}
     assert names == set(suite.SUITE_TESTS)
-    assert set(suite.SUITE_TESTS.values()) <= {"1.0", "1.1", "1.2", "1.3", "1.4", suite.SUITE_VERSION}
+    assert set(suite.SUITE_TESTS.values()) <= {
+        "1.0",
+        "1.1",
+        "1.2",
+        "1.3",
+        "1.4",
+        suite.SUITE_VERSION,
+    }
 
 
 def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():

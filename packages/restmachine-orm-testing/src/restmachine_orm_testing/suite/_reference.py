@@ -134,6 +134,45 @@ class ReferenceTable:
             return ("error", "NotFoundError")
         return self._store(row | {field: row[field] + amount})
 
+    def transact(self, actions: Sequence[tuple[Any, ...]]) -> Outcome:
+        """Apply every action or none, each judged on the rows as they were before.
+
+        An action is ``("create", data)``, ``("increment", key, field, amount, condition)``
+        or ``("delete", key, condition)``. A refused transaction answers ``("error",
+        "TransactionError", reasons)``: per action, ``None`` or the name of its error.
+        """
+        reasons: list[str | None] = []
+        writes: list[tuple[tuple[Any, ...], Row | None]] = []
+        for action in actions:
+            kind = action[0]
+            if kind == "create":
+                row = self.defaults | action[1]
+                taken = self._key_of(row) in self.rows or self._taken(row) is not None
+                reasons.append("DuplicateKeyError" if taken else None)
+                writes.append((self._key_of(row), row))
+                continue
+            key, condition = self._key_of(action[1]), action[-1]
+            stored = self.rows.get(key)
+            if stored is None:
+                reasons.append("NotFoundError")
+            elif condition is not None and not _matches(stored, condition):
+                reasons.append("ConditionFailedError")
+            else:
+                reasons.append(None)
+            if kind == "increment" and stored is not None:
+                _, _, field, amount, _ = action
+                writes.append((key, stored | {field: stored[field] + amount}))
+            else:
+                writes.append((key, None))
+        if any(reasons):
+            return ("error", "TransactionError", tuple(reasons))
+        for key, row in writes:
+            if row is None:
+                del self.rows[key]
+            else:
+                self.rows[key] = row
+        return ("ok", None)
+
     def get(self, **key: Any) -> Outcome:
         """The row with this key, or ``None``."""
         row = self.rows.get(self._key_of(key))

@@ -44,7 +44,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from restmachine_orm import Backend, DuplicateKeyError, F, Field, Model
+from restmachine_orm import (
+    Backend,
+    DuplicateKeyError,
+    F,
+    Field,
+    Model,
+    Transaction,
+    TransactionError,
+    transaction,
+)
 
 from ._base import SuiteBase, since
 from ._reference import Outcome, ReferenceTable
@@ -129,6 +138,19 @@ orderings = st.sampled_from([(), ("age", "id"), ("-age", "id"), ("nick", "-id")]
 # Conditional writes and increments (backends with "conditions" and "atomic_updates").
 event_conditions = st.sampled_from([{"n__gte": 2}, {"n": 3}, {"n__in": [0, 1]}, {"n__lt": 2}])
 amounts = st.integers(min_value=-2, max_value=3)
+# Transactions (backends with "transactions" too): 2 to 4 actions on distinct rows, each a
+# create, a conditional increment or a conditional delete; creates take distinct emails.
+_transaction_actions = st.lists(
+    st.tuples(st.sampled_from(["create", "increment", "delete"]), ids, emails, amounts, ages),
+    min_size=2,
+    max_size=4,
+    unique_by=operator.itemgetter(1),
+).filter(
+    lambda actions: (
+        len({a[2] for a in actions if a[0] == "create"})
+        == sum(1 for a in actions if a[0] == "create")
+    )
+)
 # Slices and pages are taken of filters that keep most rows, where they have rows to cut.
 wide_member_filters = st.sampled_from([{}, {"age__gte": 1}, {"nick__ne": "p"}])
 wide_event_filters = st.sampled_from([{}, {"n__gte": 1}, {"seq__lt": 4}])
@@ -148,8 +170,16 @@ def _outcome(action: Callable[[], Any]) -> Outcome:
         return ("ok", action())
     except DuplicateKeyError as error:
         return ("error", "DuplicateKeyError", error.fields)
+    except TransactionError as error:
+        reasons = tuple(None if r is None else type(r).__name__ for r in error.reasons)
+        return ("error", "TransactionError", reasons)
     except Exception as error:
         return ("error", type(error).__name__)
+
+
+async def _acommit(tx: Transaction) -> None:
+    async with tx:
+        pass
 
 
 def _dump(found: Any) -> Any:
@@ -212,6 +242,7 @@ class _Differential(RuleBasedStateMachine):
         self.can_offset = "offset" in capabilities
         self.can_condition = "conditions" in capabilities
         self.can_update = "atomic_updates" in capabilities
+        self.can_transact = {"transactions", "conditions", "atomic_updates"} <= capabilities
         model = self.model
         self.target.clear(model.orm_schema())
         self.saved = model.__dict__.get("model_backend")
@@ -299,6 +330,15 @@ class _Differential(RuleBasedStateMachine):
             lambda: self.call(model(**key, **other), "delete", **options),
         )
 
+    def commit(self, tx: Transaction) -> None:
+        """Send a built transaction: ``with tx:``, or ``async with tx:`` on the async API."""
+        if not self.awaited:
+            with tx:
+                return
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(_acommit(tx))
+
     def check_increment(self, key: dict[str, Any], field: str, amount: int) -> None:
         """Add to a field by key, with nothing read first (``update_by_key``)."""
         change = {field: F(field) + amount}
@@ -363,6 +403,34 @@ class _SimpleKeys(_Differential):
     @rule(id_=ids, email=emails)
     def delete(self, id_: str, email: str) -> None:
         self.check_delete({"id": id_}, email=email)
+
+    @precondition(lambda self: self.can_transact)
+    @rule(actions=_transaction_actions)
+    def transact(self, actions: list[tuple[str, str, str, int, int]]) -> None:
+        """A transaction of creates, conditional increments and conditional deletes."""
+        oracle_actions: list[tuple[Any, ...]] = []
+        for kind, id_, email, amount, bound in actions:
+            if kind == "create":
+                oracle_actions.append(("create", {"id": id_, "email": email, "age": bound}))
+            elif kind == "increment":
+                key, condition = {"id": id_}, {"age__gte": bound}
+                oracle_actions.append(("increment", key, "age", amount, condition))
+            else:
+                oracle_actions.append(("delete", {"id": id_}, {"age__lte": bound}))
+
+        def run() -> None:
+            tx = transaction()
+            for kind, id_, email, amount, bound in actions:
+                if kind == "create":
+                    tx.create(DiffMember, id=id_, email=email, age=bound)
+                elif kind == "increment":
+                    row = DiffMember.model_construct(id=id_)
+                    tx.update(row, condition={"age__gte": bound}, age=F("age") + amount)
+                else:
+                    tx.delete(DiffMember(id=id_, email=email), condition={"age__lte": bound})
+            self.commit(tx)
+
+        self.check(f"transaction {actions}", self.oracle.transact(oracle_actions), run)
 
     @rule(filters=member_filters, order=orderings)
     def query(self, filters: dict[str, Any], order: tuple[str, ...]) -> None:
