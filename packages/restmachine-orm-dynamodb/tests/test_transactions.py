@@ -71,11 +71,10 @@ def test_a_cancelled_transaction_is_explained_by_reading_its_rows(models, reques
     ann = Wallet.create(id="w1", balance=10)
     Handle.create(id="h1", handle="taken")
     requests.reset()
-    with pytest.raises(TransactionError) as cancelled:
-        with transaction() as tx:
-            tx.update(ann, balance=F("balance") - 30, condition={"balance__gte": 30})
-            tx.create(Handle, id="h2", handle="taken")
-            tx.create(Wallet, id="w2")
+    with pytest.raises(TransactionError) as cancelled, transaction() as tx:
+        tx.update(ann, balance=F("balance") - 30, condition={"balance__gte": 30})
+        tx.create(Handle, id="h2", handle="taken")
+        tx.create(Wallet, id="w2")
     reasons = cancelled.value.reasons
     assert [type(reason) for reason in reasons] == [
         ConditionFailedError,
@@ -85,18 +84,17 @@ def test_a_cancelled_transaction_is_explained_by_reading_its_rows(models, reques
     # Sent once (4 items: the update, the row and claim of h2, the row of w2); then each
     # row read, and the sentinel in h2's way looked at (a read, or a check-and-delete).
     sent = [body for operation, body in requests.sent if operation == "TransactWriteItems"]
-    assert [len(body["TransactItems"]) for body in sent][0] == 4
-    assert [len(body["TransactItems"]) for body in sent][1:] in ([], [2])
+    first, *rest = [len(body["TransactItems"]) for body in sent]
+    assert first == 4 and rest in ([], [2])
     assert requests.counts()["GetItem"] >= 3
     assert Wallet.get(id="w2") is None and Wallet.get(id="w1").balance == 10
 
 
 def test_more_than_100_items_are_refused_before_sending(models, requests):
     # 50 creates with a unique value each are 100 items; the 51st makes 102.
-    with pytest.raises(QueryError, match="need 102 items .* at most 100"):
-        with transaction() as tx:
-            for number in range(51):
-                tx.create(Handle, id=f"h{number}", handle=f"v{number}")
+    with pytest.raises(QueryError, match=r"need 102 items .* at most 100"), transaction() as tx:
+        for number in range(51):
+            tx.create(Handle, id=f"h{number}", handle=f"v{number}")
     assert requests.operations == []
     with transaction() as tx:
         for number in range(50):
@@ -106,22 +104,18 @@ def test_more_than_100_items_are_refused_before_sending(models, requests):
 
 def test_more_than_4_mb_is_refused_before_sending(models, requests):
     blob = "x" * 380_000
-    with pytest.raises(QueryError, match="at most 4194304"):
-        with transaction() as tx:
-            for number in range(12):
-                tx.create(Handle, id=f"h{number}", handle=f"v{number}", blob=blob)
+    with pytest.raises(QueryError, match="at most 4194304"), transaction() as tx:
+        for number in range(12):
+            tx.create(Handle, id=f"h{number}", handle=f"v{number}", blob=blob)
     assert requests.operations == []
 
 
-def test_a_value_one_row_releases_and_another_claims_is_taken_without_sending(
-    models, requests
-):
+def test_a_value_one_row_releases_and_another_claims_is_taken_without_sending(models, requests):
     ann = Handle.create(id="h1", handle="ann")
     requests.reset()
-    with pytest.raises(TransactionError) as cancelled:
-        with transaction() as tx:
-            tx.delete(ann)
-            tx.create(Handle, id="h2", handle="ann")
+    with pytest.raises(TransactionError) as cancelled, transaction() as tx:
+        tx.delete(ann)
+        tx.create(Handle, id="h2", handle="ann")
     assert [type(r) for r in cancelled.value.reasons] == [type(None), DuplicateKeyError]
     # DynamoDB would refuse a request touching the sentinel twice: none was sent (a look at
     # who holds the value, a check-and-delete of an orphan, is all that was).
