@@ -21,7 +21,7 @@ from _goals import NotRun
 from _lineup import Timing, interleaved
 from _sdk_meter import SdkMeter
 
-from restmachine_orm import F, Field, Model
+from restmachine_orm import F, Field, Model, transaction
 from restmachine_orm_dynamodb import DEFAULT_CONFIG, DynamoDBBackend
 
 ENDPOINT_VAR = "RESTMACHINE_ORM_BENCH_ENDPOINT"  # dynalite under nox: the fastest server
@@ -164,6 +164,10 @@ class Readings(ABC, Generic[RowT]):
         """Add 1 to the stored ``value`` of a row known by its key, reading nothing first."""
         raise NotImplementedError(f"{type(self).__name__} has no atomic increment")
 
+    def transfer(self, sensor: str, source: int, target: int) -> None:
+        """Move 1 of ``value`` from one row to another in one transaction, if ``source`` has it."""
+        raise NotImplementedError(f"{type(self).__name__} has no transactions")
+
 
 ABSENT = {
     "ConditionExpression": "attribute_not_exists(#k)",
@@ -261,6 +265,37 @@ class RawReadings(Readings[dict[str, Any]]):
             ExpressionAttributeNames={"#v": "value", "#k": "pk"},
             ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
         )
+
+    def transfer(self, sensor: str, source: int, target: int) -> None:
+        # What the ORM sends: the two updates in one transaction, then the rows read back.
+        self.raw.transact_write_items(
+            TransactItems=[self._move(sensor, source, -1), self._move(sensor, target, 1)],
+            ClientRequestToken=str(uuid.uuid4()),
+        )
+        self.raw.batch_get_item(
+            RequestItems={
+                self.table_name: {
+                    "Keys": [key(sensor, source), key(sensor, target)],
+                    "ConsistentRead": True,
+                }
+            }
+        )
+
+    def _move(self, sensor: str, at: int, amount: int) -> dict[str, Any]:
+        condition = "attribute_exists(#k)" + (" AND #v >= :least" if amount < 0 else "")
+        values = {":zero": {"N": "0"}, ":amount": {"N": str(amount)}}
+        if amount < 0:
+            values[":least"] = {"N": str(-amount)}
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": key(sensor, at),
+                "UpdateExpression": "SET #v = if_not_exists(#v, :zero) + :amount",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#v": "value", "#k": "pk"},
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     def query(self, sensor: str) -> list[dict[str, Any]]:
         return [i for page in self._partition(sensor) for i in page["Items"]]
@@ -363,6 +398,15 @@ class OrmReadings(Readings[Reading]):
     def increment(self, sensor: str, at: int) -> None:
         Reading.update_by_key({"sensor": sensor, "at": at}, value=F("value") + 1)
 
+    def transfer(self, sensor: str, source: int, target: int) -> None:
+        with transaction() as tx:
+            tx.update(
+                Reading.model_construct(sensor=sensor, at=source),
+                value=F("value") - 1,
+                condition={"value__gte": 1},
+            )
+            tx.update(Reading.model_construct(sensor=sensor, at=target), value=F("value") + 1)
+
     def query(self, sensor: str) -> list[Reading]:
         return Reading.where(sensor=sensor).all()
 
@@ -458,6 +502,81 @@ def conditional_writes(
             ops=ops,
         )
         for operation, step in steps.items()
+    }
+
+
+def transactions(
+    contenders: Mapping[str, Readings[Any]], *, rounds: int, ops: int
+) -> dict[str, dict[str, Timing]]:
+    """``ops`` transfers between two rows of a partition per contender and round.
+
+    The rows are created before the timed rounds, each with enough to give; every condition
+    holds.
+    """
+    for n, c in enumerate(contenders.values()):
+        for r in range(rounds):
+            for i in range(2 * ops):
+                c.create(_transfer_partition(n, r), i, 10)
+    step: Callable[[int, Readings[Any]], Callable[[int, int], object]] = lambda n, c: (
+        lambda r, i: c.transfer(_transfer_partition(n, r), i, ops + i)
+    )
+    runners = {name: _repeat(ops, step(n, c)) for n, (name, c) in enumerate(contenders.items())}
+    return {"2-action transaction": _timed(runners, rounds=rounds, ops=ops)}
+
+
+def _transfer_partition(contender: int, round_number: int) -> str:
+    return f"t{contender}r{round_number}"
+
+
+def consumed_units(raw: Any, table: str, sensor: str) -> dict[str, float]:
+    """The capacity units the measured writes consume, asked of the server.
+
+    Sent by the floor's client with ``ReturnConsumedCapacity``, the same requests the ORM
+    sends (the benchmark checks they are the same): a transfer's transaction and read
+    back, a conditional save, an increment; on rows created here.
+    """
+    floor = RawReadings(raw, table)
+    for at in (0, 1):
+        floor.create(sensor, at, 10)
+    total = {"ReturnConsumedCapacity": "TOTAL"}
+    transfer = raw.transact_write_items(
+        TransactItems=[floor._move(sensor, 0, -1), floor._move(sensor, 1, 1)], **total
+    )
+    read = raw.batch_get_item(
+        RequestItems={table: {"Keys": [key(sensor, 0), key(sensor, 1)], "ConsistentRead": True}},
+        **total,
+    )
+    save = raw.update_item(
+        TableName=table,
+        Key=key(sensor, 0),
+        UpdateExpression="SET #v = :v",
+        ConditionExpression="attribute_exists(#k) AND #v >= :least",
+        ExpressionAttributeNames={"#v": "value", "#k": "pk"},
+        ExpressionAttributeValues={":v": {"N": "5"}, ":least": {"N": "1"}},
+        ReturnValues="ALL_NEW",
+        **total,
+    )
+    increment = raw.update_item(
+        TableName=table,
+        Key=key(sensor, 1),
+        UpdateExpression="SET #v = if_not_exists(#v, :zero) + :one",
+        ConditionExpression="attribute_exists(#k)",
+        ExpressionAttributeNames={"#v": "value", "#k": "pk"},
+        ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+        ReturnValues="ALL_NEW",
+        **total,
+    )
+
+    def units(answer: dict[str, Any]) -> float:
+        spent = answer["ConsumedCapacity"]
+        entries = spent if isinstance(spent, list) else [spent]
+        return float(sum(entry.get("CapacityUnits", 0.0) for entry in entries))
+
+    return {
+        "transfer (TransactWriteItems)": units(transfer),
+        "transfer (BatchGetItem read back)": units(read),
+        "conditional save": units(save),
+        "increment": units(increment),
     }
 
 

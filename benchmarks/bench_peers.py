@@ -30,9 +30,11 @@ from _dynamo import (
     OrmReadings,
     RawReadings,
     Readings,
+    RequestLog,
     batch_create,
     client,
     conditional_writes,
+    consumed_units,
     endpoint,
     matching_floor,
     new_table,
@@ -40,6 +42,7 @@ from _dynamo import (
     point_operations,
     reads,
     sk,
+    transactions,
 )
 from _goals import NotRun
 from _lineup import Line, Lineup
@@ -53,6 +56,7 @@ TITLES = {
     "reads": "Queries, scans and counts on dynalite",
     "atomic": "Conditional writes and atomic updates on dynalite",
     "batch": "Batch create on DynamoDB Local",
+    "transactions": "Transactions on DynamoDB Local",
 }
 PEER_MARGIN = 1.03  # point operations: at most 3% slower than PynamoDB
 NOTES = {
@@ -74,6 +78,18 @@ NOTES = {
         "`Reading.update_by_key(key, value=F('value') + 1)` (`SET v = if_not_exists(v, 0) + "
         "1`); PynamoDB: `Item(key).update(actions=[Item.value.add(1)], condition)` (`ADD`).",
         "dyntastic is left out: it has no conditional update of a loaded row.",
+    ],
+    "transactions": [
+        "A transfer: one TransactWriteItems of two UpdateItem actions on rows known by their "
+        "keys, nothing read first: `value - 1` conditional on the row existing and holding "
+        "at least 1, `value + 1` conditional on the row existing. The ORM: two `tx.update` "
+        "with `F` expressions in `with transaction() as tx:`, and then one consistent "
+        "BatchGetItem reading the two rows back into the instances; the floor sends the "
+        "same two requests (checked against the ORM's before the timed rounds). PynamoDB "
+        "`TransactWrite` with two `update(actions, condition)` sends the transaction only. "
+        "On DynamoDB Local: dynalite has no transactions.",
+        "Consumed capacity of each measured write, as DynamoDB Local reports it "
+        "(`ReturnConsumedCapacity=TOTAL` on the same requests): {units}.",
     ],
     "reads": [
         "Every read is consistent, over the same 1,000 items; the floor leaves items undecoded.",
@@ -101,6 +117,7 @@ def pynamodb_readings(url: str, table: str, pool: int = 10) -> Readings[Any]:
     """
     from pynamodb.attributes import NumberAttribute, UnicodeAttribute
     from pynamodb.models import Model
+    from pynamodb.transactions import TransactWrite
 
     class Item(Model):
         class Meta:
@@ -146,6 +163,21 @@ def pynamodb_readings(url: str, table: str, pool: int = 10) -> Readings[Any]:
 
         def increment(self, sensor: str, at: int) -> None:
             Item(pk(sensor), sk(at)).update(actions=[Item.value.add(1)], condition=Item.pk.exists())
+
+        def transfer(self, sensor: str, source: int, target: int) -> None:
+            # The model's own connection: its endpoint, region and credentials.
+            connection = Item._get_connection().connection
+            with TransactWrite(connection=connection) as tx:
+                tx.update(
+                    Item(pk(sensor), sk(source)),
+                    actions=[Item.value.add(-1)],
+                    condition=Item.pk.exists() & (Item.value >= 1),
+                )
+                tx.update(
+                    Item(pk(sensor), sk(target)),
+                    actions=[Item.value.add(1)],
+                    condition=Item.pk.exists(),
+                )
 
         def query(self, sensor: str) -> list[Item]:
             return list(
@@ -259,10 +291,11 @@ def run(quick: bool) -> list[Lineup | NotRun]:
     # the ORM sends, before the long point operations.
     url = endpoint(TITLES["batch"], missing, TRANSACTIONAL_VAR)
     batch = url if isinstance(url, NotRun) else _batch(url, quick)
+    transacted = url if isinstance(url, NotRun) else _transactions(url, quick)
     url = endpoint(TITLES["point"], missing)
     if isinstance(url, NotRun):
-        return [url, NotRun(TITLES["reads"], url.reason), batch]
-    return [*_on_dynalite(url, quick), batch]
+        return [url, NotRun(TITLES["reads"], url.reason), batch, transacted]
+    return [*_on_dynalite(url, quick), batch, transacted]
 
 
 def _contenders(url: str, backend: DynamoDBBackend, floor: RawReadings) -> dict[str, Readings[Any]]:
@@ -338,6 +371,43 @@ def _batch(url: str, quick: bool) -> Lineup:
     ]
     notes = [note.format(plan=floor.batch.describe()) for note in NOTES["batch"]]
     return _lineup(TITLES["batch"], lines, notes)
+
+
+def _transactions(url: str, quick: bool) -> Lineup:
+    """A 2-action transaction on a server with transactions, next to the same requests."""
+    raw = client(url)
+    backend = new_table(raw)
+    try:
+        contenders = {
+            name: c
+            for name, c in _contenders(url, backend, RawReadings(raw, backend.table_name)).items()
+            if name != DYNTASTIC
+        }
+        _check_same_requests(raw, backend, contenders)
+        units = consumed_units(raw, backend.table_name, "units")
+        rounds, ops = (2, 10) if quick else (32, 50)
+        timings = transactions(contenders, rounds=rounds, ops=ops)
+    finally:
+        raw.delete_table(TableName=backend.table_name)
+    shown = ", ".join(f"{what} {spent:g}" for what, spent in units.items())
+    notes = [note.format(units=shown) for note in NOTES["transactions"]]
+    lines = [Line(name, t, POINT_GOAL, None, CPU_GOAL) for name, t in timings.items()]
+    return _lineup(TITLES["transactions"], lines, notes)
+
+
+def _check_same_requests(raw: Any, backend: DynamoDBBackend, contenders: dict[str, Any]) -> None:
+    """The floor's transfer sends what the ORM's sends: the same operations and shapes."""
+    for n, reader in enumerate((contenders[ORM], contenders[FLOOR])):
+        for at in (0, 1):
+            reader.create(f"probe{n}", at, 10)
+    with RequestLog(backend) as orm:
+        contenders[ORM].transfer("probe0", 0, 1)
+    with RequestLog(raw) as floor:
+        contenders[FLOOR].transfer("probe1", 0, 1)
+    assert [op for op, _ in orm.requests] == [op for op, _ in floor.requests], (
+        orm.requests,
+        floor.requests,
+    )
 
 
 def _lineup(title: str, lines: list[Line], notes: list[str]) -> Lineup:
