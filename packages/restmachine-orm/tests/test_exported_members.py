@@ -144,6 +144,7 @@ def test_backends_base_exports_the_contract() -> None:
         "Backend",
         "Key",
         "Row",
+        "given",
         *errors.__all__,
     }
     assert base.Backend is restmachine_orm.Backend

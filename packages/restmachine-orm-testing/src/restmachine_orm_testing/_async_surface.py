@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from restmachine_orm import Backend, Model
 from restmachine_orm.backends.actions import Action
-from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.backends.base import Key, Row, given
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
@@ -27,11 +27,6 @@ from .operations import Operation, OperationResult
 __all__ = ["AsyncRoutedBackend", "AsyncSurfaceDriver"]
 
 T = TypeVar("T")
-
-
-def _condition(condition: Filter | None) -> dict[str, Filter]:
-    # Passed on only when given: a backend written before conditions does not take it.
-    return {} if condition is None else {"condition": condition}
 
 
 class AsyncRoutedBackend(Backend):
@@ -72,7 +67,7 @@ class AsyncRoutedBackend(Backend):
         condition: Filter | None = None,
     ) -> Row:
         """``inner.aupdate`` on the loop."""
-        options = _condition(condition)
+        options = given(condition=condition)
         return self._wait(self.inner.aupdate(schema, key, changes, previous, **options))
 
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
@@ -88,7 +83,7 @@ class AsyncRoutedBackend(Backend):
         condition: Filter | None = None,
     ) -> None:
         """``inner.adelete`` on the loop."""
-        self._wait(self.inner.adelete(schema, key, previous, **_condition(condition)))
+        self._wait(self.inner.adelete(schema, key, previous, **given(condition=condition)))
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """``inner.aquery`` on the loop, a row at a time as the caller asks."""
@@ -144,7 +139,7 @@ class AsyncRoutedBackend(Backend):
         condition: Filter | None = None,
     ) -> Row:
         """``inner.aupdate`` on the loop."""
-        options = _condition(condition)
+        options = given(condition=condition)
         return await self._hop(self.inner.aupdate(schema, key, changes, previous, **options))
 
     async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
@@ -160,7 +155,7 @@ class AsyncRoutedBackend(Backend):
         condition: Filter | None = None,
     ) -> None:
         """``inner.adelete`` on the loop."""
-        await self._hop(self.inner.adelete(schema, key, previous, **_condition(condition)))
+        await self._hop(self.inner.adelete(schema, key, previous, **given(condition=condition)))
 
     async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
         """``inner.aquery`` on the loop."""

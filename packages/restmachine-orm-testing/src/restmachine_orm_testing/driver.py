@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from restmachine_orm import Backend, Model, Transaction, TransactionAction
+from restmachine_orm.backends.base import given
 from restmachine_orm.query import Query
 from restmachine_orm.query.changes import Expression
 
@@ -56,11 +57,6 @@ def _assigned(operation: UpdateOperation) -> Model:
     for name, value in operation.changes.items():
         setattr(operation.instance, name, value)
     return operation.instance
-
-
-def _conditioned(operation: UpdateOperation | DeleteOperation) -> dict[str, Any]:
-    """The write's ``condition=`` argument, only when the operation has one."""
-    return {} if operation.condition is None else {"condition": operation.condition}
 
 
 def _model_of(tx: Transaction) -> type[Model]:
@@ -170,7 +166,7 @@ class DriverInterface(abc.ABC):
         Changes holding an ``F`` expression go through ``instance.update(...)`` instead:
         an expression is applied to the stored value, it cannot be assigned.
         """
-        model, options = type(operation.instance), _conditioned(operation)
+        model, options = type(operation.instance), given(condition=operation.condition)
         if _atomic(operation):
             update = operation.instance.update
             return self._attempt(model, lambda: update(**operation.changes, **options), _produced)
@@ -178,7 +174,7 @@ class DriverInterface(abc.ABC):
 
     def execute_delete(self, operation: DeleteOperation) -> OperationResult:
         """Delete the row with ``instance.delete()`` (with its ``condition``, if any)."""
-        instance, options = operation.instance, _conditioned(operation)
+        instance, options = operation.instance, given(condition=operation.condition)
         return self._attempt(
             type(instance), lambda: instance.delete(**options), lambda _: _deleted(instance)
         )
@@ -234,7 +230,7 @@ class DriverInterface(abc.ABC):
 
     async def aexecute_update(self, operation: UpdateOperation) -> OperationResult:
         """Assign the changes and ``await asave()`` (``await aupdate(...)`` for ``F``)."""
-        model, options = type(operation.instance), _conditioned(operation)
+        model, options = type(operation.instance), given(condition=operation.condition)
         if _atomic(operation):
             aupdate = operation.instance.aupdate
             return await self._aattempt(
@@ -244,7 +240,7 @@ class DriverInterface(abc.ABC):
 
     async def aexecute_delete(self, operation: DeleteOperation) -> OperationResult:
         """Delete the row with ``await instance.adelete()`` (with its ``condition``, if any)."""
-        instance, options = operation.instance, _conditioned(operation)
+        instance, options = operation.instance, given(condition=operation.condition)
         return await self._aattempt(
             type(instance), lambda: instance.adelete(**options), lambda _: _deleted(instance)
         )

@@ -138,12 +138,16 @@ orderings = st.sampled_from([(), ("age", "id"), ("-age", "id"), ("nick", "-id")]
 # Conditional writes and increments (backends with "conditions" and "atomic_updates").
 event_conditions = st.sampled_from([{"n__gte": 2}, {"n": 3}, {"n__in": [0, 1]}, {"n__lt": 2}])
 amounts = st.integers(min_value=-2, max_value=3)
-# Transactions (backends with "transactions" too): 2 to 4 actions on distinct rows, each a
-# create, a conditional increment or a conditional delete; creates take distinct emails.
+# Transactions (backends with "transactions" too): 2 to 5 actions on distinct rows, each a
+# create, a conditional increment or a conditional delete; creates take distinct emails. A
+# fifth key, which only transactions write, lets one hold five actions.
+_transaction_ids = st.sampled_from(["a", "b", "c", "d", "e"])
 _transaction_actions = st.lists(
-    st.tuples(st.sampled_from(["create", "increment", "delete"]), ids, emails, amounts, ages),
+    st.tuples(
+        st.sampled_from(["create", "increment", "delete"]), _transaction_ids, emails, amounts, ages
+    ),
     min_size=2,
-    max_size=4,
+    max_size=5,
     unique_by=operator.itemgetter(1),
 ).filter(
     lambda actions: (
@@ -407,7 +411,7 @@ class _SimpleKeys(_Differential):
     @precondition(lambda self: self.can_transact)
     @rule(actions=_transaction_actions)
     def transact(self, actions: list[tuple[str, str, str, int, int]]) -> None:
-        """A transaction of creates, conditional increments and conditional deletes."""
+        """A transaction of 2 to 5 creates, conditional increments and conditional deletes."""
         oracle_actions: list[tuple[Any, ...]] = []
         for kind, id_, email, amount, bound in actions:
             if kind == "create":

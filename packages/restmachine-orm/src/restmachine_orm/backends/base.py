@@ -61,6 +61,7 @@ __all__ = [
     "QueryError",
     "Row",
     "TransactionError",
+    "given",
 ]
 
 Row = dict[str, Any]
@@ -316,7 +317,7 @@ class Backend:
     ) -> Row:
         """Awaitable ``update``."""
         return await self._off_loop(
-            self.update, schema, key, changes, previous, **_given(condition=condition)
+            self.update, schema, key, changes, previous, **given(condition=condition)
         )
 
     async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
@@ -332,7 +333,7 @@ class Backend:
         condition: Filter | None = None,
     ) -> None:
         """Awaitable ``delete``."""
-        await self._off_loop(self.delete, schema, key, previous, **_given(condition=condition))
+        await self._off_loop(self.delete, schema, key, previous, **given(condition=condition))
 
     async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
         """Yield, asynchronously, the rows ``query`` selects.
@@ -392,10 +393,11 @@ class Backend:
         )
 
 
-def _given(**options: Any) -> dict[str, Any]:
-    """The options that were given (not ``None``).
+def given(**options: Any) -> dict[str, Any]:
+    """The options that were given (not ``None``): ``method(..., **given(condition=c))``.
 
-    A sync method written before an option existed does not take it: the option is passed
-    only when used, which the model does only on backends with the matching capability.
+    A backend method written before an option existed does not take it: the option is
+    passed only when used, which the model does only on backends with the matching
+    capability. Whatever wraps a backend passes options on the same way.
     """
     return {name: value for name, value in options.items() if value is not None}
