@@ -517,9 +517,10 @@ def transactions(
         for r in range(rounds):
             for i in range(2 * ops):
                 c.create(_transfer_partition(n, r), i, 10)
-    step: Callable[[int, Readings[Any]], Callable[[int, int], object]] = lambda n, c: (
-        lambda r, i: c.transfer(_transfer_partition(n, r), i, ops + i)
-    )
+
+    def step(n: int, c: Readings[Any]) -> Callable[[int, int], object]:
+        return lambda r, i: c.transfer(_transfer_partition(n, r), i, ops + i)
+
     runners = {name: _repeat(ops, step(n, c)) for n, (name, c) in enumerate(contenders.items())}
     return {"2-action transaction": _timed(runners, rounds=rounds, ops=ops)}
 
