@@ -244,19 +244,20 @@ class SQLiteBackend(Backend):
                 new = written(action, old)
                 if action.verb == "delete":
                     self._delete(db, action.schema, action.key)
-                elif action.verb != "check":
-                    assert new is not None
+                elif new is not None:
                     self._write(db, action.schema, action.key, old, new)
-                results.append(None if action.verb in ("delete", "check") else new)
+                results.append(new)
         return results
 
     def _judge(self, db: sqlite3.Connection, action: Action, old: Row | None) -> OrmError | None:
         """What ``action`` alone would raise, given its stored row and the unique columns."""
         problem = refusal(action, old)
-        if problem is not None or action.verb in ("delete", "check"):
+        if problem is not None:
             return problem
-        schema, new = action.schema, written(action, old)
-        assert new is not None
+        new = written(action, old)
+        if new is None:  # a delete or a check claims nothing
+            return None
+        schema = action.schema
         for field in schema.unique_fields:
             value = new[field]
             if value is None or (old is not None and old[field] == value):

@@ -165,17 +165,9 @@ def _plan(table: Table, action: Action, old: Row | None) -> _Plan:
             if action.row[name] is not None:
                 transaction.claim(name, action.row[name])
         return _Plan(action, transaction, action.row)
-    if action.verb == "check":
+    if action.verb in ("check", "delete"):
         transaction.add(
-            "ConditionCheck",
-            Key=item_key,
-            ConditionExpression=exists() + also(table, ex, condition),
-            **ex.request(),
-        )
-        return _Plan(action, transaction, None)
-    if action.verb == "delete":
-        transaction.add(
-            "Delete",
+            "ConditionCheck" if action.verb == "check" else "Delete",
             Key=item_key,
             ConditionExpression=exists() + also(table, ex, condition),
             **ex.request(),
@@ -264,7 +256,7 @@ def _judged(table: Table, actions: Sequence[Action]) -> Flow[None]:
     for action in actions:
         stored = yield from _row(table, action)
         reason = refusal(action, stored)
-        if reason is None and action.verb != "check":
+        if reason is None:
             reason = yield from _claim_refusal(table, action, stored)
         reasons.append(reason)
     if any(reasons):
@@ -313,5 +305,5 @@ def _results(table: Table, plans: list[_Plan]) -> Flow[list[Row | None]]:
                 )
             results.append(from_item(action.schema, item))
         else:
-            results.append(None if action.verb in ("delete", "check") else plan.new)
+            results.append(plan.new)  # None for a delete or a check
     return results

@@ -204,8 +204,9 @@ def transaction_and_verify(backend: str, build: Build) -> Steps[tuple[Transactio
     """
     tx = transaction()
     build(tx)
-    model_class = _model_of(tx)
-    result = yield TransactionOperation(tx)
+    operation = TransactionOperation(tx)
+    model_class = operation.model_class
+    result = yield operation
     _succeed(backend, "transaction", model_class, result)
     for number, action in enumerate(tx.actions, 1):
         read = yield from _get(backend, action.model, action.key)
@@ -230,9 +231,10 @@ def expect_transaction_failure(
     """
     tx = transaction()
     build(tx)
-    model_class = _model_of(tx)
+    operation = TransactionOperation(tx)
+    model_class = operation.model_class
     before = yield from _snapshot(backend, tx)
-    result = yield TransactionOperation(tx)
+    result = yield operation
     error = _expect_error(backend, "transaction", model_class, result, TransactionError)
     assert isinstance(error, TransactionError)
     got = [None if reason is None else type(reason) for reason in error.reasons]
@@ -260,10 +262,6 @@ def expect_transaction_failure(
 
 
 # -- the checks ----------------------------------------------------------------------------
-
-
-def _model_of(tx: Transaction) -> type[Model]:
-    return tx.actions[0].model if tx.actions else Model
 
 
 def _snapshot(backend: str, tx: Transaction) -> Steps[list[dict[str, Any] | None]]:

@@ -59,11 +59,6 @@ def _assigned(operation: UpdateOperation) -> Model:
     return operation.instance
 
 
-def _model_of(tx: Transaction) -> type[Model]:
-    """The model a transaction's result is reported under: its first action's."""
-    return tx.actions[0].model if tx.actions else Model
-
-
 def _committed(tx: Transaction) -> tuple[TransactionAction, ...]:
     with tx:
         pass  # the writes were collected when the transaction was built
@@ -205,7 +200,7 @@ class DriverInterface(abc.ABC):
     def execute_transaction(self, operation: TransactionOperation) -> OperationResult:
         """Commit the transaction with ``with transaction() as tx:`` (its writes collected)."""
         tx = operation.transaction
-        return self._attempt(_model_of(tx), lambda: _committed(tx), _value)
+        return self._attempt(operation.model_class, lambda: _committed(tx), _value)
 
     # -- performing operations: awaited, on the model's async API --------------------------
     # Overriding a sync ``execute_*`` does not change its awaitable twin: async tests test
@@ -275,7 +270,7 @@ class DriverInterface(abc.ABC):
     async def aexecute_transaction(self, operation: TransactionOperation) -> OperationResult:
         """Commit the transaction with ``async with transaction() as tx:``."""
         tx = operation.transaction
-        return await self._aattempt(_model_of(tx), lambda: _acommitted(tx), _value)
+        return await self._aattempt(operation.model_class, lambda: _acommitted(tx), _value)
 
     # -- the one place each side turns what the ORM raises into a failed result ------------
 

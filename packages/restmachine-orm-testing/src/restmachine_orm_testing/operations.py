@@ -118,6 +118,12 @@ class TransactionOperation:
     verb: ClassVar[str] = "transaction"
     transaction: Transaction
 
+    @property
+    def model_class(self) -> type[Model]:
+        """The model its result is reported under: its first action's."""
+        actions = self.transaction.actions
+        return actions[0].model if actions else Model
+
 
 Operation = (
     CreateOperation

@@ -202,12 +202,9 @@ class Transaction:
         traceback: TracebackType | None,
     ) -> None:
         """Send the writes, unless the block raised (then nothing is sent)."""
-        if kind is not None or not self._actions:
-            self._state = "discarded" if kind is not None else "committed"
-            return
-        assert self._backend is not None
-        self._state = "cancelled"  # unless the commit succeeds, below
-        self._finish(self._backend.transact(self._actions))
+        backend = self._closing(raised=kind is not None)
+        if backend is not None:
+            self._finish(backend.transact(self._actions))
 
     async def __aenter__(self) -> Transaction:
         """Collect writes until the block exits."""
@@ -221,14 +218,20 @@ class Transaction:
         traceback: TracebackType | None,
     ) -> None:
         """Send the writes without blocking the event loop, unless the block raised."""
-        if kind is not None or not self._actions:
-            self._state = "discarded" if kind is not None else "committed"
-            return
-        assert self._backend is not None
-        self._state = "cancelled"  # unless the commit succeeds, below
-        self._finish(await self._backend.atransact(self._actions))
+        backend = self._closing(raised=kind is not None)
+        if backend is not None:
+            self._finish(await backend.atransact(self._actions))
 
     # -- internals ------------------------------------------------------------------------
+
+    def _closing(self, *, raised: bool) -> Backend | None:
+        """End the block: the backend to send the writes to, or ``None`` when none are sent."""
+        if raised or not self._actions:
+            self._state = "discarded" if raised else "committed"
+            return None
+        assert self._backend is not None
+        self._state = "cancelled"  # unless the commit succeeds (``_finish``)
+        return self._backend
 
     def _require_open(self, how: str) -> None:
         if self._state != "open":

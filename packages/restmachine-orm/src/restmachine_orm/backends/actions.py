@@ -90,7 +90,10 @@ def refusal(action: Action, stored: dict[str, Any] | None) -> OrmError | None:
 
 
 def written(action: Action, stored: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The row ``action`` leaves stored, given the ``stored`` one (``None``: no row)."""
+    """The row ``action`` writes over the ``stored`` one; ``None`` for a delete or a check.
+
+    What ``Backend.transact`` returns for the action.
+    """
     if action.verb == "insert":
         return action.row
     if action.verb == "update":
@@ -99,7 +102,7 @@ def written(action: Action, stored: dict[str, Any] | None) -> dict[str, Any] | N
     if action.verb == "upsert":
         assert action.row is not None
         return upserted(action.schema, stored, action.row)
-    return None if action.verb == "delete" else stored  # a check leaves the row as it is
+    return None
 
 
 def upserted(

@@ -226,11 +226,9 @@ class InMemoryBackend(Backend):
             if action.verb == "delete":
                 del table.rows[action.key]
                 self._release(schema, table, old)  # type: ignore[arg-type]  # it exists
-            elif action.verb != "check":
-                assert new is not None
+            elif new is not None:
                 self._store(schema, table, action.key, self._copy(schema, new), old=old)
-            written = None if action.verb in ("delete", "check") else new
-            results.append(None if written is None else self._copy(schema, written))
+            results.append(None if new is None else self._copy(schema, new))
         return results
 
     def _plan(self, action: Action) -> tuple[OrmError | None, tuple[Row | None, Row | None]]:
@@ -240,7 +238,7 @@ class InMemoryBackend(Backend):
         old = table.rows.get(action.key)
         problem = refusal(action, old)
         new = None if problem is not None else written(action, old)
-        if problem is None and new is not None and action.verb != "check":
+        if problem is None and new is not None:
             try:
                 self._check_unique(schema, table, action.key, new)
             except DuplicateKeyError as taken:
