@@ -67,7 +67,7 @@ def test_proof_without_the_condition_in_the_request_a_failing_save_goes_through(
 ):
     data = {"id": "x1", "balance": 50} | ({"handle": "h"} if model is Named else {})
     row = model.create(**data)
-    monkeypatch.setattr(_writes, "also", lambda table, ex, condition: "")
+    monkeypatch.setattr(_writes, "also", lambda table, ex, schema, condition: "")
     row.balance = 0
     if model is Named:
         row.handle = "h2"  # a unique change: the write goes by transaction
@@ -79,6 +79,6 @@ def test_proof_without_the_condition_in_the_request_a_failing_delete_goes_throug
     models, monkeypatch
 ):
     wallet = Wallet.create(id="w1", balance=50)
-    monkeypatch.setattr(_writes, "also", lambda table, ex, condition: "")
+    monkeypatch.setattr(_writes, "also", lambda table, ex, schema, condition: "")
     wallet.delete(condition={"balance__gte": 100})
     assert Wallet.get(id="w1") is None

@@ -87,6 +87,10 @@ class TestTransactions(suite.TestTransactions):
     ENABLED_BACKENDS = BACKENDS
 
 
+class TestExpiry(suite.TestExpiry):
+    ENABLED_BACKENDS = BACKENDS
+
+
 # Suite 1.3: every test above again, through the backend's awaitable twins; tasks racing
 # on one event loop; writes cancelled in flight.
 
@@ -160,6 +164,10 @@ class TestAtomicUpdatesAsync(suite.TestAtomicUpdatesAsync):
 
 
 class TestTransactionsAsync(suite.TestTransactionsAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestExpiryAsync(suite.TestExpiryAsync):
     ENABLED_BACKENDS = BACKENDS
 
 

@@ -17,7 +17,7 @@ import socket
 import time
 
 from restmachine_orm import Backend, InMemoryBackend, NotFoundError, TransactionError
-from restmachine_orm.query.changes import Append, Increment, apply_change
+from restmachine_orm.query.changes import apply_change, is_computed
 from restmachine_orm_testing import InMemoryDriver
 
 PAUSE = 0.01
@@ -77,7 +77,7 @@ class LostIncrements(InMemoryBackend):
     """An atomic update done as read, compute, write: nothing holds the three together."""
 
     def update(self, schema, key, changes, previous=None, *, condition=None):
-        if any(isinstance(change, (Increment, Append)) for change in changes.values()):
+        if any(is_computed(change) for change in changes.values()):
             stored = self.get(schema, key)
             if stored is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
@@ -232,3 +232,31 @@ def driver_of(backend_class):
             getattr(self.backend, "close", lambda: None)()
 
     return Driver
+
+
+def _timeless(schema):
+    """The model's facts without its expiry field: what a backend blind to TTL sees."""
+    return dataclasses.replace(schema, ttl_field=None)
+
+
+class ExpiredRowsRead(InMemoryBackend):
+    """Reads ignore expiry: an expired row is still returned (writes still see it gone)."""
+
+    def get(self, schema, key):
+        return super().get(_timeless(schema), key)
+
+    def query(self, spec):
+        return super().query(dataclasses.replace(spec, schema=_timeless(spec.schema)))
+
+    def count(self, spec):
+        return super().count(dataclasses.replace(spec, schema=_timeless(spec.schema)))
+
+    def exists(self, spec):
+        return super().exists(dataclasses.replace(spec, schema=_timeless(spec.schema)))
+
+
+class ExpiredRowsKept(InMemoryBackend):
+    """Writes meet an expired row as if it were live: its key and unique values stay taken."""
+
+    def _live_row(self, schema, table, key):
+        return table.rows.get(key)

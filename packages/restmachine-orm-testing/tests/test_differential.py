@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from broken_backends import TornTransactions
+from broken_backends import ExpiredRowsKept, ExpiredRowsRead, TornTransactions
 from hypothesis import Phase, settings
 
 import restmachine_orm.backends.inmemory
@@ -141,6 +141,17 @@ def test_a_torn_transaction_is_caught():
         run_differential(TornTransactions, keys="simple", examples=100)
 
 
+@pytest.mark.parametrize("backend", [ExpiredRowsRead, ExpiredRowsKept])
+def test_rows_that_outlive_their_expiry_are_caught(backend):
+    # One returns expired rows from reads, the other lets writes meet them as live.
+    with pytest.raises(AssertionError, match="reference gave"):
+        run_differential(backend, keys="expiring", examples=100)
+
+
+def test_the_expiring_machine_passes_on_the_reference_backend():
+    run_differential(InMemoryBackend, keys="expiring", examples=100)
+
+
 @pytest.mark.parametrize("keys", ["simple", "composite"])
 @pytest.mark.parametrize("backend", [AwaitedReadsFindNothing, SyncCountsOneMore])
 def test_sequences_interleave_the_sync_and_the_async_api(keys, backend):
@@ -183,7 +194,9 @@ def test_the_inmemory_backend_matches_the_oracle(keys):
 
 
 def test_an_unknown_kind_of_key_is_refused():
-    with pytest.raises(ValueError, match="keys must be 'simple' or 'composite', not 'both'"):
+    with pytest.raises(
+        ValueError, match="keys must be 'simple', 'composite' or 'expiring', not 'both'"
+    ):
         run_differential(InMemoryBackend, keys="both")  # type: ignore[arg-type]
 
 

@@ -55,6 +55,6 @@ def test_python_dash_m_lists_the_inmemory_driver(pytester):
             "  inmemory",
             "    from:         restmachine-orm-testing *",
             "    capabilities: atomic_updates, conditions, offset, order_by_any_field, "
-            "sort_key_range, transactions",
+            "sort_key_range, transactions, ttl",
         ]
     )

@@ -1,4 +1,4 @@
-"""The suite's concurrency, locking, condition, atomic-update and transaction tests fail broken.
+"""The suite's tests of each guarantee fail on a backend with that guarantee broken.
 
 Each case runs one suite class on a backend of ``broken_backends`` and expects exactly the
 tests of the broken guarantee to fail, with the reason; on the real in-memory backend,
@@ -73,8 +73,11 @@ CASES = [
     (
         "broken_backends.LostIncrements",
         "TestAtomicUpdates",
-        {"test_racing_increments_lose_none": "not 400"},
-        7,
+        {
+            "test_racing_increments_lose_none": "not 400",
+            "test_racing_set_changes_lose_none": "added elements were lost",
+        },
+        10,
     ),
     (
         "broken_backends.TornTransactions",
@@ -104,9 +107,39 @@ CASES = [
         {"test_concurrent_transfers_conserve_money_and_overdraw_no_account": "made or lost"},
         7,
     ),
+    (
+        "broken_backends.ExpiredRowsRead",
+        "TestExpiry",
+        {
+            "test_an_expired_row_is_absent_from_every_read_at_once": "expected no row",
+            "test_a_new_expiry_moves_the_row_and_its_unique_values_with_it": "expected no row",
+            "test_a_transaction_meets_expired_rows_as_absent": "the cancelled transaction changed",
+        },
+        4,
+    ),
+    (
+        "broken_backends.ExpiredRowsKept",
+        "TestExpiry",
+        {
+            "test_writes_to_an_expired_row_find_no_row": "expected update to raise",
+            "test_a_create_takes_the_key_and_unique_values_of_an_expired_row": "DuplicateKeyError",
+            "test_an_upsert_over_an_expired_row_stores_a_new_row": "assert (3",
+            "test_a_new_expiry_moves_the_row_and_its_unique_values_with_it": "DuplicateKeyError",
+            "test_a_transaction_meets_expired_rows_as_absent": "expected the reasons",
+            "test_one_of_eight_creates_over_an_expired_row_wins": "0 of 8 racing writers won",
+        },
+        1,
+    ),
+    (
+        "broken_backends.Unlocked",
+        "TestExpiry",
+        {"test_one_of_eight_creates_over_an_expired_row_wins": "8 of 8 racing writers won"},
+        6,
+    ),
+    ("restmachine_orm.InMemoryBackend", "TestExpiry", {}, 7),
     ("restmachine_orm.InMemoryBackend", "TestTransactions", {}, 8),
     ("restmachine_orm.InMemoryBackend", "TestConcurrentWrites", {}, 3),
-    ("restmachine_orm.InMemoryBackend", "TestAtomicUpdates", {}, 8),
+    ("restmachine_orm.InMemoryBackend", "TestAtomicUpdates", {}, 12),
     ("restmachine_orm.InMemoryBackend", "TestConditionalWrites", {}, 9),
     ("restmachine_orm.InMemoryBackend", "TestOptimisticLocking", {}, 6),
 ]

@@ -13,8 +13,10 @@ import pytest
 
 from restmachine_orm import F, Field, InMemoryBackend, Model, QueryError
 from restmachine_orm.query.changes import (
+    AddToSet,
     Append,
     Increment,
+    RemoveFromSet,
     apply_change,
     apply_changes,
     parse_changes,
@@ -110,3 +112,32 @@ def test_a_backend_without_the_capability_refuses_updates_and_writes_nothing() -
 def test_update_by_key_needs_exactly_the_key(gauge: Gauge) -> None:
     with pytest.raises(QueryError, match=r"update_by_key\(\) takes exactly the key fields"):
         Gauge.update_by_key({"hits": 1}, label="x")
+
+
+class Tagged(Model):
+    id: str = Field(primary_key=True)
+    labels: set[str] = set()
+    frozen: frozenset[int] = frozenset()
+    flags: set[bool] = set()
+
+
+def test_set_expressions_become_set_changes_and_apply_to_any_stored_set() -> None:
+    parsed = parse_changes(
+        Tagged.orm_schema(),
+        {"labels": F("labels") | ["a", "b", "a"], "frozen": F("frozen") - {"1"}},
+        "update",
+    )
+    assert parsed == {
+        "labels": AddToSet(frozenset({"a", "b"})),
+        "frozen": RemoveFromSet(frozenset({1})),
+    }
+    assert apply_change(None, AddToSet(frozenset({"a"}))) == {"a"}
+    assert apply_change({"a", "b"}, RemoveFromSet(frozenset({"b", "c"}))) == {"a"}
+    assert apply_change(frozenset({1}), AddToSet(frozenset({2}))) == {1, 2}
+    assert apply_change(None, RemoveFromSet(frozenset({1}))) == set()
+
+
+def test_a_set_of_booleans_is_not_changed_in_place() -> None:
+    # DynamoDB has no set of booleans: no backend offers what one of them cannot.
+    with pytest.raises(QueryError, match="not a set of 'bool'"):
+        parse_changes(Tagged.orm_schema(), {"flags": F("flags") | {True}}, "update")

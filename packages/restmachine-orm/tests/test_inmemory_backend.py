@@ -279,6 +279,7 @@ def test_capabilities() -> None:
         "sort_key_range",
         "conditions",
         "atomic_updates",
+        "ttl",
     }
     assert InMemoryBackend.capabilities <= set(CAPABILITIES)
     assert all(isinstance(text, str) and text for text in CAPABILITIES.values())

@@ -1,10 +1,12 @@
 """``SQLiteBackend``: one table per model; keys and unique values enforced by SQLite itself.
 
 Each table has a column per key field and per unique field (with SQLite's own PRIMARY KEY
-and UNIQUE constraints) and the whole row as JSON. Every write runs in a transaction, so a
-violated constraint leaves nothing behind. Filtering, ordering and slicing reuse the core's
-reference implementation (``select_rows``), which is how a backend matches the in-memory
-semantics exactly where its engine would differ.
+and UNIQUE constraints), the row's expiry (``Field(ttl=True)``) as a number, and the whole
+row as JSON. Every write runs in a transaction, so a violated constraint leaves nothing
+behind; a write to a model whose rows expire first deletes its expired rows, in the same
+transaction, so their keys and unique values are free again. Reads skip expired rows.
+Filtering, ordering and slicing reuse the core's reference implementation (``select_rows``),
+which is how a backend matches the in-memory semantics exactly where its engine would differ.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from restmachine_orm import (
     NotFoundError,
     OrmError,
     TransactionError,
+    clock,
 )
 from restmachine_orm.backends.actions import Action, refusal, upserted, written
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec, compile_filter, select_rows
 from restmachine_orm.query.changes import apply_changes, expected_version
 from restmachine_orm.query.conditions import require
+from restmachine_orm.query.expiry import epoch_microseconds
 from restmachine_orm.query.filters import Filter
 
 __all__ = ["SQLiteBackend"]
@@ -46,7 +50,7 @@ class SQLiteBackend(Backend):
     """Stores models in an SQLite database: a file, or ``":memory:"``."""
 
     capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"transactions", "order_by_any_field", "offset", "conditions", "atomic_updates"}
+        {"transactions", "order_by_any_field", "offset", "conditions", "atomic_updates", "ttl"}
     )
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -62,17 +66,42 @@ class SQLiteBackend(Backend):
         if name not in self._ready:
             keys = [f"k{i} TEXT NOT NULL" for i in range(len(schema.require_key()))]
             uniques = [f'"u_{field}" TEXT UNIQUE' for field in schema.unique_fields]
+            # A model whose rows expire keeps the expiry as a number (epoch microseconds;
+            # NULL: never), indexed, so that expired rows are found without reading rows.
+            expires = ["expires INTEGER"] if schema.ttl_field is not None else []
             primary = ", ".join(f"k{i}" for i in range(len(schema.key_fields)))
-            columns = ", ".join([*keys, *uniques, "row TEXT NOT NULL", f"PRIMARY KEY ({primary})"])
+            columns = ", ".join(
+                [*keys, *uniques, *expires, "row TEXT NOT NULL", f"PRIMARY KEY ({primary})"]
+            )
             self._db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+            if expires:
+                known = {row[1] for row in self._db.execute(f"PRAGMA table_info({name})")}
+                if "expires" not in known:  # a table made before the model's rows expired
+                    self._db.execute(f"ALTER TABLE {name} ADD COLUMN expires INTEGER")
+                index = f'"{schema.name}_expires"'
+                self._db.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {name} (expires)")
             self._ready.add(name)
         return name
 
+    @staticmethod
+    def _columns(schema: ModelSchema) -> str:
+        """The columns ``_encode`` gives values for, in its order (named: tables made by an
+        earlier version may hold them in another order)."""
+        keys = [f"k{i}" for i in range(len(schema.require_key()))]
+        uniques = [f'"u_{field}"' for field in schema.unique_fields]
+        expires = ["expires"] if schema.ttl_field is not None else []
+        return ", ".join([*keys, *uniques, *expires, "row"])
+
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *schemas: ModelSchema) -> Iterator[sqlite3.Connection]:
+        """A write transaction, begun by deleting the expired rows of ``schemas``."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                for schema in {s.name: s for s in schemas if s.ttl_field is not None}.values():
+                    self._db.execute(
+                        f"DELETE FROM {self._table(schema)} WHERE expires <= ?", [_now()]
+                    )
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -88,7 +117,11 @@ class SQLiteBackend(Backend):
             None if row[field] is None else _column_value(row[field])
             for field in schema.unique_fields
         ]
-        return [*keys, *uniques, json.dumps(to_jsonable_python(row))]
+        expires = []
+        if schema.ttl_field is not None:
+            expiry = row[schema.ttl_field]
+            expires.append(None if expiry is None else epoch_microseconds(expiry))
+        return [*keys, *uniques, *expires, json.dumps(to_jsonable_python(row))]
 
     @staticmethod
     def _decode(schema: ModelSchema, text: str) -> Row:
@@ -118,32 +151,37 @@ class SQLiteBackend(Backend):
         values = self._encode(schema, row)
         marks = ", ".join("?" * len(values))
         try:
-            db.execute(f"INSERT INTO {self._table(schema)} VALUES ({marks})", values)
+            db.execute(
+                f"INSERT INTO {self._table(schema)} ({self._columns(schema)}) VALUES ({marks})",
+                values,
+            )
         except sqlite3.IntegrityError as error:
             raise self._duplicate(schema, row, error) from None
 
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Insert a row in a transaction."""
-        with self._transaction() as db:
+        with self._transaction(schema) as db:
             self._insert(db, schema, row)
 
     def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
         """Insert rows in one transaction: all of them or none."""
-        with self._transaction() as db:
+        with self._transaction(schema) as db:
             for row in rows:
                 self._insert(db, schema, row)
 
     def _read(self, db: sqlite3.Connection, schema: ModelSchema, key: Key) -> Row | None:
+        live, now = _live(schema)
         found = db.execute(
-            f"SELECT row FROM {self._table(schema)} WHERE {self._where_key(schema)}",
-            [_column_value(value) for value in key],
+            f"SELECT row FROM {self._table(schema)} WHERE {self._where_key(schema)}{live}",
+            [*(_column_value(value) for value in key), *now],
         ).fetchone()
         return None if found is None else self._decode(schema, found[0])
 
     def _replace(self, db: sqlite3.Connection, schema: ModelSchema, key: Key, row: Row) -> None:
         values = self._encode(schema, row)
         uniques = ", ".join(f'"u_{field}" = ?' for field in schema.unique_fields)
-        assignments = ", ".join(part for part in (uniques, "row = ?") if part)
+        expires = "expires = ?" if schema.ttl_field is not None else ""
+        assignments = ", ".join(part for part in (uniques, expires, "row = ?") if part)
         try:
             db.execute(
                 f"UPDATE {self._table(schema)} SET {assignments} WHERE {self._where_key(schema)}",
@@ -167,7 +205,7 @@ class SQLiteBackend(Backend):
         (``apply_changes``) on the row read inside the transaction: that is what makes
         them atomic here.
         """
-        with self._transaction() as db:
+        with self._transaction(schema) as db:
             old = self._read(db, schema, key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
@@ -182,7 +220,7 @@ class SQLiteBackend(Backend):
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
         """Insert or replace, keeping a replaced row's ``auto_now_add`` values."""
         key = schema.key_of(row)
-        with self._transaction() as db:
+        with self._transaction(schema) as db:
             old = self._read(db, schema, key)
             new = upserted(schema, old, row)
             self._write(db, schema, key, old, new)
@@ -206,7 +244,7 @@ class SQLiteBackend(Backend):
         condition: Filter | None = None,
     ) -> None:
         """Delete the row (its unique values go with it), if its checks hold."""
-        with self._transaction() as db:
+        with self._transaction(schema) as db:
             versioned = schema.version_field is not None and previous is not None
             if versioned or condition is not None:
                 old = self._read(db, schema, key)
@@ -234,7 +272,7 @@ class SQLiteBackend(Backend):
         The core says what an action alone would meet (``refusal``); unique values are
         looked up in their columns, as they stood before the transaction.
         """
-        with self._transaction() as db:
+        with self._transaction(*(action.schema for action in actions)) as db:
             olds = [self._read(db, action.schema, action.key) for action in actions]
             reasons = [self._judge(db, a, old) for a, old in zip(actions, olds, strict=True)]
             if any(reasons):
@@ -291,7 +329,10 @@ class SQLiteBackend(Backend):
 
     def _rows(self, schema: ModelSchema) -> list[Row]:
         with self._lock:
-            found = self._db.execute(f"SELECT row FROM {self._table(schema)}").fetchall()
+            live, now = _live(schema)
+            found = self._db.execute(
+                f"SELECT row FROM {self._table(schema)} WHERE 1{live}", now
+            ).fetchall()
         return [self._decode(schema, text) for (text,) in found]
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
@@ -307,6 +348,18 @@ class SQLiteBackend(Backend):
         """Tell whether a row matches."""
         matches = compile_filter(spec.filter)
         return any(matches(row) for row in self._rows(spec.schema))
+
+
+def _live(schema: ModelSchema) -> tuple[str, list[int]]:
+    """`` AND <the row has not expired>`` and its parameter, or nothing without TTL."""
+    if schema.ttl_field is None:
+        return "", []
+    return " AND (expires IS NULL OR expires > ?)", [_now()]
+
+
+def _now() -> int:
+    """The ORM clock's time, as stored expiries are: microseconds since the epoch."""
+    return epoch_microseconds(clock.now())
 
 
 def _check_version(schema: ModelSchema, key: Key, stored: Row, expected: int) -> None:

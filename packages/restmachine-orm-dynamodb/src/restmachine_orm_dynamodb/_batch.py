@@ -16,8 +16,8 @@ from restmachine_orm.schema import ModelSchema
 from ._expressions import Expressions
 from ._flow import Flow, Together
 from ._keys import SENTINEL, Address, ItemKey
-from ._reads import Pages
-from ._serialize import Item, from_item
+from ._reads import Pages, live_row
+from ._serialize import Item
 from ._table import Table, wait
 from .errors import IncompleteBatchError
 
@@ -138,8 +138,7 @@ def get_many(table: Table, schema: ModelSchema, keys: Sequence[Key]) -> Flow[lis
     item_keys = [table.keys.item_key(schema, key) for key in keys]
     distinct = list({table.keys.address(k): k for k in item_keys}.values())
     found = yield from read_batch(table, distinct)
-    items = [found.get(table.keys.address(k)) for k in item_keys]
-    return [None if item is None else from_item(schema, item) for item in items]
+    return [live_row(schema, found.get(table.keys.address(k))) for k in item_keys]
 
 
 def clear(table: Table, schema: ModelSchema | None) -> Flow[None]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from restmachine_orm import ModelSchema
 
+from ._expiry import absent
 from ._expressions import Expressions
 from ._flow import Flow
 from ._keys import ItemKey
@@ -95,20 +96,19 @@ class Claimant:
     def _reclaim(
         self, item_key: ItemKey, owner: AttributeValue, name: str, value: Any
     ) -> Flow[tuple[CancellationReason, ...] | None]:
-        """Delete the sentinel if its owner row does not hold the value.
+        """Delete the sentinel if its owner row does not hold the value (or has expired).
 
         Returns:
             ``None`` once deleted, else the cancellation reasons of the attempt.
         """
         ex = Expressions()
-        pk, field = ex.name(self.table.keys.pk), ex.name(name)
+        field = ex.name(name)
+        let_go = f"attribute_not_exists({field}) OR {field} <> {ex.value(value)}"
         check = {
             "TableName": self.table.name,
             "Key": owner["M"],
-            "ConditionExpression": (
-                f"attribute_not_exists({pk}) OR attribute_not_exists({field}) "
-                f"OR {field} <> {ex.value(value)}"
-            ),
+            # An expired owner is absent: its values are free, as on every backend.
+            "ConditionExpression": f"{absent(ex, self.table.keys.pk, self.schema)} OR {let_go}",
             **ex.request(),
         }
         delete = {

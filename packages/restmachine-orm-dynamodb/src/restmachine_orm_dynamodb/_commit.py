@@ -27,6 +27,7 @@ from restmachine_orm.query.changes import is_computed
 
 from ._batch import read_batch
 from ._claims import Claimant, Hold
+from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
 from ._reads import get_row
@@ -34,7 +35,7 @@ from ._serialize import from_item
 from ._table import CancellationReason, Table, wait
 from ._transactions import Diagnosis, Transaction, send_together
 from ._versions import version_condition
-from ._writes import also, assignments, deletion, rewriting
+from ._writes import also, assignments, deletion, moves_claims, rewriting
 from .errors import DynamoDBError
 
 __all__ = ["MAX_BYTES", "MAX_ITEMS", "transact"]
@@ -105,13 +106,20 @@ def transact(table: Table, actions: Sequence[Action]) -> Flow[list[Row | None]]:
 
 
 def _reads_first(action: Action) -> bool:
-    """Whether the action is built from its stored row (compare-and-set)."""
+    """Whether the action is built from its stored row (compare-and-set).
+
+    So are the writes that move unique values (or the expiry their sentinels carry), the
+    deletes that release them, the updates computing an indexed field, and the upserts of
+    a model whose rows expire (an expired row is replaced as if absent).
+    """
     schema, row = action.schema, action.row or {}
-    if action.verb in ("upsert", "delete"):
+    if action.verb == "upsert":
+        return bool(schema.unique_fields) or schema.ttl_field is not None
+    if action.verb == "delete":
         return bool(schema.unique_fields)
     if action.verb != "update":
         return False
-    return any(name in row for name in schema.unique_fields) or any(
+    return moves_claims(schema, row) or any(
         is_computed(row.get(name)) for name in schema.indexed_fields
     )
 
@@ -147,18 +155,21 @@ def _plan(table: Table, action: Action, old: Row | None) -> _Plan:
 
     def exists() -> str:
         # Placeholders are bound only when used: DynamoDB refuses unused ones.
-        return f"attribute_exists({ex.name(table.keys.pk)})" + version_condition(
+        return present(ex, table.keys.pk, schema) + version_condition(
             ex, schema, action.expected_version
         )
 
-    transaction = Transaction(table, schema, item_key, row_exists=action.verb != "insert")
+    expiry = None if action.row is None else expiry_attribute(schema, action.row)
+    transaction = Transaction(
+        table, schema, item_key, row_exists=action.verb != "insert", expiry=expiry
+    )
     if action.verb == "insert":
         assert action.row is not None
         transaction.add(
             "Put",
             Item=table.keys.item(schema, action.row),
-            ConditionExpression=f"attribute_not_exists({ex.name(table.keys.pk)})"
-            + also(table, ex, condition),
+            ConditionExpression=absent(ex, table.keys.pk, schema)
+            + also(table, ex, schema, condition),
             **ex.request(),
         )
         for name in schema.unique_fields:
@@ -169,7 +180,7 @@ def _plan(table: Table, action: Action, old: Row | None) -> _Plan:
         transaction.add(
             "ConditionCheck" if action.verb == "check" else "Delete",
             Key=item_key,
-            ConditionExpression=exists() + also(table, ex, condition),
+            ConditionExpression=exists() + also(table, ex, schema, condition),
             **ex.request(),
         )
         return _Plan(action, transaction, None)
@@ -189,7 +200,7 @@ def _plan(table: Table, action: Action, old: Row | None) -> _Plan:
         "Update",
         Key=item_key,
         UpdateExpression=assignments(table, ex, schema, changes, creates=False),
-        ConditionExpression=exists() + also(table, ex, condition),
+        ConditionExpression=exists() + also(table, ex, schema, condition),
         **ex.request(),
     )
     return _Plan(action, transaction, None, read_after=True)

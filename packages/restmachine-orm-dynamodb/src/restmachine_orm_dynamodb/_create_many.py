@@ -28,6 +28,7 @@ from ._batch import read_batch
 from ._claims import Hold
 from ._flow import Flow
 from ._keys import Address
+from ._reads import live_row
 from ._table import Table
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, send_together
 from .errors import DynamoDBError
@@ -94,8 +95,8 @@ def _refuse_taken(table: Table, schema: ModelSchema, claimed: dict[Address, _Cla
     existing = yield from read_batch(table, [table.keys.key_at(address) for address in claimed])
     for address, what in claimed.items():
         item = existing.get(address)
-        if item is None:
-            continue
+        if item is None or (what.unique is None and live_row(schema, item) is None):
+            continue  # free, or an expired row: the create replaces it
         if what.unique is not None:
             hold = yield from what.creation.claimant.hold(*what.unique, item)
             if hold in (Hold.FREED, Hold.ABSENT):

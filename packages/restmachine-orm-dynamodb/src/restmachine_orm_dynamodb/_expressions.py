@@ -8,11 +8,19 @@ a naive datetime never satisfies an ordering against an aware one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from restmachine_orm.query import And, Condition, Filter, Not, Or
+from restmachine_orm.schema import ModelSchema
 
-from ._serialize import AttributeValue, text_of, to_attribute
+from ._serialize import (
+    AttributeValue,
+    absent_when_empty,
+    stored_as_absent,
+    text_of,
+    to_attribute,
+)
 
 __all__ = ["Expressions"]
 
@@ -61,27 +69,42 @@ class Expressions:
         """An expression no item satisfies (``always_present`` exists on every item)."""
         return f"attribute_not_exists({self.name(always_present)})"
 
-    def filter(self, tree: Filter, always_present: str) -> str:
-        """Compile a filter tree."""
+    def _always(self, always_present: str) -> str:
+        """An expression every item satisfies."""
+        return f"attribute_exists({self.name(always_present)})"
+
+    def filter(self, tree: Filter, always_present: str, schema: ModelSchema | None = None) -> str:
+        """Compile a filter tree (on ``schema``'s fields, when some may be stored absent)."""
         if isinstance(tree, Condition):
-            return self._condition(tree, always_present)
+            return self._condition(tree, always_present, schema)
         if isinstance(tree, Not):
-            return f"(NOT {self.filter(tree.child, always_present)})"
+            return f"(NOT {self.filter(tree.child, always_present, schema)})"
         joiner = " AND " if isinstance(tree, And) else " OR "
         assert isinstance(tree, (And, Or))
-        return "(" + joiner.join(self.filter(c, always_present) for c in tree.children) + ")"
+        parts = (self.filter(c, always_present, schema) for c in tree.children)
+        return "(" + joiner.join(parts) + ")"
 
-    def _condition(self, cond: Condition, always_present: str) -> str:
+    def _condition(self, cond: Condition, always_present: str, schema: ModelSchema | None) -> str:
         value, lookup = cond.value, cond.lookup
+
+        def absent(operand: Any) -> bool:
+            # None, and the empty set of a field that stores it as nothing.
+            if schema is None:
+                return operand is None
+            return stored_as_absent(schema, cond.field, operand)
+
         if (lookup == "between" and value[0] > value[1]) or (lookup == "in" and not value):
             # Nothing matches; decided first so that no placeholder is left unused.
             return self.never(always_present)
+        if lookup == "isnull" and schema is not None and cond.field in absent_when_empty(schema):
+            # Never None: its missing attribute is an empty set, not a null.
+            return self.never(always_present) if value else self._always(always_present)
         path = self.name(cond.field)
-        absent = f"attribute_not_exists({path})"
+        missing = f"attribute_not_exists({path})"
         if lookup == "isnull":
-            return absent if value else f"attribute_exists({path})"
+            return missing if value else f"attribute_exists({path})"
         if lookup in ("eq", "ne"):
-            same = absent if value is None else f"{path} = {self.value(value)}"
+            same = missing if absent(value) else f"{path} = {self.value(value)}"
             return same if lookup == "eq" else f"(NOT {same})"
         if lookup in _OPERATORS:
             return self._same_form(path, value, f"{path} {_OPERATORS[lookup]} {self.value(value)}")
@@ -90,7 +113,7 @@ class Expressions:
             compared = f"{path} BETWEEN {self.value(low)} AND {self.value(high)}"
             return self._same_form(path, low, compared)
         if lookup == "in":
-            return self._in(path, value)
+            return self._in(path, value, absent)
         if lookup in ("startswith", "contains") and value == "":
             # Every string starts with and contains "", and DynamoDB refuses an empty operand.
             return f"attribute_type({path}, {self.value('S')})"
@@ -107,8 +130,8 @@ class Expressions:
             return comparison
         return f"({comparison} AND size({path}) = {self.value(len(text_of(operand)))})"
 
-    def _in(self, path: str, values: tuple[Any, ...]) -> str:
-        present = [v for v in values if v is not None]
+    def _in(self, path: str, values: tuple[Any, ...], absent: Callable[[Any], bool]) -> str:
+        present = [v for v in values if not absent(v)]
         parts = [
             f"{path} IN ({', '.join(self.value(v) for v in present[i : i + _IN_LIMIT])})"
             for i in range(0, len(present), _IN_LIMIT)

@@ -20,6 +20,7 @@ from typing import Any
 from restmachine_orm import ModelDefinitionError, ModelSchema
 from restmachine_orm.backends.base import Key, Row
 
+from ._expiry import expiry_attribute
 from ._serialize import AttributeValue, Item, text_of, to_item
 
 __all__ = ["SENTINEL", "Address", "ItemKey", "KeyScheme"]
@@ -42,12 +43,15 @@ class KeyScheme:
         sk: The table's sort key attribute.
         entity: The attribute naming the model an item belongs to.
         owner: The attribute of a sentinel holding the owning row's partition key.
+        expiry: The table's TTL attribute: the epoch seconds after which DynamoDB may
+            delete a row of a model with ``Field(ttl=True)``, and its sentinels.
     """
 
     pk: str = "pk"
     sk: str = "sk"
     entity: str = "_type"
     owner: str = "_owner"
+    expiry: str = "_ttl"
 
     def check(self, schema: ModelSchema) -> None:
         """Refuse a model whose field names collide with the table's own attributes.
@@ -55,7 +59,9 @@ class KeyScheme:
         Raises:
             ModelDefinitionError: A field is named like the key or entity attribute.
         """
-        clash = sorted({self.pk, self.sk, self.entity, self.owner} & set(schema.fields))
+        clash = sorted(
+            {self.pk, self.sk, self.entity, self.owner, self.expiry} & set(schema.fields)
+        )
         if clash:
             raise ModelDefinitionError(
                 f"{schema.name}: field {', '.join(map(repr, clash))} collides with the DynamoDB "
@@ -104,12 +110,16 @@ class KeyScheme:
 
     def item(self, schema: ModelSchema, row: Row) -> Item:
         """The item storing a row: its attributes, table key, index keys and entity."""
-        item = to_item(row)
+        item = to_item(schema, row)
         for name in schema.indexed_fields:
             if row[name] is not None:
                 item[self.index_attribute(name)] = {"S": self.index_value(schema, row[name])}
         item.update(self.item_key(schema, schema.key_of(row)))
         item[self.entity] = {"S": schema.name}
+        if schema.ttl_field is not None:
+            expiry = expiry_attribute(schema, row)
+            if expiry is not None:
+                item[self.expiry] = expiry
         return item
 
     def sentinel_key(self, schema: ModelSchema, field: str, value: Any) -> ItemKey:

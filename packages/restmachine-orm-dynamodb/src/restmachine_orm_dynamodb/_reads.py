@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from restmachine_orm import clock
 from restmachine_orm.backends.base import Row
 from restmachine_orm.query import (
     And,
@@ -18,16 +19,17 @@ from restmachine_orm.query import (
     pinned_values,
     select_rows,
 )
+from restmachine_orm.query.expiry import is_live
 from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
 from ._flow import Flow
 from ._keys import ItemKey
-from ._serialize import from_item
+from ._serialize import Item, from_item
 from ._table import Table
 from .errors import DynamoDBError
 
-__all__ = ["Pages", "Reader", "Selection", "count", "exists", "get_row", "plan"]
+__all__ = ["Pages", "Reader", "Selection", "count", "exists", "get_row", "live_row", "plan"]
 
 
 def plan(table: Table, schema: ModelSchema, spec: QuerySpec) -> str:
@@ -72,7 +74,7 @@ def _request(
         entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
         condition = entity
         if spec.filter is not None:
-            condition = f"{entity} AND {ex.filter(spec.filter, keys.pk)}"
+            condition = f"{entity} AND {ex.filter(spec.filter, keys.pk, schema)}"
         return "Scan", {"FilterExpression": condition, "ConsistentRead": True, **ex.request()}
     assert spec.filter is not None
     pinned = pinned_values(spec.filter)
@@ -101,7 +103,7 @@ def _request(
         request = {"IndexName": index, "KeyConditionExpression": key_condition}
     remaining = _without(spec.filter, field, pinned[field])
     if remaining is not None:
-        request["FilterExpression"] = ex.filter(remaining, keys.pk)
+        request["FilterExpression"] = ex.filter(remaining, keys.pk, schema)
     return "Query", {**request, **ex.request()}
 
 
@@ -129,11 +131,23 @@ class Pages:
 
 
 def get_row(table: Table, schema: ModelSchema, item_key: ItemKey) -> Flow[Row | None]:
-    """The row at ``item_key``, read with one consistent ``GetItem`` (``None``: no row)."""
+    """The row at ``item_key``, read with one consistent ``GetItem`` (``None``: no row).
+
+    An expired row is no row (``live_row``).
+    """
     request = {"TableName": table.name, "Key": item_key, "ConsistentRead": True}
     answer = yield from table.send("GetItem", request)
-    item = answer.get("Item")
-    return None if item is None else from_item(schema, item)
+    return live_row(schema, answer.get("Item"))
+
+
+def live_row(schema: ModelSchema, item: Item | None) -> Row | None:
+    """The row an item stores, or ``None``: no item, or a row that has expired."""
+    if item is None:
+        return None
+    row = from_item(schema, item)
+    if schema.ttl_field is not None and not is_live(schema, row, clock.now()):
+        return None
+    return row
 
 
 def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[list[Row]]:

@@ -2,7 +2,11 @@
 
 Numbers travel as exact decimal strings (``N``), datetimes as ISO-8601 strings normalised to
 UTC so that string order is time order, and ``None`` as a missing attribute, so that sparse
-indexes and ``attribute_not_exists`` see it as absent.
+indexes and ``attribute_not_exists`` see it as absent. A set whose elements are all strings,
+all numbers or all binary is a DynamoDB set (``SS``, ``NS``, ``BS``), which ``ADD`` and
+``DELETE`` change in place; DynamoDB has no empty set, so a field that holds a set and is
+never ``None`` stores its empty set as a missing attribute too (``absent_when_empty``),
+which it reads back as an empty set. Other sets, and other empty ones, are lists.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from restmachine_orm.schema import FieldKind
 __all__ = [
     "AttributeValue",
     "Item",
+    "absent_when_empty",
     "from_item",
     "parse_value",
+    "stored_as_absent",
     "text_of",
     "to_attribute",
     "to_item",
@@ -101,14 +107,54 @@ def to_attribute(value: Any) -> AttributeValue:
         return to_attribute(value.model_dump())
     if isinstance(value, Mapping):
         return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if isinstance(value, (set, frozenset)) and value:
+        return _set(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return {"L": [to_attribute(v) for v in value]}
     raise TypeError(f"cannot store a {type(value).__name__} value in DynamoDB: {value!r}")
 
 
-def to_item(row: Mapping[str, Any]) -> Item:
-    """Encode a row; ``None`` fields are left out."""
-    return {name: to_attribute(value) for name, value in row.items() if value is not None}
+_SET_TYPES = {"S": "SS", "N": "NS", "B": "BS"}
+
+
+def _set(value: set[Any] | frozenset[Any]) -> AttributeValue:
+    """A non-empty set: a DynamoDB set when its elements are of one such type, else a list."""
+    members = [to_attribute(v) for v in value]
+    kinds = {next(iter(member)) for member in members}
+    if len(kinds) == 1 and (kind := kinds.pop()) in _SET_TYPES:
+        # Sorted, so that equal sets are sent alike (a condition compares them).
+        return {_SET_TYPES[kind]: sorted(member[kind] for member in members)}
+    return {"L": members}
+
+
+# Per model, the fields whose empty set is stored as a missing attribute; worked out once.
+_ABSENT_WHEN_EMPTY: dict[type, frozenset[str]] = {}
+
+
+def absent_when_empty(schema: ModelSchema) -> frozenset[str]:
+    """The fields that hold a set and are never ``None``: their empty set is not stored."""
+    names = _ABSENT_WHEN_EMPTY.get(schema.model)
+    if names is None:
+        names = frozenset(n for n, s in schema.fields.items() if s.is_set and not s.nullable)
+        _ABSENT_WHEN_EMPTY[schema.model] = names
+    return names
+
+
+def stored_as_absent(schema: ModelSchema, name: str, value: Any) -> bool:
+    """Whether a field's value is stored as a missing attribute: ``None``, or an empty set."""
+    return value is None or (not value and name in absent_when_empty(schema))
+
+
+def to_item(schema: ModelSchema, row: Mapping[str, Any]) -> Item:
+    """Encode a row; ``None`` fields (and empty sets, see above) are left out."""
+    empty = absent_when_empty(schema)
+    if not empty:  # most models: a missing attribute is None only
+        return {name: to_attribute(value) for name, value in row.items() if value is not None}
+    return {
+        name: to_attribute(value)
+        for name, value in row.items()
+        if value is not None and (value or name not in empty)
+    }
 
 
 def _natural(number: str) -> int | float:
@@ -166,6 +212,10 @@ def parse_value(schema: ModelSchema, name: str, value: Any) -> Any:
         return spec.inner(value)
     if kind is FieldKind.UUID and isinstance(value, str):
         return uuid.UUID(value)
+    if isinstance(value, list) and spec.is_set:
+        # A set comes back as a list (SS, NS, BS, or L): a set again, so that comparing
+        # it, or sending it back in a condition, treats it as the set it is.
+        return set(value)
     return value
 
 
@@ -185,6 +235,7 @@ class _FieldDecoding(NamedTuple):
     tag: str  # the attribute type read directly ("" when there is none)
     direct: Callable[[Any], Any]
     generic: Decoder  # every other attribute, e.g. one written by another program
+    empty_set: bool  # a missing attribute is an empty set (``absent_when_empty``), not None
 
 
 def _decoding(schema: ModelSchema, name: str) -> _FieldDecoding:
@@ -194,7 +245,7 @@ def _decoding(schema: ModelSchema, name: str) -> _FieldDecoding:
         return parse_value(schema, name, _plain(attribute, top=True))
 
     tag, direct = _DIRECT.get((spec.kind, spec.inner), ("", generic))
-    return _FieldDecoding(name, tag, direct, generic)
+    return _FieldDecoding(name, tag, direct, generic, name in absent_when_empty(schema))
 
 
 # Decoding runs on every row read: each model's decoders are worked out once (model
@@ -209,10 +260,10 @@ def from_item(schema: ModelSchema, item: Mapping[str, AttributeValue]) -> dict[s
         decodings = tuple(_decoding(schema, name) for name in schema.fields)
         _DECODINGS[schema.model] = decodings
     row: dict[str, Any] = {}
-    for name, tag, direct, generic in decodings:
+    for name, tag, direct, generic, empty_set in decodings:
         attribute = item.get(name)
         if attribute is None:
-            row[name] = None
+            row[name] = set() if empty_set else None
         elif tag in attribute:
             try:
                 row[name] = direct(attribute[tag])

@@ -156,12 +156,13 @@ class Table:
 
     # -- table administration ------------------------------------------------------------
 
-    def create(self, indexed: Iterable[str] = ()) -> Flow[None]:
+    def create(self, indexed: Iterable[str] = (), *, expiring: bool = False) -> Flow[None]:
         """Create the table (string keys, on-demand) unless it exists; wait until ACTIVE.
 
         Args:
             indexed: Fields whose global secondary index the table must have (added to an
                 existing table that lacks them).
+            expiring: Enable DynamoDB's TTL on the expiry attribute, unless it is already.
         """
         keys, fields = self.keys, sorted(set(indexed))
         request: dict[str, Any] = {
@@ -184,6 +185,25 @@ class Table:
         yield from self._wait_until_active()
         yield from self.add_indexes(fields)
         self._indexes = None  # indexes may still be building: look again when asked
+        if expiring:
+            yield from self._enable_ttl()
+
+    def _enable_ttl(self) -> Flow[None]:
+        """Turn DynamoDB's TTL on for the expiry attribute (a table has at most one)."""
+        answer = yield from self.call("DescribeTimeToLive")
+        current = answer.get("TimeToLiveDescription", {})
+        if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            if current.get("AttributeName") != self.keys.expiry:
+                raise DynamoDBError(
+                    f"table {self.name!r} expires items by {current.get('AttributeName')!r}, "
+                    f"not by {self.keys.expiry!r} which this backend writes; a table has one "
+                    "TTL attribute: disable the other one first"
+                )
+            return
+        yield from self.call(
+            "UpdateTimeToLive",
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": self.keys.expiry},
+        )
 
     def describe(self) -> Flow[dict[str, Any]]:
         """The table's description, as ``DescribeTable`` gives it."""

@@ -19,9 +19,11 @@ from restmachine_orm import DuplicateKeyError, ModelSchema
 from restmachine_orm.backends.base import Key, Row
 
 from ._claims import Claimant, Hold, owner_condition
+from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
 from ._keys import SENTINEL, ItemKey, KeyScheme
+from ._reads import live_row
 from ._serialize import AttributeValue, Item
 from ._table import CancellationReason, Table, wait
 from .errors import DynamoDBError
@@ -70,6 +72,8 @@ class Transaction:
         row_key: The table key of the row.
         row_exists: Whether the row's action requires the row to exist (update, delete)
             or to be absent (insert); how a failure is explained when reasons are missing.
+        expiry: The TTL attribute the row is written with, which the sentinels it claims
+            carry too (``None``: it does not expire).
         actions: The actions; the row's own action is added first.
     """
 
@@ -77,6 +81,7 @@ class Transaction:
     schema: ModelSchema
     row_key: ItemKey
     row_exists: bool = field(kw_only=True)
+    expiry: AttributeValue | None = field(default=None, kw_only=True)
     actions: list[_Action] = field(default_factory=list)
 
     @property
@@ -98,22 +103,47 @@ class Transaction:
         """Add the row's action (``Put``, ``Update``, ``Delete``) on the table."""
         self.actions.append(_Action({kind: {"TableName": self.table.name, **request}}))
 
-    def claim(self, name: str, value: Any) -> None:
-        """Create the sentinel of ``name=value``; the transaction fails if it exists."""
+    def _sentinel(self, name: str, value: Any) -> Item:
+        """The sentinel item by which this row holds ``name=value`` (with its expiry)."""
         keys = self.table.keys
         item = {
             **keys.sentinel_key(self.schema, name, value),
             keys.entity: {"S": SENTINEL},
             keys.owner: self.owner,
         }
+        if self.expiry is not None:
+            item[keys.expiry] = self.expiry
+        return item
+
+    def claim(self, name: str, value: Any) -> None:
+        """Create the sentinel of ``name=value``; the transaction fails if it exists."""
         put = {
             "TableName": self.table.name,
-            "Item": item,
-            **keys.if_absent(),
+            "Item": self._sentinel(name, value),
+            **self.table.keys.if_absent(),
             # A refused claim returns the sentinel in its way: who owns it, without a read.
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         self.actions.append(_Action({"Put": put}, claim=(name, value)))
+
+    def retime(self, name: str, value: Any) -> None:
+        """Write again the sentinel of ``name=value``, which this row keeps, with its expiry.
+
+        A sentinel must never expire (and be deleted by DynamoDB) before its row. The row's
+        own compare-and-set on the value guarantees this row holds it; the condition lets
+        the write through for this row's sentinel, or for none (one deleted from outside,
+        which this puts back), never over another row's.
+        """
+        ex = Expressions()
+        keys = self.table.keys
+        put = {
+            "TableName": self.table.name,
+            "Item": self._sentinel(name, value),
+            "ConditionExpression": f"attribute_not_exists({ex.name(keys.pk)}) OR "
+            f"{ex.name(keys.owner)} = {ex.encoded(self.owner)}",
+            **ex.request(),
+        }
+        self.actions.append(_Action({"Put": put}))
 
     def release(self, name: str, value: Any) -> None:
         """Delete the sentinel of ``name=value``, provided this row still owns it."""
@@ -126,6 +156,9 @@ class Transaction:
 
     def send(self) -> Flow[None]:
         """Send it, retrying conflicts with concurrent transactions.
+
+        Always as a transaction, even of the row's action alone: its client token makes a
+        resend after a lost answer apply once, and conflicts are retried.
 
         Raises:
             DuplicateKeyError: A claimed unique value belongs to another row.
@@ -151,7 +184,9 @@ class Transaction:
             failed = [i for i, reason in enumerate(reasons) if reason.condition_failed]
             if 0 in failed:
                 raise RowConditionFailed()
-        elif ((yield from self.table.read(self.row_key)) is not None) != self.row_exists:
+        elif (live_row(self.schema, (yield from self.table.read(self.row_key))) is not None) != (
+            self.row_exists
+        ):
             raise RowConditionFailed()
         else:
             failed = list(range(1, len(self.actions)))  # no reasons: look at every sentinel
@@ -170,11 +205,13 @@ class Transaction:
                 if hold is Hold.OWN:
                     raise RowConditionFailed()  # the row holds it already: read the row again
                 freed = freed or hold is Hold.FREED
-            elif action.release is not None and (
-                reasons
-                or not claimant.owns(
-                    (yield from self.table.read(claimant.sentinel_key(*action.release)))
-                )
+            elif action.release is None:
+                # A sentinel rewritten with the row's expiry (``retime``), refused: another
+                # row holds the value now (this one expired meanwhile): read the row again.
+                if reasons:
+                    raise RowConditionFailed()
+            elif reasons or not claimant.owns(
+                (yield from self.table.read(claimant.sentinel_key(*action.release)))
             ):
                 stale.append(index)  # another row's claim now, or gone: never delete it
         for index in reversed(stale):
@@ -186,9 +223,16 @@ class Transaction:
 def creation(table: Table, schema: ModelSchema, row: Row, item: Item) -> Transaction:
     """The transaction creating a row: its item if absent, and a claim per unique value."""
     transaction = Transaction(
-        table, schema, table.keys.item_key(schema, schema.key_of(row)), row_exists=False
+        table,
+        schema,
+        table.keys.item_key(schema, schema.key_of(row)),
+        row_exists=False,
+        expiry=expiry_attribute(schema, row),
     )
-    transaction.add("Put", Item=item, **table.keys.if_absent())
+    ex = Expressions()
+    transaction.add(
+        "Put", Item=item, ConditionExpression=absent(ex, table.keys.pk, schema), **ex.request()
+    )
     for name in schema.unique_fields:
         if row[name] is not None:
             transaction.claim(name, row[name])
@@ -272,8 +316,8 @@ def _diagnose_each(
 
 
 def unique_condition(ex: Expressions, keys: KeyScheme, schema: ModelSchema, old: Row) -> str:
-    """A condition that the row exists and still holds the unique values in ``old``."""
-    parts = [f"attribute_exists({ex.name(keys.pk)})"]
+    """A condition that the row exists (live) and still holds the unique values in ``old``."""
+    parts = [present(ex, keys.pk, schema)]
     for name in schema.unique_fields:
         value = old.get(name)
         path = ex.name(name)

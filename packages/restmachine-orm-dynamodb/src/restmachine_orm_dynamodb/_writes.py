@@ -14,8 +14,10 @@ from typing import NoReturn
 from restmachine_orm import NotFoundError
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query.changes import (
+    AddToSet,
     Append,
     Increment,
+    RemoveFromSet,
     apply_changes,
     expected_version,
     is_computed,
@@ -24,10 +26,11 @@ from restmachine_orm.query.conditions import condition_failed, require
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
 
+from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
 from ._reads import get_row
-from ._serialize import from_item
+from ._serialize import from_item, stored_as_absent
 from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table, wait
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition
 from ._versions import refused, stored_version, version_condition
@@ -40,6 +43,7 @@ __all__ = [
     "deletion",
     "insert",
     "may_send_more_than_one_write",
+    "moves_claims",
     "rewriting",
     "row_condition",
     "update",
@@ -61,7 +65,13 @@ def insert(table: Table, schema: ModelSchema, row: Row) -> Flow[None]:
     key = schema.key_of(row)
     item = table.keys.item(schema, row)
     if all(row[name] is None for name in schema.unique_fields):
-        request = {"TableName": table.name, "Item": item, **table.keys.if_absent()}
+        ex = Expressions()
+        request = {
+            "TableName": table.name,
+            "Item": item,
+            "ConditionExpression": absent(ex, table.keys.pk, schema),
+            **ex.request(),
+        }
         answer = yield from table.send("PutItem", request, refusal=CONDITIONAL_CHECK_FAILED)
         if type(answer) is Refusal:
             raise key_taken(schema, key)
@@ -94,8 +104,9 @@ def update(
     if not changes.keys().isdisjoint(key_fields):  # a save's changes hold no key field
         changes = {n: v for n, v in changes.items() if n not in key_fields}
     # A unique value in the changes goes through the claims even when ``previous`` holds
-    # it already: the stored row may have moved on since the caller read it.
-    if schema.unique_fields and any(n in changes for n in schema.unique_fields):
+    # it already: the stored row may have moved on since the caller read it. So does a
+    # new expiry, which the row's sentinels take in the same transaction.
+    if moves_claims(schema, changes):
         return (
             yield from _rewrite(
                 table, schema, key, changes, previous, keep_created=False, condition=condition
@@ -108,9 +119,9 @@ def update(
         "Key": table.keys.item_key(schema, key),
         # The condition keeps this from creating an item: the entity is there already.
         "UpdateExpression": assignments(table, ex, schema, changes, creates=False),
-        "ConditionExpression": f"attribute_exists({ex.name(table.keys.pk)})"
+        "ConditionExpression": present(ex, table.keys.pk, schema)
         + version_condition(ex, schema, expected)
-        + also(table, ex, condition),
+        + also(table, ex, schema, condition),
         "ReturnValues": "ALL_NEW",
         **ex.request(),
     }
@@ -122,6 +133,14 @@ def update(
         if is_computed(changes.get(name)):
             yield from _reindex(table, schema, key, name, row[name])
     return row
+
+
+def moves_claims(schema: ModelSchema, changes: Row) -> bool:
+    """Whether ``changes`` touch the row's sentinels: a unique value, or the expiry they carry."""
+    if not schema.unique_fields:
+        return False
+    ttl = schema.ttl_field
+    return any(n in changes for n in schema.unique_fields) or (ttl is not None and ttl in changes)
 
 
 def _reindex(table: Table, schema: ModelSchema, key: Key, name: str, value: object) -> Flow[None]:
@@ -146,7 +165,7 @@ def _reindex(table: Table, schema: ModelSchema, key: Key, name: str, value: obje
 def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
     """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
     key = schema.key_of(row)
-    if not schema.unique_fields:
+    if not schema.unique_fields and schema.ttl_field is None:
         ex = Expressions()
         answer = yield from table.call(
             "UpdateItem",
@@ -158,6 +177,8 @@ def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
             **ex.request(),
         )
         return from_item(schema, answer["Attributes"])
+    # A row with unique values moves them by compare-and-set; a row that may have expired
+    # is read first too, since an expired row is replaced as if it were not there.
     changes = {n: v for n, v in row.items() if n not in schema.key_fields}
     return (yield from _rewrite(table, schema, key, changes, None, keep_created=True))
 
@@ -182,9 +203,9 @@ def delete(
         answer = yield from table.conditional(
             "DeleteItem",
             Key=item_key,
-            ConditionExpression=f"attribute_exists({ex.name(table.keys.pk)})"
+            ConditionExpression=present(ex, table.keys.pk, schema)
             + version_condition(ex, schema, expected)
-            + also(table, ex, condition),
+            + also(table, ex, schema, condition),
             **ex.request(),
         )
         if answer is None:
@@ -219,7 +240,8 @@ def deletion(
     transaction.add(
         "Delete",
         Key=item_key,
-        ConditionExpression=row_condition(table, ex, schema, old) + also(table, ex, condition),
+        ConditionExpression=row_condition(table, ex, schema, old)
+        + also(table, ex, schema, condition),
         **ex.request(),
     )
     for name in schema.unique_fields:
@@ -232,13 +254,13 @@ def _read(table: Table, schema: ModelSchema, key: Key) -> Flow[Row | None]:
     return get_row(table, schema, table.keys.item_key(schema, key))
 
 
-def also(table: Table, ex: Expressions, condition: Filter | None) -> str:
+def also(table: Table, ex: Expressions, schema: ModelSchema, condition: Filter | None) -> str:
     """`` AND <condition>`` for a write's ``ConditionExpression``, or nothing.
 
     No parentheses of its own: the compiled filter brackets every ``OR`` and ``NOT`` it
     holds, and DynamoDB refuses redundant ones.
     """
-    return "" if condition is None else f" AND {ex.filter(condition, table.keys.pk)}"
+    return "" if condition is None else f" AND {ex.filter(condition, table.keys.pk, schema)}"
 
 
 def _explain(
@@ -283,9 +305,9 @@ def row_condition(
     since the write sends the value computed from ``old`` (a compare-and-set).
     """
     computed = "".join(
-        f" AND {ex.name(name)} = {ex.value(old[name])}"
-        if old.get(name) is not None
-        else f" AND attribute_not_exists({ex.name(name)})"
+        f" AND attribute_not_exists({ex.name(name)})"
+        if stored_as_absent(schema, name, old.get(name))
+        else f" AND {ex.name(name)} = {ex.value(old[name])}"
         for name, change in (changes or {}).items()
         if is_computed(change)
     )
@@ -359,11 +381,13 @@ def rewriting(
         new[schema.version_field] = int(base.get(schema.version_field) or 0) + 1
     ex = Expressions()
     condition_expression = (
-        row_condition(table, ex, schema, old, changes) + also(table, ex, condition)
+        row_condition(table, ex, schema, old, changes) + also(table, ex, schema, condition)
         if old is not None
-        else f"attribute_not_exists({ex.name(table.keys.pk)})"
+        else absent(ex, table.keys.pk, schema)
     )
-    transaction = Transaction(table, schema, item_key, row_exists=old is not None)
+    transaction = Transaction(
+        table, schema, item_key, row_exists=old is not None, expiry=expiry_attribute(schema, new)
+    )
     body = {n: v for n, v in new.items() if n not in schema.key_fields}
     transaction.add(
         "Update",
@@ -372,9 +396,12 @@ def rewriting(
         ConditionExpression=condition_expression,
         **ex.request(),
     )
+    retimed = schema.ttl_field is not None and base.get(schema.ttl_field) != new[schema.ttl_field]
     for name in schema.unique_fields:
         before, after = base.get(name), new.get(name)
         if before == after:
+            if retimed and after is not None:
+                transaction.retime(name, after)
             continue
         if after is not None:
             transaction.claim(name, after)
@@ -393,7 +420,7 @@ def assignments(
     *,
     creates: bool = True,
 ) -> str:
-    """``SET`` the non-``None`` changes, ``REMOVE`` the rest.
+    """``SET`` the non-``None`` changes, ``REMOVE`` the rest; ``ADD``/``DELETE`` set elements.
 
     ``keep`` fields are set only if absent; the ``count`` field is raised by one from
     its stored value (0 when absent) instead of taking the value in ``changes``. When
@@ -406,9 +433,17 @@ def assignments(
         return f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
 
     sets = [entity()] if creates else []
-    removes = []
+    removes: list[str] = []
+    adds: list[str] = []
+    deletes: list[str] = []
     for name, value in changes.items():
         path = ex.name(name)
+        if isinstance(value, (AddToSet, RemoveFromSet)):
+            # DynamoDB's own set operations: ADD makes the set when missing, DELETE removes
+            # the attribute once the set is empty (which reads back as an empty set).
+            chosen = adds if isinstance(value, AddToSet) else deletes
+            chosen.append(f"{path} {ex.value(value.values)}")
+            continue
         if isinstance(value, Increment):
             sets.append(f"{path} = if_not_exists({path}, {ex.value(0)}) + {ex.value(value.amount)}")
             continue
@@ -420,12 +455,19 @@ def assignments(
             continue
         if name == count:
             sets.append(f"{path} = if_not_exists({path}, {ex.value(0)}) + {ex.value(1)}")
-        elif value is None:
+        elif stored_as_absent(schema, name, value):
             removes.append(path)
         elif name in keep:
             sets.append(f"{path} = if_not_exists({path}, {ex.value(value)})")
         else:
             sets.append(f"{path} = {ex.value(value)}")
+        if name == schema.ttl_field:
+            # Keep DynamoDB's own TTL attribute in step with the expiry.
+            expiry, seconds = ex.name(keys.expiry), expiry_attribute(schema, changes)
+            if seconds is None:
+                removes.append(expiry)
+            else:
+                sets.append(f"{expiry} = {ex.encoded(seconds)}")
         if name in schema.indexed_fields:
             # Keep the field's index attribute in step; None leaves the sparse index.
             index = ex.name(keys.index_attribute(name))
@@ -433,9 +475,8 @@ def assignments(
                 removes.append(index)
             else:
                 sets.append(f"{index} = {ex.value(keys.index_value(schema, value))}")
-    if not sets and not removes:
+    if not (sets or removes or adds or deletes):
         # Nothing changed: an update still needs an action, and this one is harmless.
         sets.append(entity())
-    parts = [f"SET {', '.join(sets)}"] if sets else []
-    parts += [f"REMOVE {', '.join(removes)}"] if removes else []
-    return " ".join(parts)
+    clauses = (("SET", sets), ("REMOVE", removes), ("ADD", adds), ("DELETE", deletes))
+    return " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts)

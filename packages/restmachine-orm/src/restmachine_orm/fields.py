@@ -28,6 +28,8 @@ class FieldOptions:
         version: The row's version number, for optimistic locking: set to 1 on create,
             raised by one on every write, and a ``save()`` or ``delete()`` of an instance
             read at an older version fails with ``ConcurrentModificationError``.
+        ttl: The row's expiry time: once it has passed, the row is absent for every read
+            and write, and its key and unique values are free to take again.
     """
 
     primary_key: bool = False
@@ -38,6 +40,7 @@ class FieldOptions:
     auto_now: bool = False
     index: bool = False
     version: bool = False
+    ttl: bool = False
 
     @property
     def is_key(self) -> bool:
@@ -64,6 +67,7 @@ def Field(
     auto_now: bool = False,
     index: bool = False,
     version: bool = False,
+    ttl: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Declare a model field: pydantic's ``Field`` with storage options.
@@ -84,6 +88,10 @@ def Field(
         version: Make this ``int`` field the row's version for optimistic locking: the ORM
             sets it (1 on create, +1 on every write) and refuses a stale ``save()`` or
             ``delete()`` with ``ConcurrentModificationError``, writing nothing.
+        ttl: Make this ``datetime`` field the row's expiry (time to live; one per model):
+            once the time it holds has passed (by the ORM's clock), the row is absent from
+            every read on every backend, and a create may take its key and unique values
+            again. ``None`` never expires. A naive datetime is taken as UTC.
         **kwargs: Any keyword pydantic's ``Field`` accepts (``ge``, ``max_length``, ...).
 
     Returns:
@@ -98,6 +106,7 @@ def Field(
         auto_now=auto_now,
         index=index,
         version=version,
+        ttl=ttl,
     )
     if (auto_now or auto_now_add or version) and default is PydanticUndefined and not kwargs:
         # The ORM sets the value on write: declaring it must not make callers pass one.

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
+from . import clock
 from ._assignment import plain_assignments
 from .backends.base import Backend, Key, Row
 from .backends.inmemory import InMemoryBackend
-from .errors import OrmError, QueryError
+from .errors import ModelDefinitionError, OrmError, QueryError
 from .query.builder import Query
 from .query.changes import Increment, parse_changes
 from .query.filters import Filter
@@ -354,7 +354,26 @@ class Model(BaseModel):
 
     @classmethod
     def _orm_backend(cls) -> Backend:
+        schema = cls.__orm_schema__ or cls.orm_schema()
+        if schema.ttl_field is not None:
+            cls._orm_check_ttl(schema)
         return cls.model_backend
+
+    @classmethod
+    def _orm_check_ttl(cls, schema: ModelSchema) -> None:
+        """Refuse to store or read a model whose rows expire on a backend that cannot.
+
+        Raises:
+            ModelDefinitionError: The model has a ``ttl=True`` field and its backend lacks
+                the ``ttl`` capability (it would return expired rows).
+        """
+        backend = cls.model_backend
+        if "ttl" not in backend.capabilities:
+            raise ModelDefinitionError(
+                f"{schema.name}.{schema.ttl_field} is declared ttl=True, but "
+                f"{type(backend).__name__} cannot expire rows (it lacks the 'ttl' "
+                "capability); bind the model to a backend that has it"
+            )
 
     @classmethod
     def _orm_new(cls, data: Mapping[str, Any]) -> Self:
@@ -373,6 +392,8 @@ class Model(BaseModel):
     def _orm_creating(cls, data: Mapping[str, Any]) -> tuple[Self, ModelSchema, Row]:
         """A creating write's instance, schema and row to send (create, upsert)."""
         schema = cls.__orm_schema__ or cls.orm_schema()
+        if schema.ttl_field is not None:
+            cls._orm_check_ttl(schema)
         instance = cls._orm_new(data)
         return instance, schema, instance._orm_prepare(schema, creating=True)
 
@@ -382,6 +403,8 @@ class Model(BaseModel):
     ) -> tuple[ModelSchema, list[Self], list[Row]]:
         """``create_many``'s schema, instances and rows: every item validated first."""
         schema = cls.orm_schema()
+        if schema.ttl_field is not None:
+            cls._orm_check_ttl(schema)
         instances = [cls._orm_new(item) for item in items]
         rows = [instance._orm_prepare(schema, creating=True) for instance in instances]
         return schema, instances, rows
@@ -397,6 +420,8 @@ class Model(BaseModel):
     def _orm_saving(self) -> tuple[ModelSchema, Key, Row, Row | None, Row]:
         """What ``save`` sends: schema, key, changed fields, the stored row, the whole row."""
         schema = self.__orm_schema__ or self.orm_schema()
+        if schema.ttl_field is not None:
+            self._orm_check_ttl(schema)
         stored = self._orm_stored()
         row = self._orm_prepare(schema, creating=False, stored=stored)
         version = schema.version_field
@@ -427,6 +452,8 @@ class Model(BaseModel):
     ) -> tuple[Row, dict[str, Filter]]:
         """What an atomic ``update`` sends: the parsed changes, stamps, version; options."""
         backend = self.model_backend
+        if schema.ttl_field is not None:
+            self._orm_check_ttl(schema)
         if "atomic_updates" not in backend.capabilities:
             raise QueryError(
                 f"{schema.name}.update(): {type(backend).__name__} cannot apply atomic updates "
@@ -435,7 +462,7 @@ class Model(BaseModel):
             )
         sent = parse_changes(schema, changes, "update")
         if schema.auto_now:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = clock.now()
             sent.update({name: now for name in schema.auto_now})
         if schema.version_field is not None:
             sent[schema.version_field] = Increment(1)
@@ -476,6 +503,8 @@ class Model(BaseModel):
     def _orm_deleting(self) -> tuple[ModelSchema, Key, Row | None]:
         """What ``delete`` sends: schema, the key to delete and the stored row."""
         schema = self.__orm_schema__ or self.orm_schema()
+        if schema.ttl_field is not None:
+            self._orm_check_ttl(schema)
         stored = self._orm_stored()
         return schema, self._orm_key(schema, stored), stored
 
@@ -536,6 +565,8 @@ class Model(BaseModel):
 
     @classmethod
     def _orm_key_from(cls, schema: ModelSchema, given: Mapping[str, Any], method: str) -> Key:
+        if schema.ttl_field is not None:
+            cls._orm_check_ttl(schema)
         key_fields = schema.require_key()
         if len(given) == len(key_fields):
             try:
@@ -583,7 +614,7 @@ class Model(BaseModel):
             self.__dict__[schema.version_field] = 1
         if not (schema.auto_now or (creating and schema.auto_now_add)):
             return
-        now = dt.datetime.now(dt.timezone.utc)
+        now = clock.now()
         names = schema.auto_now + (schema.auto_now_add if creating else ())
         for name in names:
             self.__dict__[name] = now

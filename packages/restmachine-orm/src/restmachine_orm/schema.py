@@ -166,6 +166,12 @@ class FieldSpec:
         return args[0] if len(args) == 1 else Any
 
     @property
+    def is_set(self) -> bool:
+        """Whether the field holds a ``set`` or ``frozenset``."""
+        inner = self.inner
+        return typing.get_origin(inner) in (set, frozenset) or inner in (set, frozenset)
+
+    @property
     def orderable(self) -> bool:
         """Whether ``order_by`` may use this field."""
         return self.kind in _ORDERABLE_KINDS
@@ -185,6 +191,7 @@ class ModelSchema:
         auto_now: Fields set on every write.
         indexed_fields: Fields declared with ``index=True``.
         version_field: The field declared with ``version=True``, if any.
+        ttl_field: The field declared with ``ttl=True`` (the row's expiry), if any.
         number_fields: Fields holding numbers (their values are checked before writes).
         text_fields: Fields holding strings (the only flat values whose size is unbounded).
         byte_limits: The most UTF-8 bytes a value may take, for every string field that is
@@ -201,6 +208,7 @@ class ModelSchema:
     auto_now: tuple[str, ...]
     indexed_fields: tuple[str, ...]
     version_field: str | None
+    ttl_field: str | None
     number_fields: tuple[str, ...]
     text_fields: tuple[str, ...]
     byte_limits: dict[str, int]
@@ -236,7 +244,8 @@ class ModelSchema:
             auto_now_add=tuple(n for n, s in specs.items() if s.options.auto_now_add),
             auto_now=tuple(n for n, s in specs.items() if s.options.auto_now),
             indexed_fields=tuple(n for n, s in specs.items() if s.options.index),
-            version_field=_version_field(model.__name__, specs),
+            version_field=_only_field(model.__name__, specs, "version"),
+            ttl_field=_only_field(model.__name__, specs, "ttl"),
             number_fields=tuple(n for n, s in specs.items() if s.kind is FieldKind.NUMBER),
             text_fields=tuple(n for n, s in specs.items() if s.kind is FieldKind.STR),
             byte_limits={n: _byte_limit(s.options) for n, s in specs.items() if _is_bounded(s)},
@@ -374,11 +383,12 @@ def _byte_limit(options: FieldOptions) -> int:
     return MAX_SORT_KEY_BYTES if options.sort_key else MAX_KEY_BYTES
 
 
-def _version_field(model: str, specs: dict[str, FieldSpec]) -> str | None:
-    names = [name for name, spec in specs.items() if spec.options.version]
+def _only_field(model: str, specs: dict[str, FieldSpec], option: str) -> str | None:
+    """The one field setting a per-model option (``version``, ``ttl``), if any."""
+    names = [name for name, spec in specs.items() if getattr(spec.options, option)]
     if len(names) > 1:
         raise ModelDefinitionError(
-            f"{model}: only one field may set version=True, found {', '.join(names)}"
+            f"{model}: only one field may set {option}=True, found {', '.join(names)}"
         )
     return names[0] if names else None
 
@@ -430,4 +440,16 @@ def _check_field(model: str, spec: FieldSpec) -> None:
             raise ModelDefinitionError(
                 f"{where}: the version field is set by the ORM; it cannot also be a key, "
                 "unique or auto_now/auto_now_add"
+            )
+    if options.ttl:
+        if spec.kind is not FieldKind.DATETIME:
+            raise ModelDefinitionError(
+                f"{where}: ttl=True needs a datetime field (datetime | None), not "
+                f"{spec.annotation!r}"
+            )
+        if options.is_key or options.unique or options.auto_now or options.auto_now_add:
+            raise ModelDefinitionError(
+                f"{where}: the expiry field (ttl=True) cannot also be a key, unique or "
+                "auto_now/auto_now_add (a row stamped with the time of its write would "
+                "expire at once)"
             )

@@ -19,7 +19,8 @@ one event loop and ``TestCancelledTasks`` cancels writes in flight; subclass the
 Suite 1.4 adds ``TestConditionalWrites`` and ``TestAtomicUpdates`` (and their ``Async``
 twins), for backends with the ``conditions`` and ``atomic_updates`` capabilities; suite
 1.5 adds ``TestTransactions`` (and ``TestTransactionsAsync``), for backends that also have
-``transactions``.
+``transactions``; suite 1.6 adds ``TestExpiry`` (and ``TestExpiryAsync``), for backends with
+``ttl``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .async_surface import (
     TestConditionalWritesAsync,
     TestCrudAsync,
     TestDifferentialAsync,
+    TestExpiryAsync,
     TestHooksAsync,
     TestLogicAsync,
     TestLookupsAsync,
@@ -52,6 +54,7 @@ from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential, run_differential
+from .expiry import TestExpiry
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
 from .tasks import TestConcurrentTasks
@@ -76,6 +79,8 @@ __all__ = [
     "TestCrudAsync",
     "TestDifferential",
     "TestDifferentialAsync",
+    "TestExpiry",
+    "TestExpiryAsync",
     "TestHooks",
     "TestHooksAsync",
     "TestLogic",

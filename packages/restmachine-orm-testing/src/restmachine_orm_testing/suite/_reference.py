@@ -12,6 +12,7 @@ value)``, ``("error", "DuplicateKeyError", fields)`` or ``("error", error_type_n
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -69,7 +70,11 @@ class ReferenceTable:
     """One model's rows, written and read as the ORM defines it."""
 
     def __init__(
-        self, key: Sequence[str], unique: Sequence[str], defaults: Mapping[str, Any]
+        self,
+        key: Sequence[str],
+        unique: Sequence[str],
+        defaults: Mapping[str, Any],
+        expiry: tuple[str, Callable[[], dt.datetime]] | None = None,
     ) -> None:
         """Start empty.
 
@@ -77,11 +82,28 @@ class ReferenceTable:
             key: The key fields, in the order the ORM names them.
             unique: The unique fields.
             defaults: Every field's value when a write leaves it out.
+            expiry: The field holding a row's expiry, and the clock: a row whose expiry
+                is not after the clock's time is gone (a naive expiry is UTC).
         """
         self.key = tuple(key)
         self.unique = tuple(unique)
         self.defaults = dict(defaults)
-        self.rows: dict[tuple[Any, ...], Row] = {}
+        self.expiry = expiry
+        self._rows: dict[tuple[Any, ...], Row] = {}
+
+    @property
+    def rows(self) -> dict[tuple[Any, ...], Row]:
+        """The rows, once those that have expired are gone."""
+        if self.expiry is not None:
+            name, now = self.expiry
+            moment = now()
+            for key, row in list(self._rows.items()):
+                expires = row[name]
+                if expires is not None and expires.tzinfo is None:
+                    expires = expires.replace(tzinfo=dt.timezone.utc)
+                if expires is not None and expires <= moment:
+                    del self._rows[key]
+        return self._rows
 
     def _key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[name] for name in self.key)

@@ -20,6 +20,7 @@ from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential
+from .expiry import TestExpiry
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
 from .transactions import TestTransactions
@@ -32,6 +33,7 @@ __all__ = [
     "TestConditionalWritesAsync",
     "TestCrudAsync",
     "TestDifferentialAsync",
+    "TestExpiryAsync",
     "TestHooksAsync",
     "TestLogicAsync",
     "TestLookupsAsync",
@@ -135,3 +137,8 @@ class TestUniqueValuesAsync(TestUniqueValues):
 @through_async("1.3")
 class TestWritePipelineAsync(TestWritePipeline):
     """``TestWritePipeline``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.6")
+class TestExpiryAsync(TestExpiry):
+    """``TestExpiry``'s tests, every backend call made through the awaitable twins."""

@@ -1,11 +1,12 @@
 """Atomic updates: ``instance.update(...)`` with ``F`` expressions (suite 1.4).
 
 An update sends only its changes, in one write, with nothing read first: an expression
-(``F("count") + 1``, ``F("tags") + ["x"]``) is applied to the stored value by the backend,
-so updates racing each other never lose one. The instance then holds the row as stored.
+(``F("count") + 1``, ``F("tags") + ["x"]``, and since suite 1.6 ``F("labels") | {"x"}`` and
+``F("labels") - {"x"}``) is applied to the stored value by the backend, so updates racing
+each other never lose one. The instance then holds the row as stored.
 Invalid changes are refused before anything is sent. The package's own tests run this
 class on an in-memory backend that reads, then writes, without its lock: exactly the
-race test fails.
+race tests fail.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from restmachine_orm import (
 from ..markers import requires
 from ._base import SuiteBase, since
 from .concurrency import WRITERS, race
-from .models import Account, Awkward, Member
+from .models import Account, Awkward, Color, Labeled, Member
 
 __all__ = ["TestAtomicUpdates"]
 
@@ -150,4 +151,104 @@ class TestAtomicUpdates(SuiteBase):
         assert stored.count == 5 + WRITERS * INCREMENTS, (
             f"{WRITERS} writers each adding 1 {INCREMENTS} times left {stored.count - 5}, "
             f"not {WRITERS * INCREMENTS}"
+        )
+
+    @since("1.6")
+    def test_set_elements_are_added_and_removed_in_the_stored_set(self, orm: Orm) -> None:
+        client, _ = orm
+        row = client.create_and_verify(Labeled, id="l1", labels={"a"})
+        other = client.get_and_verify_exists(Labeled, id="l1")
+        client.update_and_verify(other, labels=F("labels") | {"b"})  # row is now stale
+        updated = client.update_and_verify(row, labels=F("labels") | {"c", "a"})
+        assert updated.labels == {"a", "b", "c"}
+        updated = client.update_and_verify(
+            row,
+            labels=F("labels") - {"a", "z"},
+            scores=F("scores") | {3, 1, 2},
+            colors=F("colors") | {Color.RED},
+        )
+        assert (updated.labels, updated.scores, updated.colors) == (
+            {"b", "c"},
+            frozenset({1, 2, 3}),
+            {Color.RED},
+        )
+        assert client.count_models(Labeled, labels__contains="b") == 1
+        # With a unique value moving too: a compare-and-set on the row as read.
+        moved = client.update_and_verify(row, labels=F("labels") | {"d"}, code="c2")
+        assert (moved.labels, moved.code) == ({"b", "c", "d"}, "c2")
+        fresh = client.get_and_verify_exists(Labeled, id="l1")
+        client.update_and_verify(fresh, condition={"labels": {"d", "c", "b"}}, code="c3")
+        client.expect_update_failure(
+            fresh, ConditionFailedError, condition={"labels": {"b"}}, code="x"
+        )
+        emptied = client.update_and_verify(row, labels=F("labels") - {"b", "c", "d"})
+        assert emptied.labels == set()
+        assert client.get_and_verify_exists(Labeled, id="l1").labels == set()
+        assert client.update_and_verify(row, labels=F("labels") | {"x"}).labels == {"x"}
+
+    @since("1.6")
+    def test_an_empty_set_is_a_set_and_none_is_none(self, orm: Orm) -> None:
+        client, _ = orm
+        client.create_and_verify(Labeled, id="l1")
+        client.create_and_verify(Labeled, id="l2", labels={"a"}, maybe=set())
+        client.create_and_verify(Labeled, id="l3", labels={"a", "b"}, maybe={"m"})
+        cases: list[tuple[dict[str, Any], set[str]]] = [
+            ({"labels": set()}, {"l1"}),
+            ({"labels__ne": set()}, {"l2", "l3"}),
+            ({"labels": {"b", "a"}}, {"l3"}),
+            ({"id": "l3", "labels": {"b", "a"}}, {"l3"}),  # by key
+            ({"labels__isnull": True}, set()),
+            ({"labels__isnull": False}, {"l1", "l2", "l3"}),
+            ({"labels__in": [set(), {"a"}]}, {"l1", "l2"}),
+            ({"maybe": set()}, {"l2"}),
+            ({"maybe__isnull": True}, {"l1"}),
+            ({"maybe__contains": "m"}, {"l3"}),
+        ]
+        for filters, expected in cases:
+            found = {row.id for row in client.query_models(Labeled, filters).data}
+            assert found == expected, (filters, found)
+            assert client.count_models(Labeled, **filters) == len(expected), filters
+
+    @since("1.6")
+    def test_invalid_set_changes_are_refused_before_anything_is_written(self, orm: Orm) -> None:
+        client, _ = orm
+        row = client.create_and_verify(Labeled, id="l1", labels={"a"})
+        member = client.create_and_verify(Member, id="m1", email="a@x.io", name="Ann")
+        cases: list[tuple[Any, dict[str, Any], str]] = [
+            (row, {"labels": F("labels") + {"x"}}, "add elements to a set with |"),
+            (row, {"labels": F("labels") | set()}, "changes nothing"),
+            (row, {"labels": F("labels") | "abc"}, "takes a set of elements"),
+            (row, {"scores": F("scores") | {"x"}}, "not a valid element"),
+            (row, {"maybe": F("maybe") | {"x"}}, "never None"),
+            (member, {"tags": F("tags") | {"x"}}, "| adds elements to a set field only"),
+            (member, {"age": F("age") | {1}}, "| adds elements to a set field only"),
+        ]
+        for instance, changes, message in cases:
+            try:
+                instance.update(**changes)
+            except QueryError as error:
+                assert message in str(error), (changes, str(error))
+            else:
+                raise AssertionError(f"update({changes}) was not refused")
+        assert client.get_and_verify_exists(Labeled, id="l1").labels == {"a"}
+
+    @since("1.6")
+    def test_racing_set_changes_lose_none(self, orm: Orm) -> None:
+        client, _ = orm
+        client.create_and_verify(Labeled, id="l1", labels={"keep"})
+
+        def add(index: int) -> int:
+            for step in range(INCREMENTS // 5):
+                element = f"w{index}-{step}"
+                Labeled.update_by_key({"id": "l1"}, labels=F("labels") | {element, "gone"})
+                Labeled.update_by_key({"id": "l1"}, labels=F("labels") - {"gone"})
+            return index
+
+        outcomes = race(add)
+        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        assert not errors, errors
+        stored = client.get_and_verify_exists(Labeled, id="l1").labels
+        expected = {"keep"} | {f"w{i}-{s}" for i in range(WRITERS) for s in range(INCREMENTS // 5)}
+        assert stored - {"gone"} == expected, (
+            f"{len(expected - stored)} of {len(expected)} added elements were lost"
         )

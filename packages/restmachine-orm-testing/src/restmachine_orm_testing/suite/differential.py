@@ -27,6 +27,8 @@ backend holds on it first).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import operator
 import os
 from collections.abc import Awaitable, Callable
@@ -52,15 +54,19 @@ from restmachine_orm import (
     Model,
     Transaction,
     TransactionError,
+    clock,
     transaction,
 )
 
+from ..markers import requires
 from ._base import SuiteBase, since
 from ._reference import Outcome, ReferenceTable
+from .expiry import Moment
 
 __all__ = [
     "DIFFERENTIAL_EXAMPLES",
     "DiffEvent",
+    "DiffLease",
     "DiffMember",
     "Keys",
     "TestDifferential",
@@ -77,6 +83,16 @@ class DiffMember(Model):
     nick: str | None = None
 
 
+class DiffLease(Model):
+    """``DiffMember``'s fields, and an expiry (``Field(ttl=True)``)."""
+
+    id: str = Field(primary_key=True)
+    email: str = Field(unique=True)
+    age: int = 0
+    nick: str | None = None
+    expires: dt.datetime | None = Field(None, ttl=True)
+
+
 class DiffEvent(Model):
     """A composite key."""
 
@@ -85,8 +101,9 @@ class DiffEvent(Model):
     n: int = 0
 
 
-#: Which machine ``run_differential`` runs: single keys and a unique value, or composite keys.
-Keys = Literal["simple", "composite"]
+#: Which machine ``run_differential`` runs: single keys and a unique value, composite keys,
+#: or single keys and a unique value on rows that expire.
+Keys = Literal["simple", "composite", "expiring"]
 
 #: Sequences per backend in ``TestDifferential``, half with simple keys (350 of 700), half
 #: with composite keys; ``RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES`` changes it (CI keeps it).
@@ -95,6 +112,8 @@ Keys = Literal["simple", "composite"]
 DIFFERENTIAL_EXAMPLES = int(os.environ.get("RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES", "700"))
 _SIMPLE_EXAMPLES = DIFFERENTIAL_EXAMPLES // 2
 _COMPOSITE_EXAMPLES = DIFFERENTIAL_EXAMPLES - _SIMPLE_EXAMPLES
+#: Sequences of the expiring machine (backends with ``ttl``): a quarter as many again.
+_EXPIRING_EXAMPLES = DIFFERENTIAL_EXAMPLES // 4
 
 #: Which API a call is made on: ``Model.create(...)``, or ``await Model.acreate(...)``.
 Api = Literal["sync", "async"]
@@ -155,6 +174,9 @@ _transaction_actions = st.lists(
         == sum(1 for a in actions if a[0] == "create")
     )
 )
+# Rows that expire: seconds until they do (the machine's clock moves a second or two a step).
+lifetimes = st.integers(min_value=1, max_value=3)
+naive = st.booleans()
 # Slices and pages are taken of filters that keep most rows, where they have rows to cut.
 wide_member_filters = st.sampled_from([{}, {"age__gte": 1}, {"nick__ne": "p"}])
 wide_event_filters = st.sampled_from([{}, {"n__gte": 1}, {"seq__lt": 4}])
@@ -356,7 +378,7 @@ class _Differential(RuleBasedStateMachine):
 class _SimpleKeys(_Differential):
     """Members: one key field and a unique one, filtered and ordered in many ways."""
 
-    model = DiffMember
+    model: type[Model] = DiffMember
 
     def new_oracle(self) -> ReferenceTable:
         return ReferenceTable(("id",), ("email",), {"age": 0, "nick": None})
@@ -368,7 +390,7 @@ class _SimpleKeys(_Differential):
     def seed(self, rows: list[tuple[str, str, int, str | None]], api: Api) -> None:
         # Rows from the start (each key and email taken once), so most steps read several.
         self.awaited = api == "async"
-        self.check("start", ("ok", 0), lambda: self.call(DiffMember.where(), "count"))
+        self.check("start", ("ok", 0), lambda: self.call(self.model.where(), "count"))
         for row in rows:
             self.create(*row)
 
@@ -424,21 +446,22 @@ class _SimpleKeys(_Differential):
 
         def run() -> None:
             tx = transaction()
+            model: Any = self.model  # DiffMember, or DiffLease: the same fields and more
             for kind, id_, email, amount, bound in actions:
                 if kind == "create":
-                    tx.create(DiffMember, id=id_, email=email, age=bound)
+                    tx.create(model, id=id_, email=email, age=bound)
                 elif kind == "increment":
-                    row = DiffMember.model_construct(id=id_)
+                    row = model.model_construct(id=id_)
                     tx.update(row, condition={"age__gte": bound}, age=F("age") + amount)
                 else:
-                    tx.delete(DiffMember(id=id_, email=email), condition={"age__lte": bound})
+                    tx.delete(model(id=id_, email=email), condition={"age__lte": bound})
             self.commit(tx)
 
         self.check(f"transaction {actions}", self.oracle.transact(oracle_actions), run)
 
     @rule(filters=member_filters, order=orderings)
     def query(self, filters: dict[str, Any], order: tuple[str, ...]) -> None:
-        query = DiffMember.where(**filters)
+        query = self.model.where(**filters)
         if order and self.can_order:
             self.check(
                 f"query {filters} order={order}",
@@ -467,7 +490,7 @@ class _SimpleKeys(_Differential):
         self, filters: dict[str, Any], order: tuple[str, ...], offset: int, limit: int | None
     ) -> None:
         offset = offset if self.can_offset else 0
-        query = DiffMember.where(**filters).order_by(*order)
+        query = self.model.where(**filters).order_by(*order)
         self.check(
             f"query {filters} order={order} offset={offset} limit={limit}",
             ("ok", self.oracle.select(filters, order, offset, limit)),
@@ -485,7 +508,7 @@ class _SimpleKeys(_Differential):
         self.check(
             f"pages of {size} {filters} order={order}",
             ("ok", self.oracle.pages(filters, order, size)),
-            lambda: _pages(self.call, DiffMember.where(**filters).order_by(*order), size),
+            lambda: _pages(self.call, self.model.where(**filters).order_by(*order), size),
         )
 
 
@@ -597,7 +620,75 @@ class _CompositeKeys(_Differential):
         self.check(f"exists {filters}", ("ok", bool(found)), lambda: self.call(exists, "exists"))
 
 
-_MACHINES: dict[str, type[_Differential]] = {"simple": _SimpleKeys, "composite": _CompositeKeys}
+class _ExpiringKeys(_SimpleKeys):
+    """``_SimpleKeys``'s steps on rows that expire, as a clock both sides share moves on.
+
+    The ORM's clock is the machine's (``clock.using``) for the whole sequence, starting at
+    the real time: a store deleting expired items on its own deletes none still live here.
+    """
+
+    model = DiffLease
+
+    def __init__(self) -> None:
+        self.moment = Moment()
+        self.timing = contextlib.ExitStack()
+        self.timing.enter_context(clock.using(self.moment))
+        super().__init__()
+
+    def new_oracle(self) -> ReferenceTable:
+        defaults = {"age": 0, "nick": None, "expires": None}
+        return ReferenceTable(("id",), ("email",), defaults, expiry=("expires", self.moment))
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            self.timing.close()
+
+    @initialize(
+        rows=st.lists(
+            st.tuples(ids, emails, st.none() | lifetimes, naive),
+            min_size=2,
+            max_size=4,
+            unique_by=_free,
+        ),
+        api=apis,
+    )
+    def seed(self, rows: list[tuple[str, str, int | None, bool]], api: Api) -> None:
+        # Instead of _SimpleKeys' seed: rows from the start, most of them expiring, so that
+        # time moving on frees their keys and values for the steps that follow.
+        self.awaited = api == "async"
+        self.check("start", ("ok", 0), lambda: self.call(self.model.where(), "count"))
+        for id_, email, lifetime, naive in rows:
+            expires = None if lifetime is None else self.expiry(lifetime, naive=naive)
+            self.check_create(id=id_, email=email, expires=expires)
+
+    def expiry(self, lifetime: int, *, naive: bool) -> dt.datetime:
+        """The time ``lifetime`` seconds from now; naive (taken as UTC) or aware."""
+        moment = self.moment.after(lifetime)
+        return moment.replace(tzinfo=None) if naive else moment
+
+    @rule(id_=ids, email=emails, lifetime=lifetimes, naive=naive)
+    def create_expiring(self, id_: str, email: str, lifetime: int, *, naive: bool) -> None:
+        self.check_create(id=id_, email=email, expires=self.expiry(lifetime, naive=naive))
+
+    @rule(id_=ids, lifetime=st.none() | lifetimes)
+    def retime(self, id_: str, lifetime: int | None) -> None:
+        """Save a new expiry (or none) on a row."""
+        expires = None if lifetime is None else self.expiry(lifetime, naive=False)
+        self.check_save({"id": id_}, expires=expires)
+
+    @rule(seconds=st.integers(min_value=1, max_value=2))
+    def advance(self, seconds: int) -> None:
+        """Move time on: rows whose expiry it passes are gone, on both sides at once."""
+        self.moment.advance(seconds)
+
+
+_MACHINES: dict[str, type[_Differential]] = {
+    "simple": _SimpleKeys,
+    "composite": _CompositeKeys,
+    "expiring": _ExpiringKeys,
+}
 
 
 def _failure_database() -> DirectoryBasedExampleDatabase:
@@ -632,7 +723,9 @@ def run_differential(
         make_backend: Returns the backend under test (its models are cleared before every
             example).
         keys: ``"simple"``: a model with one key field and a unique field; ``"composite"``:
-            a model with a partition and a sort key.
+            a model with a partition and a sort key; ``"expiring"``: the simple model with
+            an expiry (``Field(ttl=True)``), its rows expiring as the sequence moves a
+            clock on (backends with the ``ttl`` capability).
         examples: How many sequences to run (in CI, the same ones every run).
         steps: At most this many operations per sequence.
         release: Awaited on a sequence's event loop before it closes, when the sequence
@@ -642,10 +735,12 @@ def run_differential(
     Raises:
         AssertionError: A step's result or error type differed; hypothesis prints the
             shortest sequence it found that shows it.
-        ValueError: ``keys`` is neither ``"simple"`` nor ``"composite"``.
+        ValueError: ``keys`` is not one of the machines' names.
     """
     if keys not in _MACHINES:
-        raise ValueError(f"run_differential: keys must be 'simple' or 'composite', not {keys!r}")
+        raise ValueError(
+            f"run_differential: keys must be 'simple', 'composite' or 'expiring', not {keys!r}"
+        )
     target = {
         "make_target": staticmethod(make_backend),
         "release": staticmethod(release or _nothing_to_release),
@@ -663,27 +758,32 @@ def run_differential(
     )
 
 
+def _against(orm: tuple[Any, str], keys: Keys, examples: int) -> None:
+    """Run one machine on the test's backend (its driver's loop released at each end)."""
+    client, _ = orm
+    run_differential(
+        lambda: client.driver.backend,
+        keys=keys,
+        examples=examples,
+        release=client.driver.ateardown,
+    )
+
+
 class TestDifferential(SuiteBase):
     """Random operation sequences give the oracle's results on the backend under test."""
 
     @since("1.0")
     @pytest.mark.orm_long_running
     def test_matches_the_reference(self, orm: tuple[Any, str]) -> None:
-        client, _ = orm
-        run_differential(
-            lambda: client.driver.backend,
-            keys="simple",
-            examples=_SIMPLE_EXAMPLES,
-            release=client.driver.ateardown,
-        )
+        _against(orm, "simple", _SIMPLE_EXAMPLES)
 
     @since("1.1")
     @pytest.mark.orm_long_running
     def test_matches_the_reference_with_composite_keys(self, orm: tuple[Any, str]) -> None:
-        client, _ = orm
-        run_differential(
-            lambda: client.driver.backend,
-            keys="composite",
-            examples=_COMPOSITE_EXAMPLES,
-            release=client.driver.ateardown,
-        )
+        _against(orm, "composite", _COMPOSITE_EXAMPLES)
+
+    @since("1.6")
+    @pytest.mark.orm_long_running
+    @requires("ttl")
+    def test_matches_the_reference_with_expiring_rows(self, orm: tuple[Any, str]) -> None:
+        _against(orm, "expiring", _EXPIRING_EXAMPLES)

@@ -9,7 +9,18 @@ from typing import Any
 
 from restmachine_orm import Field, Model
 
-__all__ = ["SUITE_MODELS", "Account", "Awkward", "Color", "Event", "Hooked", "Member", "Sample"]
+__all__ = [
+    "SUITE_MODELS",
+    "Account",
+    "Awkward",
+    "Color",
+    "Event",
+    "Hooked",
+    "Labeled",
+    "Lease",
+    "Member",
+    "Sample",
+]
 
 
 class Color(str, enum.Enum):
@@ -93,5 +104,28 @@ class Awkward(Model):
     data: dict[str, Any] = {}
 
 
-SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked, Account, Awkward]
+class Labeled(Model):
+    """Sets changed in place (``F("labels") | {...}``), a set that may be ``None``, a code."""
+
+    id: str = Field(primary_key=True)
+    code: str | None = Field(None, unique=True)
+    labels: set[str] = set()
+    scores: frozenset[int] = frozenset()
+    colors: set[Color] = set()
+    maybe: set[str] | None = None
+
+
+class Lease(Model):
+    """A row that expires (``Field(ttl=True)``), with a unique token, a stamp and a version."""
+
+    id: str = Field(primary_key=True)
+    token: str | None = Field(None, unique=True)
+    holder: str = ""
+    hits: int = 0
+    expires: dt.datetime | None = Field(None, ttl=True)
+    created_at: dt.datetime | None = Field(None, auto_now_add=True)
+    version: int = Field(version=True)
+
+
+SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked, Account, Awkward, Labeled]
 """Every model of the suite, for ``get_test_models``."""

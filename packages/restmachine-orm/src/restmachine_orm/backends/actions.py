@@ -39,7 +39,7 @@ class Action:
         schema: The model written.
         key: The row's key.
         row: ``insert``/``upsert``: the whole row; ``update``: the changes, as
-            ``Backend.update`` receives them (plain values, ``Increment``, ``Append``).
+            ``Backend.update`` receives them (plain values, ``F`` expressions' changes).
         previous: ``update``/``delete``: the row as the caller last saw it, as for the
             backend method (``None`` for an atomic update).
         condition: Must hold on the stored row (on an absent row, for an ``insert``).

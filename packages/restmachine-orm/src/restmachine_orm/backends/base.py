@@ -82,7 +82,10 @@ CAPABILITIES: dict[str, str] = {
     "conditions": "writes only if a condition holds on the stored row (save and delete "
     "with condition=), checked atomically with the write",
     "atomic_updates": "applies changes computed from the stored values (F expressions: "
-    "Increment, Append) in the write itself, with nothing read first",
+    "Increment, Append, AddToSet, RemoveFromSet) in the write itself, with nothing read first",
+    "ttl": "expires rows (Field(ttl=True)): a row whose time has passed by the ORM's clock "
+    "is absent from every read and write at once, and a create may take its key and unique "
+    "values again",
 }
 
 
@@ -131,7 +134,11 @@ class Backend:
     """Where models are stored. Subclass it to add a storage engine.
 
     Every method must behave as ``InMemoryBackend`` does, which is the reference: the same
-    rows, the same order when one is asked for, the same errors. Implement each method,
+    rows, the same order when one is asked for, the same errors. A backend with the ``ttl``
+    capability treats a row of a model with an expiry field (``schema.ttl_field``) that has
+    expired at ``restmachine_orm.clock.now()`` as absent in every method: reads leave it out
+    (``restmachine_orm.query.expiry.live_spec`` gives the query to evaluate), writes that
+    need the row find none, and a create takes its key and unique values. Implement each method,
     its awaitable ``a``-twin, or both (see the module docstring); a class leaving both of a
     pair out cannot be instantiated.
     """
@@ -195,10 +202,10 @@ class Backend:
         one before it (``changes[field] - 1``), checked atomically with the write.
 
         An atomic update (``instance.update``) sends, to a backend with the
-        ``atomic_updates`` capability, changes that may be ``Increment`` or ``Append``
-        (``restmachine_orm.query.changes``), to apply to the stored values in the write
-        itself (``apply_change`` says how); its version field is ``Increment(1)``, with no
-        version to check, and ``previous`` is ``None``.
+        ``atomic_updates`` capability, changes that may be ``Increment``, ``Append``,
+        ``AddToSet`` or ``RemoveFromSet`` (``restmachine_orm.query.changes``), to apply to
+        the stored values in the write itself (``apply_change`` says how); its version
+        field is ``Increment(1)``, with no version to check, and ``previous`` is ``None``.
 
         ``condition`` (only passed to a backend with the ``conditions`` capability) must
         hold on the stored row, checked atomically with the write. When several checks

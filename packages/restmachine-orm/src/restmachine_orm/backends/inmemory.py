@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .. import clock
 from ..errors import (
     ConcurrentModificationError,
     DuplicateKeyError,
@@ -18,6 +19,7 @@ from ..errors import (
 from ..query.changes import apply_changes, expected_version
 from ..query.conditions import require
 from ..query.execution import select_rows
+from ..query.expiry import is_live, live_spec
 from ..query.filters import Filter, pinned_values
 from ..query.predicate import compile_filter
 from ..query.spec import QuerySpec
@@ -53,6 +55,7 @@ class InMemoryBackend(Backend):
             "sort_key_range",
             "conditions",
             "atomic_updates",
+            "ttl",
         }
     )
     #: Its methods never wait on I/O: the async API calls them on the event loop directly
@@ -81,7 +84,7 @@ class InMemoryBackend(Backend):
         stored = self._copy(schema, row)
         with self._lock:
             table = self._table(schema)
-            if key in table.rows:
+            if key in table.rows and self._live_row(schema, table, key) is not None:
                 self._check_new_key(schema, table, key)
             if schema.unique_fields:
                 self._check_unique(schema, table, key, row)
@@ -92,7 +95,9 @@ class InMemoryBackend(Backend):
         with self._lock:
             table = self._tables.get(schema.model)
             row = None if table is None else table.rows.get(key)
-        return None if row is None else self._copy(schema, row)
+        if row is None or (schema.ttl_field is not None and not is_live(schema, row, clock.now())):
+            return None
+        return self._copy(schema, row)
 
     def update(
         self,
@@ -106,7 +111,7 @@ class InMemoryBackend(Backend):
         """Change fields of an existing row (see ``Backend.update``)."""
         with self._lock:
             table = self._table(schema)
-            old = table.rows.get(key)
+            old = self._live_row(schema, table, key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
             expected = expected_version(schema, changes)
@@ -123,7 +128,7 @@ class InMemoryBackend(Backend):
         key = schema.key_of(row)
         with self._lock:
             table = self._table(schema)
-            old = table.rows.get(key)
+            old = self._live_row(schema, table, key)
             new = upserted(schema, old, self._copy(schema, row))
             self._check_unique(schema, table, key, new)
             self._store(schema, table, key, new, old=old)
@@ -140,7 +145,7 @@ class InMemoryBackend(Backend):
         """Remove a row and release its unique values (see ``Backend.delete``)."""
         with self._lock:
             table = self._table(schema)
-            old = table.rows.get(key)
+            old = self._live_row(schema, table, key)
             if old is None:
                 raise NotFoundError(schema.name, schema.key_dict(key))
             if schema.version_field is not None and previous is not None:
@@ -152,6 +157,8 @@ class InMemoryBackend(Backend):
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Yield the selected rows (see ``Backend.query``)."""
         schema = spec.schema
+        if schema.ttl_field is not None:
+            spec = live_spec(spec, clock.now())
         selected = select_rows(self._candidates(spec), spec)
         if schema.rows_are_flat:
             return selected
@@ -159,6 +166,8 @@ class InMemoryBackend(Backend):
 
     def count(self, spec: QuerySpec) -> int:
         """Count the rows matching the filter."""
+        if spec.schema.ttl_field is not None:
+            spec = live_spec(spec, clock.now())
         if spec.filter is None:
             table = self._tables.get(spec.schema.model)
             return 0 if table is None else len(table.rows)
@@ -167,6 +176,8 @@ class InMemoryBackend(Backend):
 
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether any row matches the filter."""
+        if spec.schema.ttl_field is not None:
+            spec = live_spec(spec, clock.now())
         matches = compile_filter(spec.filter)
         return any(matches(row) for row in self._candidates(spec))
 
@@ -186,10 +197,11 @@ class InMemoryBackend(Backend):
             batch = _Table(unique={name: {} for name in schema.unique_fields})
             keyed = [(schema.key_of(row), row) for row in rows]
             for key, row in keyed:
-                self._check_new_key(schema, table, key)
+                if self._live_row(schema, table, key) is not None:
+                    self._check_new_key(schema, table, key)
                 self._check_new_key(schema, batch, key)
                 self._check_unique(schema, table, key, row)
-                self._check_unique(schema, batch, key, row)
+                self._check_unique(schema, batch, key, row, expiring=False)
                 self._store(schema, batch, key, row, old=None)
             for key, row in keyed:
                 self._store(schema, table, key, self._copy(schema, row), old=None)
@@ -235,7 +247,7 @@ class InMemoryBackend(Backend):
         """What an action meets on the committed rows: its refusal, its old and new row."""
         schema = action.schema
         table = self._table(schema)
-        old = table.rows.get(action.key)
+        old = self._live_row(schema, table, action.key)
         problem = refusal(action, old)
         new = None if problem is not None else written(action, old)
         if problem is None and new is not None:
@@ -273,15 +285,36 @@ class InMemoryBackend(Backend):
             shown = key[0] if len(key) == 1 else key
             raise DuplicateKeyError(schema.name, schema.key_fields, shown, unique=False)
 
-    @staticmethod
-    def _check_unique(schema: ModelSchema, table: _Table, key: Key, row: Row) -> None:
+    def _check_unique(
+        self, schema: ModelSchema, table: _Table, key: Key, row: Row, *, expiring: bool = True
+    ) -> None:
+        """Refuse a unique value another row holds (an expired holder lets it go first).
+
+        ``expiring=False`` for a batch's own table, whose rows are not stored yet.
+        """
         for name in schema.unique_fields:
             value = row[name]
             if value is None:
                 continue
             owner = table.unique[name].get(value)
-            if owner is not None and owner != key:
-                raise DuplicateKeyError(schema.name, (name,), value, unique=True)
+            if owner is None or owner == key:
+                continue
+            if expiring and self._live_row(schema, table, owner) is None:
+                continue  # it expired: purged just now, the value with it
+            raise DuplicateKeyError(schema.name, (name,), value, unique=True)
+
+    def _live_row(self, schema: ModelSchema, table: _Table, key: Key) -> Row | None:
+        """The stored row with this key, unless it expired: then it is purged, and ``None``.
+
+        Called under the lock by writes, so an expired row gives up its key and unique
+        values in the same step as the write that takes them.
+        """
+        row = table.rows.get(key)
+        if row is None or schema.ttl_field is None or is_live(schema, row, clock.now()):
+            return row
+        del table.rows[key]
+        self._release(schema, table, row)
+        return None
 
     @staticmethod
     def _check_version(schema: ModelSchema, key: Key, old: Row, expected: int) -> None:

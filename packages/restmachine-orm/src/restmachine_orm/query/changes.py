@@ -3,7 +3,8 @@
 ``instance.update(views=F("views") + 1)`` changes the stored value itself, in the write:
 nothing is read first, so concurrent increments never lose one another. A user writes an
 ``F`` expression; ``parse_changes`` checks it against the model and turns it into what a
-backend applies (``Increment``, ``Append``), beside the plain values it validates.
+backend applies (``Increment``, ``Append``, ``AddToSet``, ``RemoveFromSet``), beside the
+plain values it validates.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from ..schema import FieldKind, ModelSchema
 from ..storable import number_problem
 
 __all__ = [
+    "AddToSet",
     "Append",
     "Expression",
     "F",
     "Increment",
+    "RemoveFromSet",
     "apply_change",
     "apply_changes",
     "expected_version",
@@ -34,7 +37,8 @@ __all__ = [
 class F:
     """The stored value of a field, in an atomic change: ``F("views") + 1``.
 
-    ``+`` adds to a number or appends to a list; ``-`` subtracts from a number.
+    ``+`` adds to a number or appends to a list; ``-`` subtracts from a number or removes
+    elements from a set; ``|`` adds elements to a set.
     """
 
     field: str
@@ -44,6 +48,9 @@ class F:
 
     def __sub__(self, operand: Any) -> Expression:
         return Expression(self.field, "-", operand)
+
+    def __or__(self, operand: Any) -> Expression:
+        return Expression(self.field, "|", operand)
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,24 @@ class Append:
     values: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class AddToSet:
+    """Add ``values`` to the stored set (an empty one when it is unset)."""
+
+    values: frozenset[Any]
+
+
+@dataclass(frozen=True)
+class RemoveFromSet:
+    """Remove ``values`` from the stored set (those it holds; the others are no change)."""
+
+    values: frozenset[Any]
+
+
 _NUMBERS = (int, float, decimal.Decimal)
+# Elements of a set an expression may change: each backend stores such a set as a set of
+# its own (DynamoDB: string, number or binary sets), which it can change in place.
+_SET_ELEMENTS = (str, int, float, decimal.Decimal, bytes)
 
 
 def parse_changes(schema: ModelSchema, changes: Mapping[str, Any], verb: str) -> dict[str, Any]:
@@ -115,8 +139,15 @@ def parse_changes(schema: ModelSchema, changes: Mapping[str, Any], verb: str) ->
 
 def _expression(
     schema: ModelSchema, name: str, kind: FieldKind, change: Expression, verb: str
-) -> Increment | Append:
+) -> Increment | Append | AddToSet | RemoveFromSet:
     operand, where = change.operand, f"{schema.name}.{name}"
+    spec = schema.fields[name]
+    if spec.is_set:
+        if change.operator == "+":
+            raise QueryError(f"{where}: {change!r}: add elements to a set with |")
+        return _set_change(schema, name, change, verb)
+    if change.operator == "|":
+        raise QueryError(f"{where}: {change!r}: | adds elements to a set field only")
     if kind is FieldKind.NUMBER:
         if not isinstance(operand, _NUMBERS) or isinstance(operand, bool):
             raise QueryError(f"{where}: {change!r} needs a number, not {operand!r}")
@@ -137,13 +168,41 @@ def _expression(
         return Append(tuple(values))
     raise QueryError(
         f"{where}: {change!r} does not apply to a {kind.value} field; "
-        "+ and - apply to numbers, + to lists"
+        "+ and - apply to numbers, + to lists, | and - to sets"
     )
 
 
+def _set_change(
+    schema: ModelSchema, name: str, change: Expression, verb: str
+) -> AddToSet | RemoveFromSet:
+    """``F(set) | {...}`` or ``F(set) - {...}``, checked: the elements, and the field."""
+    operand, where, spec = change.operand, f"{schema.name}.{name}", schema.fields[name]
+    if spec.nullable:
+        raise QueryError(
+            f"{where}: {change!r} needs a set field that is never None (declare it "
+            f"{name}: set[...] = set()): a backend cannot add to a set that is not there"
+        )
+    element = spec.element
+    settable = isinstance(element, type) and issubclass(element, _SET_ELEMENTS)
+    if not settable or issubclass(element, bool):
+        raise QueryError(
+            f"{where}: {change!r} changes a set of str, numbers or bytes in place, not a "
+            f"set of {getattr(element, '__name__', element)!r}; assign the whole set and save()"
+        )
+    if not isinstance(operand, (set, frozenset, list, tuple)):
+        raise QueryError(f"{where}: {change!r} takes a set of elements, not {operand!r}")
+    if not operand:
+        raise QueryError(f"{where}: {change!r} changes nothing; leave it out")
+    values = frozenset(
+        schema.validate_value(name, value, purpose=f"{verb}({name}=...)", element=True)
+        for value in operand
+    )
+    return AddToSet(values) if change.operator == "|" else RemoveFromSet(values)
+
+
 def is_computed(change: Any) -> bool:
-    """Whether a change is computed from the stored value (``Increment``, ``Append``)."""
-    return isinstance(change, (Increment, Append))
+    """Whether a change is computed from the stored value (an ``F`` expression's)."""
+    return isinstance(change, (Increment, Append, AddToSet, RemoveFromSet))
 
 
 def apply_change(stored: Any, change: Any) -> Any:
@@ -152,6 +211,10 @@ def apply_change(stored: Any, change: Any) -> Any:
         return (0 if stored is None else stored) + change.amount
     if isinstance(change, Append):
         return [*(stored or ()), *change.values]
+    if isinstance(change, AddToSet):
+        return {*(stored or ()), *change.values}
+    if isinstance(change, RemoveFromSet):
+        return set(stored or ()) - change.values
     return change
 
 
