@@ -21,7 +21,7 @@ import restmachine_orm_testing.suite
 from restmachine_orm import InMemoryBackend
 from restmachine_orm.backends.base import Row
 from restmachine_orm.query import QuerySpec, select_rows
-from restmachine_orm.query.changes import Increment
+from restmachine_orm.query.changes import Append, Increment, RemoveFromSet
 from restmachine_orm_testing.suite import run_differential
 
 UNSHRUNK = [Phase.explicit, Phase.reuse, Phase.generate]
@@ -33,6 +33,24 @@ class LastRowLost(InMemoryBackend):
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         rows = list(super().query(spec))
         return iter(rows[:-1])
+
+
+class AppendsTwice(InMemoryBackend):
+    """An append to a list is applied twice (as a blind retry would)."""
+
+    def update(self, schema, key, changes, previous=None, *, condition=None):
+        twice = {n: c for n, c in changes.items() if isinstance(c, Append)}
+        if twice:
+            super().update(schema, key, twice, previous)
+        return super().update(schema, key, changes, previous, condition=condition)
+
+
+class RemovalsIgnored(InMemoryBackend):
+    """Removing elements from a set changes nothing."""
+
+    def update(self, schema, key, changes, previous=None, *, condition=None):
+        kept = {n: c for n, c in changes.items() if not isinstance(c, RemoveFromSet)}
+        return super().update(schema, key, kept, previous, condition=condition)
 
 
 class CountsOneMore(InMemoryBackend):
@@ -146,6 +164,13 @@ def test_rows_that_outlive_their_expiry_are_caught(backend):
     # One returns expired rows from reads, the other lets writes meet them as live.
     with pytest.raises(AssertionError, match="reference gave"):
         run_differential(backend, keys="expiring", examples=100)
+
+
+@pytest.mark.parametrize("backend", [AppendsTwice, RemovalsIgnored])
+def test_wrong_appends_and_set_changes_are_caught(backend):
+    # A removal is caught once it meets an element to remove: more sequences than most.
+    with pytest.raises(AssertionError, match="reference gave"):
+        run_differential(backend, keys="composite", examples=300)
 
 
 def test_the_expiring_machine_passes_on_the_reference_backend():

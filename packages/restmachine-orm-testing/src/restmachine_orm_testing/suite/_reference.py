@@ -151,10 +151,28 @@ class ReferenceTable:
 
     def increment(self, key: Mapping[str, Any], field: str, amount: int) -> Outcome:
         """Add ``amount`` to a field of the row with this key; a missing row is an error."""
+        return self._changed(key, field, lambda stored: stored + amount)
+
+    def append(self, key: Mapping[str, Any], field: str, values: Sequence[Any]) -> Outcome:
+        """Append ``values`` to a list field of the row with this key."""
+        return self._changed(key, field, lambda stored: [*stored, *values])
+
+    def add_elements(self, key: Mapping[str, Any], field: str, values: set[Any]) -> Outcome:
+        """Add ``values`` to a set field of the row with this key."""
+        return self._changed(key, field, lambda stored: stored | values)
+
+    def remove_elements(self, key: Mapping[str, Any], field: str, values: set[Any]) -> Outcome:
+        """Remove ``values`` from a set field of the row with this key."""
+        return self._changed(key, field, lambda stored: stored - values)
+
+    def _changed(
+        self, key: Mapping[str, Any], field: str, compute: Callable[[Any], Any]
+    ) -> Outcome:
+        """Store ``compute(stored value)`` in a field of the row; a missing row is an error."""
         row = self.rows.get(self._key_of(key))
         if row is None:
             return ("error", "NotFoundError")
-        return self._store(row | {field: row[field] + amount})
+        return self._store(row | {field: compute(row[field])})
 
     def transact(self, actions: Sequence[tuple[Any, ...]]) -> Outcome:
         """Apply every action or none, each judged on the rows as they were before.

@@ -94,11 +94,13 @@ class DiffLease(Model):
 
 
 class DiffEvent(Model):
-    """A composite key."""
+    """A composite key, and a list and a set that atomic updates extend."""
 
     stream: str = Field(partition_key=True)
     seq: int = Field(sort_key=True)
     n: int = 0
+    log: list[int] = []
+    marks: set[str] = set()
 
 
 #: Which machine ``run_differential`` runs: single keys and a unique value, composite keys,
@@ -126,6 +128,7 @@ ages = st.integers(min_value=0, max_value=5)
 nicks = st.none() | st.sampled_from(["p", "q"])
 streams = st.sampled_from(["s1", "s2"])
 seqs = st.integers(min_value=0, max_value=4)
+mark_names = st.sampled_from(["x", "y", "z"])
 event_orders = st.sampled_from(["seq", "-seq"])
 event_filters = st.sampled_from(
     [
@@ -367,11 +370,16 @@ class _Differential(RuleBasedStateMachine):
 
     def check_increment(self, key: dict[str, Any], field: str, amount: int) -> None:
         """Add to a field by key, with nothing read first (``update_by_key``)."""
-        change = {field: F(field) + amount}
+        self.check_update(
+            key, {field: F(field) + amount}, self.oracle.increment(key, field, amount)
+        )
+
+    def check_update(self, key: dict[str, Any], changes: dict[str, Any], expected: Outcome) -> None:
+        """An atomic update by key (``update_by_key``): it must leave what the oracle says."""
         self.check(
-            f"update_by_key {key} {field} += {amount}",
-            self.oracle.increment(key, field, amount),
-            lambda: self.call(self.model, "update_by_key", key, **change).model_dump(),
+            f"update_by_key {key} {changes}",
+            expected,
+            lambda: self.call(self.model, "update_by_key", key, **changes).model_dump(),
         )
 
 
@@ -518,7 +526,7 @@ class _CompositeKeys(_Differential):
     model = DiffEvent
 
     def new_oracle(self) -> ReferenceTable:
-        return ReferenceTable(("stream", "seq"), (), {"n": 0})
+        return ReferenceTable(("stream", "seq"), (), {"n": 0, "log": [], "marks": set()})
 
     @initialize(
         rows=st.lists(st.tuples(streams, seqs, ages), min_size=3, max_size=5, unique_by=_key),
@@ -528,8 +536,9 @@ class _CompositeKeys(_Differential):
         # Rows from the start (each key once), so that most steps read several.
         self.awaited = api == "async"
         self.check("start", ("ok", 0), lambda: self.call(DiffEvent.where(), "count"))
-        for row in rows:
-            self.create(*row)
+        for stream, seq, n in rows:
+            # Marked from the start, so that removing elements has elements to remove.
+            self.check_create(stream=stream, seq=seq, n=n, marks={"x", "y"})
 
     @rule(stream=streams, seq=seqs, n=ages)
     def create(self, stream: str, seq: int, n: int) -> None:
@@ -561,6 +570,30 @@ class _CompositeKeys(_Differential):
     @rule(stream=streams, seq=seqs, amount=amounts)
     def increment(self, stream: str, seq: int, amount: int) -> None:
         self.check_increment({"stream": stream, "seq": seq}, "n", amount)
+
+    @precondition(lambda self: self.can_update)
+    @rule(stream=streams, seq=seqs, values=st.lists(st.integers(0, 3), min_size=1, max_size=2))
+    def append(self, stream: str, seq: int, values: list[int]) -> None:
+        key = {"stream": stream, "seq": seq}
+        expected = self.oracle.append(key, "log", values)
+        self.check_update(key, {"log": F("log") + values}, expected)
+
+    @precondition(lambda self: self.can_update)
+    @rule(
+        stream=streams,
+        seq=seqs,
+        marks=st.sets(mark_names, min_size=1, max_size=2),
+        add=st.booleans(),
+    )
+    def mark(self, stream: str, seq: int, marks: set[str], *, add: bool) -> None:
+        """Add elements to the set, or remove them (to empty it, often)."""
+        key = {"stream": stream, "seq": seq}
+        if add:
+            expected = self.oracle.add_elements(key, "marks", marks)
+            self.check_update(key, {"marks": F("marks") | marks}, expected)
+        else:
+            expected = self.oracle.remove_elements(key, "marks", marks)
+            self.check_update(key, {"marks": F("marks") - marks}, expected)
 
     @rule(stream=streams, seq=seqs)
     def delete(self, stream: str, seq: int) -> None:
