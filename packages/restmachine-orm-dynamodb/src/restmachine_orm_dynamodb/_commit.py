@@ -24,6 +24,9 @@ from restmachine_orm import DuplicateKeyError, OrmError, QueryError, Transaction
 from restmachine_orm.backends.actions import Action, refusal, written
 from restmachine_orm.backends.base import Row
 from restmachine_orm.query.changes import is_computed
+from restmachine_orm.query.filters import Filter
+from restmachine_orm.query.predicate import compile_filter
+from restmachine_orm.schema import ModelSchema
 
 from ._batch import read_batch
 from ._claims import Claimant, Hold
@@ -168,8 +171,7 @@ def _plan(table: Table, action: Action, old: Row | None) -> _Plan:
         transaction.add(
             "Put",
             Item=table.keys.item(schema, action.row),
-            ConditionExpression=absent(ex, table.keys.pk, schema)
-            + also(table, ex, schema, condition),
+            ConditionExpression=_creatable(ex, table, schema, condition),
             **ex.request(),
         )
         for name in schema.unique_fields:
@@ -204,6 +206,20 @@ def _plan(table: Table, action: Action, old: Row | None) -> _Plan:
         **ex.request(),
     )
     return _Plan(action, transaction, None, read_after=True)
+
+
+def _creatable(ex: Expressions, table: Table, schema: ModelSchema, condition: Filter | None) -> str:
+    """The condition of a create's ``Put``: no row (or an expired one), and ``condition``.
+
+    The create's own condition holds on the absent row it is checked on: that is the
+    condition on no stored values at all, decided here: on the item an expired
+    row leaves, DynamoDB would check it on the expired values instead.
+    """
+    if condition is None or compile_filter(condition)({}):
+        return absent(ex, table.keys.pk, schema)
+    # Refused whatever is stored; the cancellation is then explained action by action.
+    pk = ex.name(table.keys.pk)
+    return f"attribute_exists({pk}) AND attribute_not_exists({pk})"
 
 
 def _check_limits(actions: Sequence[Action], items: list[dict[str, object]]) -> None:

@@ -179,7 +179,7 @@ class TestExpiry(SuiteBase):
     @requires("transactions")
     def test_a_transaction_meets_expired_rows_as_absent(self, orm: Orm, moment: Moment) -> None:
         client, _ = orm
-        client.create_and_verify(Lease, id="a", token="t1", expires=moment.after(10))
+        client.create_and_verify(Lease, id="a", token="t1", holder="old", expires=moment.after(10))
         b = client.create_and_verify(Lease, id="b", token="t2", expires=moment.after(10))
         moment.advance(10)
 
@@ -188,9 +188,10 @@ class TestExpiry(SuiteBase):
             tx.update(b, hits=F("hits") + 1)
 
         client.expect_transaction_failure(build, reasons=[None, NotFoundError])
+        # A create's condition is checked on the absent row, not on the expired one.
         client.transaction_and_verify(
             lambda tx: (
-                tx.create(Lease, id="a", token="t2"),
+                tx.create(Lease, condition={"holder__ne": "old"}, id="a", token="t2"),
                 tx.upsert(Lease, id="b", token="t1"),
             )
         )
