@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from restmachine_orm import clock
 from restmachine_orm.backends.base import Row
 from restmachine_orm.query import (
     And,
@@ -145,9 +144,7 @@ def live_row(schema: ModelSchema, item: Item | None) -> Row | None:
     if item is None:
         return None
     row = from_item(schema, item)
-    if schema.ttl_field is not None and not is_live(schema, row, clock.now()):
-        return None
-    return row
+    return row if is_live(schema, row) else None
 
 
 def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[list[Row]]:

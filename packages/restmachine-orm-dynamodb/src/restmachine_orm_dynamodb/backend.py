@@ -22,7 +22,7 @@ import restmachine_orm_dynamodb._commit as _commit
 import restmachine_orm_dynamodb._create_many as _create_many
 import restmachine_orm_dynamodb._reads as _reads
 import restmachine_orm_dynamodb._writes as _writes
-from restmachine_orm import Backend, Model, clock
+from restmachine_orm import Backend, Model
 from restmachine_orm.backends.actions import Action
 from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
@@ -334,7 +334,7 @@ class DynamoDBBackend(Backend):
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Yield the selected rows, reading a page at a time (see ``_reads``)."""
-        selection = _reads.Selection(self._table, self._schema(spec.schema), _live(spec))
+        selection = _reads.Selection(self._table, self._schema(spec.schema), live_spec(spec))
         return self._stream(selection)
 
     def _stream(self, selection: _reads.Selection) -> Iterator[Row]:
@@ -344,7 +344,7 @@ class DynamoDBBackend(Backend):
 
     async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
         """Async twin of ``query``: the same rows, a page at a time."""
-        selection = _reads.Selection(self._table, self._schema(spec.schema), _live(spec))
+        selection = _reads.Selection(self._table, self._schema(spec.schema), live_spec(spec))
         while (rows := await self._arun(selection.next())) is not None:
             for row in rows:
                 yield row
@@ -352,21 +352,25 @@ class DynamoDBBackend(Backend):
 
     def count(self, spec: QuerySpec) -> int:
         """Count matches; ``Select=COUNT`` when the server can evaluate the filter."""
-        flow = _reads.count(self._table, self._schema(spec.schema), _live(spec))
+        flow = _reads.count(self._table, self._schema(spec.schema), live_spec(spec))
         return run(flow, self._sender)
 
     async def acount(self, spec: QuerySpec) -> int:
         """Async twin of ``count``."""
-        return await self._arun(_reads.count(self._table, self._schema(spec.schema), _live(spec)))
+        return await self._arun(
+            _reads.count(self._table, self._schema(spec.schema), live_spec(spec))
+        )
 
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether a row matches, reading no further than the first match."""
-        flow = _reads.exists(self._table, self._schema(spec.schema), _live(spec))
+        flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
         return run(flow, self._sender)
 
     async def aexists(self, spec: QuerySpec) -> bool:
         """Async twin of ``exists``."""
-        return await self._arun(_reads.exists(self._table, self._schema(spec.schema), _live(spec)))
+        return await self._arun(
+            _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
+        )
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -383,11 +387,6 @@ class DynamoDBBackend(Backend):
         if to_the_end:
             return await run_to_the_end(arun(flow, self._async_sender))
         return await arun(flow, self._async_sender)
-
-
-def _live(spec: QuerySpec) -> QuerySpec:
-    """The query restricted to rows that have not expired (the spec itself without TTL)."""
-    return spec if spec.schema.ttl_field is None else live_spec(spec, clock.now())
 
 
 def _indexed(models: Sequence[type[Model]]) -> set[str]:

@@ -10,7 +10,7 @@ from restmachine_orm import Model
 from ..base import MultiBackendTestBase
 from .models import SUITE_MODELS
 
-__all__ = ["SUITE_TESTS", "SUITE_VERSION", "SuiteBase", "since", "through_async"]
+__all__ = ["SUITE_TESTS", "SUITE_VERSION", "SuiteBase", "refused", "since", "through_async"]
 
 #: The suite's version: a release that adds tests raises it, and ``SUITE_TESTS`` says which.
 SUITE_VERSION = "1.6"
@@ -30,6 +30,21 @@ def since(version: str) -> Callable[[F], F]:
         return test
 
     return record
+
+
+def refused(
+    call: Callable[[], Any], error_type: type[Exception], message: str, what: str = ""
+) -> Exception:
+    """The error ``call()`` raises, which must be ``error_type`` and mention ``message``.
+
+    ``what`` names the call in a failure (by default, the callable itself).
+    """
+    try:
+        call()
+    except error_type as error:
+        assert message in str(error), (what, str(error)) if what else str(error)
+        return error
+    raise AssertionError(f"{what or call} did not raise {error_type.__name__}")
 
 
 class SuiteBase(MultiBackendTestBase):

@@ -24,7 +24,7 @@ from restmachine_orm import (
 )
 
 from ..markers import requires
-from ._base import SuiteBase, since
+from ._base import SuiteBase, refused, since
 from .concurrency import WRITERS, race
 from .models import Account, Awkward, Member
 
@@ -35,16 +35,6 @@ Orm = tuple[Any, str]
 ACCOUNTS = 5
 OPENING = 100
 TRANSFERS = 50
-
-
-def refused(call: Any, error_type: type[Exception], message: str) -> Exception:
-    """The error ``call()`` raises, which must be ``error_type`` and mention ``message``."""
-    try:
-        call()
-    except error_type as error:
-        assert message in str(error), str(error)
-        return error
-    raise AssertionError(f"{call} did not raise {error_type.__name__}")
 
 
 @requires("transactions", "conditions", "atomic_updates")

@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .. import clock
 from ..errors import (
     ConcurrentModificationError,
     DuplicateKeyError,
@@ -84,7 +83,7 @@ class InMemoryBackend(Backend):
         stored = self._copy(schema, row)
         with self._lock:
             table = self._table(schema)
-            if key in table.rows and self._live_row(schema, table, key) is not None:
+            if self._live_row(schema, table, key) is not None:
                 self._check_new_key(schema, table, key)
             if schema.unique_fields:
                 self._check_unique(schema, table, key, row)
@@ -95,7 +94,7 @@ class InMemoryBackend(Backend):
         with self._lock:
             table = self._tables.get(schema.model)
             row = None if table is None else table.rows.get(key)
-        if row is None or (schema.ttl_field is not None and not is_live(schema, row, clock.now())):
+        if row is None or not is_live(schema, row):
             return None
         return self._copy(schema, row)
 
@@ -157,8 +156,7 @@ class InMemoryBackend(Backend):
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Yield the selected rows (see ``Backend.query``)."""
         schema = spec.schema
-        if schema.ttl_field is not None:
-            spec = live_spec(spec, clock.now())
+        spec = live_spec(spec)
         selected = select_rows(self._candidates(spec), spec)
         if schema.rows_are_flat:
             return selected
@@ -166,8 +164,7 @@ class InMemoryBackend(Backend):
 
     def count(self, spec: QuerySpec) -> int:
         """Count the rows matching the filter."""
-        if spec.schema.ttl_field is not None:
-            spec = live_spec(spec, clock.now())
+        spec = live_spec(spec)
         if spec.filter is None:
             table = self._tables.get(spec.schema.model)
             return 0 if table is None else len(table.rows)
@@ -176,8 +173,7 @@ class InMemoryBackend(Backend):
 
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether any row matches the filter."""
-        if spec.schema.ttl_field is not None:
-            spec = live_spec(spec, clock.now())
+        spec = live_spec(spec)
         matches = compile_filter(spec.filter)
         return any(matches(row) for row in self._candidates(spec))
 
@@ -310,7 +306,7 @@ class InMemoryBackend(Backend):
         values in the same step as the write that takes them.
         """
         row = table.rows.get(key)
-        if row is None or schema.ttl_field is None or is_live(schema, row, clock.now()):
+        if row is None or is_live(schema, row):
             return row
         del table.rows[key]
         self._release(schema, table, row)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from .. import clock
 from ..schema import ModelSchema
 from .filters import And, Condition, Filter, Or
 from .spec import QuerySpec
@@ -37,13 +38,16 @@ def epoch_microseconds(value: dt.datetime) -> int:
     return (expires_at(value) - _EPOCH) // _MICROSECOND
 
 
-def is_live(schema: ModelSchema, row: Mapping[str, Any], now: dt.datetime) -> bool:
-    """Whether a stored row has not expired at ``now`` (always, for a model without TTL)."""
+def is_live(schema: ModelSchema, row: Mapping[str, Any], now: dt.datetime | None = None) -> bool:
+    """Whether a stored row has not expired at ``now`` (always, for a model without TTL).
+
+    ``now`` defaults to the ORM's clock, read only for a model whose rows expire.
+    """
     field = schema.ttl_field
     if field is None:
         return True
     expiry = row.get(field)
-    return expiry is None or expires_at(expiry) > now
+    return expiry is None or expires_at(expiry) > (clock.now() if now is None else now)
 
 
 def live_filter(schema: ModelSchema, now: dt.datetime) -> Filter | None:
@@ -66,15 +70,17 @@ def live_filter(schema: ModelSchema, now: dt.datetime) -> Filter | None:
     )
 
 
-def live_spec(spec: QuerySpec, now: dt.datetime) -> QuerySpec:
+def live_spec(spec: QuerySpec, now: dt.datetime | None = None) -> QuerySpec:
     """``spec`` restricted to live rows (``spec`` itself for a model without TTL).
 
-    The liveness test joins the filter's top-level conditions, so a key or index the
-    filter pins is still seen as pinned (``pinned_values``).
+    ``now`` defaults to the ORM's clock, read only for a model whose rows expire. The
+    liveness test joins the filter's top-level conditions, so a key or index the filter
+    pins is still seen as pinned (``pinned_values``).
     """
-    live = live_filter(spec.schema, now)
-    if live is None:
+    if spec.schema.ttl_field is None:
         return spec
+    live = live_filter(spec.schema, clock.now() if now is None else now)
+    assert live is not None  # the model has an expiry field
     tree = spec.filter
     if tree is None:
         combined: Filter = live
