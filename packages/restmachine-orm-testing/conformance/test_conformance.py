@@ -177,3 +177,43 @@ class TestConcurrentTasks(suite.TestConcurrentTasks):
 
 class TestCancelledTasks(suite.TestCancelledTasks):
     ENABLED_BACKENDS = BACKENDS
+
+
+# Suite 1.7: what users of the earlier restmachine-python bring (hooks by decorator, mixins,
+# find_by, last, text lookups, Q objects, values), sync and through the awaitable twins.
+
+
+class TestHookDecorators(suite.TestHookDecorators):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestMixins(suite.TestMixins):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestExpirationMixin(suite.TestExpirationMixin):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestQueryHelpers(suite.TestQueryHelpers):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestHookDecoratorsAsync(suite.TestHookDecoratorsAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestMixinsAsync(suite.TestMixinsAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestExpirationMixinAsync(suite.TestExpirationMixinAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestQueryHelpersAsync(suite.TestQueryHelpersAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestAwaitedHelpers(suite.TestAwaitedHelpers):
+    ENABLED_BACKENDS = BACKENDS

@@ -17,7 +17,9 @@ import socket
 import time
 
 from restmachine_orm import Backend, InMemoryBackend, NotFoundError, TransactionError
+from restmachine_orm.query import split_filter
 from restmachine_orm.query.changes import apply_change, is_computed
+from restmachine_orm.schema import TEXT_MATCH_LOOKUPS
 from restmachine_orm_testing import InMemoryDriver
 
 PAUSE = 0.01
@@ -260,3 +262,36 @@ class ExpiredRowsKept(InMemoryBackend):
 
     def _live_row(self, schema, table, key):
         return table.rows.get(key)
+
+
+def _server_side_only(spec):
+    """The query less its text-match conditions: what a backend that tests them after
+    reading (DynamoDB) would answer if it forgot to."""
+    kept, _ = split_filter(spec.filter, lambda cond: cond.lookup not in TEXT_MATCH_LOOKUPS)
+    return dataclasses.replace(spec, filter=kept)
+
+
+class TextMatchIgnored(InMemoryBackend):
+    """Reads drop ``endswith`` and the case-insensitive lookups from the filter."""
+
+    def query(self, spec):
+        return super().query(_server_side_only(spec))
+
+    def count(self, spec):
+        return super().count(_server_side_only(spec))
+
+    def exists(self, spec):
+        return super().exists(_server_side_only(spec))
+
+
+class ExpiredAlwaysHidden(InMemoryBackend):
+    """Reads ignore ``include_expired()``: expired rows the backend holds stay hidden."""
+
+    def query(self, spec):
+        return super().query(dataclasses.replace(spec, include_expired=False))
+
+    def count(self, spec):
+        return super().count(dataclasses.replace(spec, include_expired=False))
+
+    def exists(self, spec):
+        return super().exists(dataclasses.replace(spec, include_expired=False))

@@ -57,8 +57,10 @@ class Awaiting:
 class SidedDriver(InMemoryDriver):
     """Notes which of its two ways in each operation took."""
 
-    def __init__(self):
+    def __init__(self, backend=None):
         super().__init__()
+        if backend is not None:
+            self.backend = backend
         self.sides = set()
 
     def execute(self, operation):
@@ -98,7 +100,7 @@ def client(side):
 
 def test_the_async_client_has_the_sync_ones_methods_awaited():
     public = {name for name in vars(OrmClient) if not name.startswith("_")}
-    assert len(public) == 15
+    assert len(public) == 21
     assert public == {name for name in vars(AsyncOrmClient) if not name.startswith("_")}
     for name in public:
         assert inspect.iscoroutinefunction(getattr(AsyncOrmClient, name)), name
@@ -237,6 +239,7 @@ def test_execute_and_aexecute_dispatch_on_the_operations_verb():
             "count",
             "exists",
             "all",
+            "clear",
             "transaction",
         )
     }

@@ -29,6 +29,7 @@ def test_every_suite_test_records_its_version():
         "1.3",
         "1.4",
         "1.5",
+        "1.6",
         suite.SUITE_VERSION,
     }
 
@@ -39,7 +40,7 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
         for name in suite.__all__
         if name.endswith("Async")
     }
-    assert len(twins) == 19
+    assert len(twins) == 23
     for name, twin in twins.items():
         tests = {n for n in dir(twin) if n.startswith("test_")}
         assert {n for n in dir(getattr(suite, name)) if n.startswith("test_")} == tests
@@ -57,12 +58,16 @@ PER_CLASS = {
     "TestAtomicUpdates": 12,
     "TestConditionalWrites": 9,
     "TestCrud": 13,
+    "TestExpirationMixin": 2,
     "TestExpiry": 7,
+    "TestHookDecorators": 5,
     "TestHooks": 1,
     "TestLogic": 4,
     "TestLookups": 24,
     "TestOrdering": 4,
+    "TestMixins": 2,
     "TestPagination": 5,
+    "TestQueryHelpers": 18,
     "TestText": 8,
     "TestTimestamps": 2,
     "TestTransactions": 8,
@@ -74,6 +79,7 @@ PER_CLASS = {
 PER_CLASS |= {f"{name}Async": count for name, count in PER_CLASS.items()}
 PER_CLASS["TestConcurrentTasks"] = 2
 PER_CLASS["TestCancelledTasks"] = 2
+PER_CLASS["TestAwaitedHelpers"] = 2
 
 
 def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
@@ -85,7 +91,7 @@ def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=sum(PER_CLASS.values()))
-    assert sum(PER_CLASS.values()) == 121 + 121 + 2 + 2
+    assert sum(PER_CLASS.values()) == 148 + 148 + 2 + 2 + 2
     result.stdout.fnmatch_lines(
         [
             f"test_run.py::{name}  |  inmemory: {count} passed"

@@ -136,7 +136,30 @@ CASES = [
         {"test_one_of_eight_creates_over_an_expired_row_wins": "8 of 8 racing writers won"},
         6,
     ),
+    (
+        "broken_backends.TextMatchIgnored",
+        "TestQueryHelpers",
+        {
+            **{
+                f"test_text_lookups_match_alike_through_every_read_path"
+                f"[inmemory-filters{n}-expected{n}]": "assert"
+                for n in range(12)
+            },
+            "test_text_lookups_on_a_partition_and_in_or_trees": "assert",
+            "test_find_by_returns_the_first_match_or_none": "assert",
+            "test_values_returns_only_the_fields_asked_for": "assert",
+        },
+        3,
+    ),
+    (
+        "broken_backends.ExpiredAlwaysHidden",
+        "TestExpirationMixin",
+        {"test_expired_rows_are_absent_unless_included": "assert"},
+        1,
+    ),
     ("restmachine_orm.InMemoryBackend", "TestExpiry", {}, 7),
+    ("restmachine_orm.InMemoryBackend", "TestQueryHelpers", {}, 18),
+    ("restmachine_orm.InMemoryBackend", "TestExpirationMixin", {}, 2),
     ("restmachine_orm.InMemoryBackend", "TestTransactions", {}, 8),
     ("restmachine_orm.InMemoryBackend", "TestConcurrentWrites", {}, 3),
     ("restmachine_orm.InMemoryBackend", "TestAtomicUpdates", {}, 12),

@@ -228,6 +228,11 @@ def test_all_lookups_are_listed() -> None:
         "in",
         "between",
         "startswith",
+        "endswith",
         "contains",
+        "iexact",
+        "istartswith",
+        "iendswith",
+        "icontains",
         "isnull",
     )

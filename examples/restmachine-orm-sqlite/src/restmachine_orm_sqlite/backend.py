@@ -327,9 +327,11 @@ class SQLiteBackend(Backend):
         with self._lock:
             return [self._read(self._db, schema, key) for key in keys]
 
-    def _rows(self, schema: ModelSchema) -> list[Row]:
+    def _rows(self, spec: QuerySpec) -> list[Row]:
+        """The rows a query reads: the live ones, or all it holds with ``include_expired``."""
+        schema = spec.schema
         with self._lock:
-            live, now = _live(schema)
+            live, now = ("", []) if spec.include_expired else _live(schema)
             found = self._db.execute(
                 f"SELECT row FROM {self._table(schema)} WHERE 1{live}", now
             ).fetchall()
@@ -337,17 +339,17 @@ class SQLiteBackend(Backend):
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Filter, order and slice with the core's reference implementation."""
-        return iter(select_rows(self._rows(spec.schema), spec))
+        return iter(select_rows(self._rows(spec), spec))
 
     def count(self, spec: QuerySpec) -> int:
         """Count the matching rows."""
         matches = compile_filter(spec.filter)
-        return sum(1 for row in self._rows(spec.schema) if matches(row))
+        return sum(1 for row in self._rows(spec) if matches(row))
 
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether a row matches."""
         matches = compile_filter(spec.filter)
-        return any(matches(row) for row in self._rows(spec.schema))
+        return any(matches(row) for row in self._rows(spec))
 
 
 def _live(schema: ModelSchema) -> tuple[str, list[int]]:

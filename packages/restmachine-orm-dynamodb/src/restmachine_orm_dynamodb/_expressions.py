@@ -117,8 +117,12 @@ class Expressions:
         if lookup in ("startswith", "contains") and value == "":
             # Every string starts with and contains "", and DynamoDB refuses an empty operand.
             return f"attribute_type({path}, {self.value('S')})"
-        function = "begins_with" if lookup == "startswith" else "contains"
-        return f"{function}({path}, {self.value(value)})"
+        if lookup in ("startswith", "contains"):
+            function = "begins_with" if lookup == "startswith" else "contains"
+            return f"{function}({path}, {self.value(value)})"
+        # The reader tests the other text lookups on the rows it reads (``_reads``); a
+        # write's condition cannot use them (the core refuses them there).
+        raise ValueError(f"no DynamoDB expression for the {lookup!r} lookup")
 
     def _same_form(self, path: str, operand: Any, comparison: str) -> str:
         """Restrict a datetime comparison to stored values of the operand's form.

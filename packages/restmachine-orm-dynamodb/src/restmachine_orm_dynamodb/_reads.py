@@ -1,11 +1,14 @@
 """Reads: choose GetItem, Query or Scan for a filter, page to the end, order client-side.
 
 Every read is a flow (see ``_flow``). A query's rows come a page per flow (``Selection``),
-so the sync iterator and the async one both hold one page at a time.
+so the sync iterator and the async one both hold one page at a time. Lookups DynamoDB has
+no expression for (``endswith`` and the case-insensitive ones) are tested on each page's
+rows, after the server-side part of the filter (``split_filter``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from restmachine_orm.backends.base import Row
@@ -13,13 +16,16 @@ from restmachine_orm.query import (
     And,
     Condition,
     Filter,
+    Predicate,
     QuerySpec,
     compile_filter,
     pinned_values,
     select_rows,
+    split_filter,
+    walk,
 )
 from restmachine_orm.query.expiry import is_live
-from restmachine_orm.schema import ModelSchema
+from restmachine_orm.schema import TEXT_MATCH_LOOKUPS, ModelSchema
 
 from ._expressions import Expressions
 from ._flow import Flow
@@ -53,6 +59,33 @@ def _pinned_index(schema: ModelSchema, pinned: dict[str, Any]) -> str | None:
     return next((n for n in schema.indexed_fields if pinned.get(n) is not None), None)
 
 
+def _expressible(condition: Condition) -> bool:
+    # DynamoDB has begins_with and contains, but no ends_with and no case folding.
+    return condition.lookup not in TEXT_MATCH_LOOKUPS
+
+
+def server_side(spec: QuerySpec) -> tuple[QuerySpec, Predicate | None]:
+    """The query DynamoDB evaluates, and the test left for its rows (``None``: none)."""
+    stored, after = split_filter(spec.filter, _expressible)
+    if after is None:
+        return spec, None
+    return replace(spec, filter=stored), compile_filter(after)
+
+
+def _projection(spec: QuerySpec, full: QuerySpec, ex: Expressions) -> dict[str, str]:
+    """``ProjectionExpression`` of a read of some fields: those, and what the reader uses.
+
+    The reader still orders, seeks and tests rows client-side, so it reads the fields of
+    the ordering, the key (for pages) and the client-side filter (``full``'s) too.
+    """
+    if spec.fields is None:
+        return {}
+    used = [*spec.fields, *spec.schema.key_fields, *(order.field for order in spec.order)]
+    if full.filter is not None:
+        used += [node.field for node in walk(full.filter) if isinstance(node, Condition)]
+    return {"ProjectionExpression": ", ".join(ex.name(name) for name in dict.fromkeys(used))}
+
+
 def _without(tree: Filter, field: str, value: Any) -> Filter | None:
     """The filter less its top-level ``field == value`` (which a key condition guarantees)."""
     parts = tree.children if isinstance(tree, And) else (tree,)
@@ -64,17 +97,19 @@ def _without(tree: Filter, field: str, value: Any) -> Filter | None:
 
 
 def _request(
-    table: Table, schema: ModelSchema, spec: QuerySpec, path: str
+    table: Table, schema: ModelSchema, spec: QuerySpec, path: str, full: QuerySpec
 ) -> Flow[tuple[str, dict[str, Any]]]:
-    """The Query or Scan request for a filter (without paging)."""
+    """The Query or Scan request for a filter (without paging); ``full``: the whole query."""
     keys = table.keys
     ex = Expressions()
+    projection = _projection(spec, full, ex)
     if path == "Scan":
         entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
         condition = entity
         if spec.filter is not None:
             condition = f"{entity} AND {ex.filter(spec.filter, keys.pk, schema)}"
-        return "Scan", {"FilterExpression": condition, "ConsistentRead": True, **ex.request()}
+        scan = {"FilterExpression": condition, "ConsistentRead": True, **projection}
+        return "Scan", {**scan, **ex.request()}
     assert spec.filter is not None
     pinned = pinned_values(spec.filter)
     if path == "Query":
@@ -103,7 +138,7 @@ def _request(
     remaining = _without(spec.filter, field, pinned[field])
     if remaining is not None:
         request["FilterExpression"] = ex.filter(remaining, keys.pk, schema)
-    return "Query", {**request, **ex.request()}
+    return "Query", {**request, **projection, **ex.request()}
 
 
 class Pages:
@@ -129,14 +164,18 @@ class Pages:
         return answer
 
 
-def get_row(table: Table, schema: ModelSchema, item_key: ItemKey) -> Flow[Row | None]:
+def get_row(
+    table: Table, schema: ModelSchema, item_key: ItemKey, *, expired: bool = False
+) -> Flow[Row | None]:
     """The row at ``item_key``, read with one consistent ``GetItem`` (``None``: no row).
 
-    An expired row is no row (``live_row``).
+    An expired row is no row (``live_row``), unless ``expired`` asks for it too.
     """
     request = {"TableName": table.name, "Key": item_key, "ConsistentRead": True}
-    answer = yield from table.send("GetItem", request)
-    return live_row(schema, answer.get("Item"))
+    item = (yield from table.send("GetItem", request)).get("Item")
+    if expired:
+        return None if item is None else from_item(schema, item)
+    return live_row(schema, item)
 
 
 def live_row(schema: ModelSchema, item: Item | None) -> Row | None:
@@ -159,7 +198,9 @@ def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[list[Row
         if sentinel is None:
             return []
         item_key = sentinel[keys.owner]["M"]
-    row = yield from get_row(table, schema, item_key)
+    # The whole filter decides, liveness included (``live_spec`` put it there, unless the
+    # query includes expired rows).
+    row = yield from get_row(table, schema, item_key, expired=True)
     return [row] if row is not None and compile_filter(spec.filter)(row) else []
 
 
@@ -169,7 +210,8 @@ class Reader:
     def __init__(self, table: Table, schema: ModelSchema, spec: QuerySpec) -> None:
         """Plan the reads of ``spec``; nothing is sent yet."""
         self._table, self._schema, self._spec = table, schema, spec
-        self._path = plan(table, schema, spec)
+        self._server, self._after = server_side(spec)
+        self._path = plan(table, schema, self._server)
         self._pages: Pages | None = None
         self._done = False
 
@@ -182,11 +224,14 @@ class Reader:
             self._done = True
             return (yield from _by_key(table, schema, self._spec))
         if self._pages is None:
-            operation, request = yield from _request(table, schema, self._spec, self._path)
+            operation, request = yield from _request(
+                table, schema, self._server, self._path, self._spec
+            )
             self._pages = Pages(table, operation, request)
         answer = yield from self._pages.next()
         self._done = self._pages.done
-        return [from_item(schema, item) for item in answer.get("Items", ())]
+        rows = [from_item(schema, item) for item in answer.get("Items", ())]
+        return rows if self._after is None else [row for row in rows if self._after(row)]
 
 
 class Selection:
@@ -237,11 +282,21 @@ def exists(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[bool]:
 
 
 def count(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[int]:
-    """Count matches with ``Select=COUNT`` (no items travel), or by key for pinned rows."""
-    path = plan(table, schema, spec)
+    """Count matches with ``Select=COUNT`` (no items travel), or by key for pinned rows.
+
+    A filter with a client-side part reads the rows (only the fields it tests) instead.
+    """
+    server, after = server_side(spec)
+    path = plan(table, schema, server)
     if path in ("GetItem", "unique"):
         return len((yield from _by_key(table, schema, spec)))
-    operation, request = yield from _request(table, schema, spec, path)
+    if after is not None:
+        reader = Reader(table, schema, replace(spec, fields=()))
+        total = 0
+        while (page := (yield from reader.page())) is not None:
+            total += len(page)
+        return total
+    operation, request = yield from _request(table, schema, spec, path, spec)
     pages = Pages(table, operation, {**request, "Select": "COUNT"})
     total = 0
     while not pages.done:

@@ -1,15 +1,16 @@
 """RestMachine ORM testing: write a test once, run it against every backend.
 
 Subclass ``MultiBackendTestBase``, take the ``orm`` fixture (``aorm`` in an ``async def``
-test), and each test runs on every backend in ``ENABLED_BACKENDS``. Backends register their
-drivers through the ``restmachine_orm_testing`` entry point (see ``hookimpl``).
+test), and each test runs on every backend in ``ENABLED_BACKENDS`` but those in
+``EXCLUDED_BACKENDS``. Backends register their drivers through the
+``restmachine_orm_testing`` entry point (see ``hookimpl``).
 """
 
 from __future__ import annotations
 
 from ._blocking import BlockingCallError, forbid_blocking_io
 from ._version import __version__
-from .base import MultiBackendTestBase
+from .base import MultiBackendTestBase, multi_backend_test_class
 from .driver import DriverInterface
 from .dsl import AsyncOrmClient, OrmClient, VerificationError
 from .hooks import DriverFactory, hookimpl
@@ -60,6 +61,7 @@ __all__ = [
     "__version__",
     "forbid_blocking_io",
     "hookimpl",
+    "multi_backend_test_class",
     "only_backends",
     "requires",
     "skip_backend",

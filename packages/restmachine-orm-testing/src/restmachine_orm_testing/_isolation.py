@@ -99,7 +99,8 @@ def _isolate(item: pytest.Function, name: str) -> None:
     for model in saved.models:
         driver.setup_backend(model)
     awaited = item.stash.get(AWAITED, False)
-    argument: tuple[Any, str] = ((AsyncOrmClient if awaited else OrmClient)(driver), name)
+    client = (AsyncOrmClient if awaited else OrmClient)(driver, saved.models)
+    argument: tuple[Any, str] = (client, name)
     item.stash[_ARGUMENT] = argument
     _RUNNING.append(argument)
     if not awaited:

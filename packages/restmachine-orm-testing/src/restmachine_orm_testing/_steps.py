@@ -17,6 +17,7 @@ from restmachine_orm import Model, Transaction, TransactionAction, TransactionEr
 
 from .operations import (
     AllOperation,
+    ClearOperation,
     CountOperation,
     CreateOperation,
     DeleteOperation,
@@ -194,6 +195,53 @@ def all_models(backend: str, model_class: type[M]) -> Steps[list[M]]:
     result = yield AllOperation(model_class)
     found: list[M] = _succeed(backend, "all", model_class, result).data
     return found
+
+
+def create_model(model_class: type[Model], data: dict[str, Any]) -> Steps[OperationResult]:
+    """Create a row; the result holds the instance, or the error raised."""
+    return (yield CreateOperation(model_class, data))
+
+
+def get_model(model_class: type[Model], key: dict[str, Any]) -> Steps[OperationResult]:
+    """Read a row by key; the result's ``instance`` is ``None`` when there is none."""
+    return (yield GetOperation(model_class, key))
+
+
+def update_model(instance: Model, changes: dict[str, Any]) -> Steps[OperationResult]:
+    """Assign the changes and save; the result holds the saved instance, or the error."""
+    return (yield UpdateOperation(instance, changes))
+
+
+def delete_model(instance: Model) -> Steps[OperationResult]:
+    """Delete a row; the result holds the instance, or the error raised."""
+    return (yield DeleteOperation(instance))
+
+
+def upsert_model(model_class: type[Model], data: dict[str, Any]) -> Steps[OperationResult]:
+    """Insert or replace a row; the result holds the instance, or the error raised."""
+    return (yield UpsertOperation(model_class, data))
+
+
+def clear_storage(
+    backend: str, model_class: type[Model] | None, declared: Sequence[type[Model]]
+) -> Steps[None]:
+    """Delete every row of ``model_class``, or of each ``declared`` model when it is ``None``.
+
+    Raises:
+        ValueError: No model is given and none is declared: there is nothing to clear.
+        VerificationError: The backend failed to clear a model.
+    """
+    if model_class is not None:
+        models: Sequence[type[Model]] = [model_class]
+    elif declared:
+        models = declared
+    else:
+        raise ValueError(
+            "clear_storage() without a model clears the models of the test class's "
+            "get_test_models(), and there are none: name the model, clear_storage(User)"
+        )
+    for model in models:
+        _succeed(backend, "clear", model, (yield ClearOperation(model)))
 
 
 def transaction_and_verify(backend: str, build: Build) -> Steps[tuple[TransactionAction, ...]]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 
 from .driver import DriverInterface
 from .registry import DriverRegistry
 
-__all__ = ["MultiBackendTestBase"]
+__all__ = ["MultiBackendTestBase", "multi_backend_test_class"]
+
+C = TypeVar("C", bound=type)
 
 
 class MultiBackendTestBase:
@@ -27,9 +30,12 @@ class MultiBackendTestBase:
     Attributes:
         ENABLED_BACKENDS: Backends this class runs on; ``--orm-backend`` or the
             ``RESTMACHINE_ORM_BACKENDS`` environment variable narrow it for a run.
+        EXCLUDED_BACKENDS: Backends taken out of ``ENABLED_BACKENDS`` for this class (a
+            subclass excludes what it inherited); a name not enabled changes nothing.
     """
 
     ENABLED_BACKENDS: ClassVar[list[str]] = ["inmemory"]
+    EXCLUDED_BACKENDS: ClassVar[list[str]] = []
 
     # Set by the conformance suite's classes (not a user setting): run the sync tests with
     # every backend call made through the backend's awaitable twins; fail a test that makes
@@ -62,3 +68,49 @@ class MultiBackendTestBase:
             UnknownBackendError: No plugin provides the name.
         """
         return DriverRegistry.load().create(backend_name)
+
+
+def multi_backend_test_class(
+    enabled_backends: Sequence[str] | None = None,
+    excluded_backends: Sequence[str] | None = None,
+) -> Callable[[C], C]:
+    """Set a test class's ``ENABLED_BACKENDS`` and ``EXCLUDED_BACKENDS`` from a decorator.
+
+    ``@multi_backend_test_class(enabled_backends=["inmemory", "dynamodb"])`` is the same as
+    assigning the attribute in the class body; an argument left ``None`` leaves the
+    attribute as the class has it (its own or inherited). Each class gets its own copy of
+    the lists.
+
+    Raises:
+        TypeError: The decorator is used without its parentheses, a list of names is
+            given as a single string, or the decorated class is not a
+            ``MultiBackendTestBase`` subclass.
+    """
+    if isinstance(enabled_backends, type):
+        raise TypeError(
+            "multi_backend_test_class takes the backends and returns the decorator: "
+            "write @multi_backend_test_class(...), with the parentheses"
+        )
+    _check_names("enabled_backends", enabled_backends)
+    _check_names("excluded_backends", excluded_backends)
+
+    def decorate(cls: C) -> C:
+        if not (isinstance(cls, type) and issubclass(cls, MultiBackendTestBase)):
+            name = getattr(cls, "__qualname__", repr(cls))
+            raise TypeError(
+                f"@multi_backend_test_class decorates MultiBackendTestBase subclasses; "
+                f"{name} is not one"
+            )
+        if enabled_backends is not None:
+            cls.ENABLED_BACKENDS = list(enabled_backends)
+        if excluded_backends is not None:
+            cls.EXCLUDED_BACKENDS = list(excluded_backends)
+        return cls
+
+    return decorate
+
+
+def _check_names(argument: str, names: Sequence[str] | None) -> None:
+    # A string is a sequence too: list("dynamodb") would be eight one-letter backends.
+    if isinstance(names, str):
+        raise TypeError(f"{argument} takes a list of backend names, such as [{names!r}]")

@@ -13,6 +13,7 @@ from restmachine_orm.query.changes import Expression
 
 from .operations import (
     AllOperation,
+    ClearOperation,
     CountOperation,
     CreateOperation,
     DeleteOperation,
@@ -197,6 +198,15 @@ class DriverInterface(abc.ABC):
         """Read every row with ``Model.all()``."""
         return self._attempt(operation.model_class, operation.model_class.all, _value)
 
+    def execute_clear(self, operation: ClearOperation) -> OperationResult:
+        """Delete the model's rows with its backend's ``clear(schema)``.
+
+        Unlike ``reset``, which may empty more than it is given (a driver may empty its
+        whole table), only this model's rows go.
+        """
+        model = operation.model_class
+        return self._attempt(model, lambda: model.model_backend.clear(model.orm_schema()), _value)
+
     def execute_transaction(self, operation: TransactionOperation) -> OperationResult:
         """Commit the transaction with ``with transaction() as tx:`` (its writes collected)."""
         tx = operation.transaction
@@ -266,6 +276,13 @@ class DriverInterface(abc.ABC):
     async def aexecute_all(self, operation: AllOperation) -> OperationResult:
         """Read every row with ``await Model.aall()``."""
         return await self._aattempt(operation.model_class, operation.model_class.aall, _value)
+
+    async def aexecute_clear(self, operation: ClearOperation) -> OperationResult:
+        """Delete the model's rows with ``await`` its backend's ``aclear(schema)``."""
+        model = operation.model_class
+        return await self._aattempt(
+            model, lambda: model.model_backend.aclear(model.orm_schema()), _value
+        )
 
     async def aexecute_transaction(self, operation: TransactionOperation) -> OperationResult:
         """Commit the transaction with ``async with transaction() as tx:``."""

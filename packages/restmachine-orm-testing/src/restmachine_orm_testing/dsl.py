@@ -3,12 +3,17 @@
 Every ``*_and_verify`` method reads the row back through the driver and fails, naming the
 backend, the model and each differing field, when storage does not hold what was written.
 Every ``expect_*_failure`` method fails when the operation succeeds or raises another error.
-``AsyncOrmClient`` has the same 15 methods, awaited, performed through the driver's
-``aexecute_*`` methods (the model's async API); both run the same steps and checks.
+The unverified ``create_model``, ``get_model``, ``update_model``, ``delete_model`` and
+``upsert_model`` check nothing and raise nothing the ORM raises: they return the driver's
+``OperationResult``, whose ``error`` holds it. ``AsyncOrmClient`` has the same 21 storage
+methods, awaited, performed through the driver's ``aexecute_*`` methods (the model's async
+API); both run the same steps and checks. ``is_backend`` reads no storage: it is a plain
+call on both clients.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from restmachine_orm import Model, TransactionAction, TransactionError
@@ -25,14 +30,30 @@ T = TypeVar("T")
 
 
 class _Client:
-    def __init__(self, driver: DriverInterface) -> None:
-        """Wrap a driver; the backend name comes from ``driver.get_backend_name()``."""
+    def __init__(self, driver: DriverInterface, models: Sequence[type[Model]] = ()) -> None:
+        """Wrap a driver; the backend name comes from ``driver.get_backend_name()``.
+
+        ``models`` are the test class's ``get_test_models()``: what ``clear_storage()``
+        clears when it is given no model (the plugin passes them).
+        """
         self.driver = driver
         self.backend_name = driver.get_backend_name()
+        self.models = tuple(models)
+
+    def is_backend(self, name: str) -> bool:
+        """Tell whether the client runs on the backend called ``name`` (``"dynamodb"``).
+
+        A plain call on ``AsyncOrmClient`` too: it reads no storage, and an awaitable
+        left un-awaited would always be true.
+        """
+        return self.backend_name == name
 
 
 class OrmClient(_Client):
-    """Runs operations through a driver and checks their outcome against storage."""
+    """Runs operations through a driver and checks their outcome against storage.
+
+    The ``*_model`` methods are the exception: they return the driver's result unchecked.
+    """
 
     def _run(self, steps: Steps[T]) -> T:
         return drive(steps, self.driver.execute)
@@ -89,6 +110,39 @@ class OrmClient(_Client):
     def upsert_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Insert or replace a row and check storage holds exactly that row."""
         return self._run(_steps.upsert_and_verify(self.backend_name, model_class, data))
+
+    def create_model(self, model_class: type[Model], **data: Any) -> OperationResult:
+        """Create a row, unverified: the result's ``instance``, or its ``error``."""
+        return self._run(_steps.create_model(model_class, data))
+
+    def get_model(self, model_class: type[Model], **key: Any) -> OperationResult:
+        """Read a row by key, unverified; ``instance`` is ``None`` when there is none."""
+        return self._run(_steps.get_model(model_class, key))
+
+    def update_model(self, instance: Model, **changes: Any) -> OperationResult:
+        """Assign the changes and save, unverified (``update_and_verify`` without the check)."""
+        return self._run(_steps.update_model(instance, changes))
+
+    def delete_model(self, instance: Model) -> OperationResult:
+        """Delete a row, unverified: the result's ``error`` holds what the ORM raised."""
+        return self._run(_steps.delete_model(instance))
+
+    def upsert_model(self, model_class: type[Model], **data: Any) -> OperationResult:
+        """Insert or replace a row, unverified: the result's ``instance``, or its ``error``."""
+        return self._run(_steps.upsert_model(model_class, data))
+
+    def clear_storage(self, model: type[Model] | None = None) -> None:
+        """Delete every row of ``model``; without one, of each of the test's models.
+
+        The test's models are those of the test class's ``get_test_models()``, which the
+        plugin empties before each test anyway; clear them again mid-test with this. Only
+        the named models lose rows, on any backend.
+
+        Raises:
+            ValueError: No model is given and the test class declares none.
+            VerificationError: The backend failed to clear a model.
+        """
+        self._run(_steps.clear_storage(self.backend_name, model, self.models))
 
     def query_models(
         self,
@@ -151,10 +205,11 @@ class OrmClient(_Client):
 
 
 class AsyncOrmClient(_Client):
-    """``OrmClient``'s 15 methods, awaited: ``await orm_client.create_and_verify(User, ...)``.
+    """``OrmClient``'s 21 storage methods, awaited: ``await orm_client.create_and_verify(...)``.
 
     Each step runs through the driver's ``aexecute_*`` methods, on the model's async API,
     and checks storage exactly as ``OrmClient`` does, failing with the same messages.
+    ``is_backend`` is the one plain call.
     """
 
     async def _run(self, steps: Steps[T]) -> T:
@@ -209,6 +264,30 @@ class AsyncOrmClient(_Client):
     async def upsert_and_verify(self, model_class: type[M], **data: Any) -> M:
         """Awaitable ``OrmClient.upsert_and_verify``."""
         return await self._run(_steps.upsert_and_verify(self.backend_name, model_class, data))
+
+    async def create_model(self, model_class: type[Model], **data: Any) -> OperationResult:
+        """Awaitable ``OrmClient.create_model``."""
+        return await self._run(_steps.create_model(model_class, data))
+
+    async def get_model(self, model_class: type[Model], **key: Any) -> OperationResult:
+        """Awaitable ``OrmClient.get_model``."""
+        return await self._run(_steps.get_model(model_class, key))
+
+    async def update_model(self, instance: Model, **changes: Any) -> OperationResult:
+        """Awaitable ``OrmClient.update_model``."""
+        return await self._run(_steps.update_model(instance, changes))
+
+    async def delete_model(self, instance: Model) -> OperationResult:
+        """Awaitable ``OrmClient.delete_model``."""
+        return await self._run(_steps.delete_model(instance))
+
+    async def upsert_model(self, model_class: type[Model], **data: Any) -> OperationResult:
+        """Awaitable ``OrmClient.upsert_model``."""
+        return await self._run(_steps.upsert_model(model_class, data))
+
+    async def clear_storage(self, model: type[Model] | None = None) -> None:
+        """Awaitable ``OrmClient.clear_storage`` (the backend's ``aclear``)."""
+        await self._run(_steps.clear_storage(self.backend_name, model, self.models))
 
     async def query_models(
         self,

@@ -13,6 +13,7 @@ from restmachine_orm import Model, Transaction
 
 __all__ = [
     "AllOperation",
+    "ClearOperation",
     "CountOperation",
     "CreateOperation",
     "DeleteOperation",
@@ -112,6 +113,14 @@ class AllOperation:
 
 
 @dataclass(frozen=True)
+class ClearOperation:
+    """Delete every row of ``model_class``, and no other model's."""
+
+    verb: ClassVar[str] = "clear"
+    model_class: type[Model]
+
+
+@dataclass(frozen=True)
 class TransactionOperation:
     """Commit ``transaction``, whose writes were collected already (``data``: its actions)."""
 
@@ -135,6 +144,7 @@ Operation = (
     | CountOperation
     | ExistsOperation
     | AllOperation
+    | ClearOperation
     | TransactionOperation
 )
 """Any operation the DSL asks a driver to perform."""

@@ -6,7 +6,7 @@ Registered through the ``pytest11`` entry point, so installing the package is al
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +74,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize each test of a ``MultiBackendTestBase`` class over its backends.
 
+    A class's backends are its ``ENABLED_BACKENDS`` but for its ``EXCLUDED_BACKENDS``; the
+    run's selection then deselects what it leaves out.
+
     Run first, so that the backend's id leads the test's ids (``test_a[dynamodb-x]``),
     where the report finds it whatever the backend's name.
 
     Raises:
         pytest.Collector.CollectError: An installed plugin failed to load (it may provide
             one of the backends, and a broken install must not pass as an absent one), or
-            the class or a mark names backends or capabilities wrongly.
+            the class or a mark names backends or capabilities wrongly, or the class
+            excludes every backend it enables.
     """
     cls = metafunc.cls
     if cls is None or not issubclass(cls, MultiBackendTestBase):
@@ -93,18 +97,50 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     failed = state.registry.load_error()
     if failed is not None:
         raise pytest.Collector.CollectError(str(failed))
-    backends = list(cls.ENABLED_BACKENDS)
-    if not backends or not all(isinstance(name, str) for name in backends):
-        raise pytest.Collector.CollectError(
-            f"{cls.__name__}.ENABLED_BACKENDS must be a non-empty list of backend names, "
-            f"not {cls.ENABLED_BACKENDS!r}"
-        )
-    _check_marks(metafunc, set(state.registry.known_names) | set(backends))
+    backends = _backends_of(cls)
+    _check_marks(metafunc, set(state.registry.known_names) | set(cls.ENABLED_BACKENDS))
     params = [
         pytest.param(name, id=name, marks=_marks_for(metafunc, state, cls, name))
         for name in backends
     ]
     metafunc.parametrize(argument, params, indirect=True)
+
+
+def _backends_of(cls: type[MultiBackendTestBase]) -> list[str]:
+    """The backends a class runs on: its ``ENABLED_BACKENDS`` less its ``EXCLUDED_BACKENDS``.
+
+    Raises:
+        pytest.Collector.CollectError: Either attribute is not a list of names, or the
+            exclusions leave no backend to run on.
+    """
+    enabled = _names_in(cls.ENABLED_BACKENDS)
+    if not enabled:
+        raise pytest.Collector.CollectError(
+            f"{cls.__name__}.ENABLED_BACKENDS must be a non-empty list of backend names, "
+            f"not {cls.ENABLED_BACKENDS!r}"
+        )
+    excluded = _names_in(cls.EXCLUDED_BACKENDS)
+    if excluded is None:
+        raise pytest.Collector.CollectError(
+            f"{cls.__name__}.EXCLUDED_BACKENDS must be a list of backend names, "
+            f"not {cls.EXCLUDED_BACKENDS!r}"
+        )
+    backends = [name for name in enabled if name not in excluded]
+    if not backends:
+        raise pytest.Collector.CollectError(
+            f"{cls.__name__}.EXCLUDED_BACKENDS {excluded!r} excludes every backend of "
+            f"ENABLED_BACKENDS {enabled!r}: the class has no backend to run on"
+        )
+    return backends
+
+
+def _names_in(value: object) -> list[str] | None:
+    """The backend names a class attribute lists, or ``None`` if it lists something else."""
+    # A bare string is iterable too: "dynamodb" would pass as eight one-letter names.
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return None
+    names = list(value)
+    return names if all(isinstance(name, str) for name in names) else None
 
 
 def _argument_of(metafunc: pytest.Metafunc, taken: list[str]) -> str:
@@ -370,8 +406,8 @@ def orm() -> tuple[OrmClient, str]:
 async def aorm(anyio_backend: Any) -> AsyncIterator[tuple[AsyncOrmClient, str]]:
     """``(async_orm_client, backend_name)`` for an ``async def`` test, on its event loop.
 
-    The same models, isolation, selection, marks and report as ``orm``; the client's 13
-    DSL methods are awaited. When the test is over, the driver's ``ateardown`` is awaited
+    The same models, isolation, selection, marks and report as ``orm``; the client's 21
+    storage methods are awaited. When the test is over, the driver's ``ateardown`` is awaited
     on the test's loop, before the loop closes.
     """
     loop = anyio_backend if isinstance(anyio_backend, str) else anyio_backend[0]

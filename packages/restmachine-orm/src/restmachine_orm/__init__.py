@@ -19,9 +19,11 @@ from .errors import (
     TransactionError,
 )
 from .fields import Field, FieldOptions
+from .hooks import after_load, after_save, before_save
 from .model import Model
 from .query.builder import Page, Query
 from .query.changes import F
+from .query.q import Q
 from .schema import ModelSchema
 from .transaction import Transaction, TransactionAction, transaction
 
@@ -44,11 +46,15 @@ __all__ = [
     "OrmError",
     "Page",
     "PartialWriteError",
+    "Q",
     "Query",
     "QueryError",
     "Transaction",
     "TransactionAction",
     "TransactionError",
     "__version__",
+    "after_load",
+    "after_save",
+    "before_save",
     "transaction",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -13,11 +14,12 @@ from ._assignment import plain_assignments
 from .backends.base import Backend, Key, Row
 from .backends.inmemory import InMemoryBackend
 from .errors import ModelDefinitionError, OrmError, QueryError
+from .hooks import hook_names
 from .query.builder import Query
-from .query.changes import Increment, parse_changes
-from .query.filters import Filter
-from .query.parse import parse_filters
-from .schema import ModelSchema
+from .query.changes import Increment, is_computed, parse_changes
+from .query.filters import Condition, Filter, walk
+from .query.q import Q, WriteCondition, resolve_filters
+from .schema import TEXT_MATCH_LOOKUPS, ModelSchema
 from .storable import check_row
 
 __all__ = ["Model"]
@@ -48,21 +50,36 @@ class Model(BaseModel):
 
     model_backend: ClassVar[Backend] = InMemoryBackend()
     __orm_schema__: ClassVar[ModelSchema | None] = None
-    # Whether the class overrides before_save / after_save: skip empty calls on hot paths.
-    __orm_hooks__: ClassVar[tuple[bool, bool]] = (False, False)
+    # The names of the class's hook methods (see ``hooks``), found once per class, so the
+    # write and read paths skip an empty tuple instead of looking hooks up on every call.
+    __orm_before_save__: ClassVar[tuple[str, ...]] = ()
+    __orm_after_save__: ClassVar[tuple[str, ...]] = ()
+    __orm_after_load__: ClassVar[tuple[str, ...]] = ()
     # Whether the class defines its own __init__, which every creating write must run.
     __orm_own_init__: ClassVar[bool] = False
     # Per field, the value types an assignment stores without pydantic (see _assignment).
     __orm_plain__: ClassVar[Mapping[str, tuple[type, ...]]] = {}
 
+    def __init_subclass__(cls, *, model_backend: Backend | None = None, **kwargs: Any) -> None:
+        """Bind the class to a backend given as a class keyword, if one is given.
+
+        ``class Thing(Model, model_backend=backend)`` is the same as assigning
+        ``model_backend = backend`` in the class body.
+        """
+        super().__init_subclass__(**kwargs)
+        if model_backend is not None:
+            cls.model_backend = model_backend
+
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         """Compute the class's schema once, as soon as pydantic has completed the class."""
+        # The class keyword was taken by __init_subclass__; pydantic passes it here too.
+        kwargs.pop("model_backend", None)
         super().__pydantic_init_subclass__(**kwargs)
-        cls.__orm_hooks__ = (
-            cls.before_save is not Model.before_save,
-            cls.after_save is not Model.after_save,
-        )
+        hooks = hook_names(cls, Model)
+        cls.__orm_before_save__ = hooks["before_save"]
+        cls.__orm_after_save__ = hooks["after_save"]
+        cls.__orm_after_load__ = hooks["after_load"]
         cls.__orm_own_init__ = cls.__init__ is not BaseModel.__init__  # type: ignore[comparison-overlap]
         cls.__orm_schema__ = None
         cls.__orm_plain__ = {}
@@ -196,17 +213,33 @@ class Model(BaseModel):
         return await Query(cls).aall()
 
     @classmethod
-    def where(cls, **filters: Any) -> Query[Self]:
+    def where(cls, *conditions: Q, **filters: Any) -> Query[Self]:
         """Start a query: ``User.where(age__gte=30).order_by("-age").all()``.
+
+        ``Q`` objects given positionally hold too: ``User.where(Q(age__gte=30) | Q(name="Bo"))``.
 
         Raises:
             QueryError: A field, lookup or value does not fit the model.
         """
-        return Query(cls).where(**filters)
+        return Query(cls).where(*conditions, **filters)
+
+    @classmethod
+    def find_by(cls, *conditions: Q, **filters: Any) -> Self | None:
+        """The first row matching the filters (as ``where(...).first()``), or ``None``.
+
+        Raises:
+            QueryError: A field, lookup or value does not fit the model.
+        """
+        return Query(cls).where(*conditions, **filters).first()
+
+    @classmethod
+    async def afind_by(cls, *conditions: Q, **filters: Any) -> Self | None:
+        """Awaitable ``find_by``."""
+        return await Query(cls).where(*conditions, **filters).afirst()
 
     # -- instance operations -----------------------------------------------------------
 
-    def save(self, *, condition: Mapping[str, Any] | None = None) -> Self:
+    def save(self, *, condition: WriteCondition | None = None) -> Self:
         """Write this instance's changes to its stored row.
 
         Args:
@@ -231,7 +264,7 @@ class Model(BaseModel):
         )
         return self
 
-    async def asave(self, *, condition: Mapping[str, Any] | None = None) -> Self:
+    async def asave(self, *, condition: WriteCondition | None = None) -> Self:
         """Awaitable ``save``: the same steps, errors and requests."""
         options = self._orm_condition(condition, "save")
         schema, key, changes, stored, row = self._orm_saving()
@@ -239,7 +272,7 @@ class Model(BaseModel):
         self._orm_saved(schema, written, row)
         return self
 
-    def delete(self, *, condition: Mapping[str, Any] | None = None) -> None:
+    def delete(self, *, condition: WriteCondition | None = None) -> None:
         """Delete this instance's stored row and release its unique values.
 
         Args:
@@ -258,21 +291,23 @@ class Model(BaseModel):
         self.model_backend.delete(schema, key, stored, **options)
         object.__setattr__(self, "_orm_row", None)
 
-    async def adelete(self, *, condition: Mapping[str, Any] | None = None) -> None:
+    async def adelete(self, *, condition: WriteCondition | None = None) -> None:
         """Awaitable ``delete``: the same checks, errors and requests."""
         schema, key, stored = self._orm_deleting()
         options = self._orm_condition(condition, "delete")
         await self.model_backend.adelete(schema, key, stored, **options)
         object.__setattr__(self, "_orm_row", None)
 
-    def update(self, *, condition: Mapping[str, Any] | None = None, **changes: Any) -> Self:
+    def update(self, *, condition: WriteCondition | None = None, **changes: Any) -> Self:
         """Change some fields of the stored row in one atomic write; refresh from it.
 
         Nothing is read first. A change is a value or an expression on the stored value
         (``views=F("views") + 1``, ``tags=F("tags") + ["x"]``), applied by the backend, so
         concurrent updates never lose one another. ``auto_now`` fields are stamped and a
-        version field goes up by one (without a version check: nothing was read). Hooks do
-        not run. The instance then holds the row as stored.
+        version field goes up by one (without a version check: nothing was read).
+        ``before_save`` hooks run on a copy of the instance holding the assigned values, and
+        what they change is written too; ``after_save`` hooks run once the instance holds
+        the row as stored.
 
         Args:
             condition: Write only if this holds on the stored row (as for ``save``).
@@ -292,7 +327,7 @@ class Model(BaseModel):
             schema, self.model_backend.update(schema, key, sent, None, **options)
         )
 
-    async def aupdate(self, *, condition: Mapping[str, Any] | None = None, **changes: Any) -> Self:
+    async def aupdate(self, *, condition: WriteCondition | None = None, **changes: Any) -> Self:
         """Awaitable ``update``: the same checks, errors and request."""
         schema = self.__orm_schema__ or self.orm_schema()
         key = self._orm_key(schema, self._orm_stored())
@@ -302,7 +337,7 @@ class Model(BaseModel):
 
     @classmethod
     def update_by_key(
-        cls, key: Mapping[str, Any], *, condition: Mapping[str, Any] | None = None, **changes: Any
+        cls, key: Mapping[str, Any], *, condition: WriteCondition | None = None, **changes: Any
     ) -> Self:
         """``update`` a row known by its key, without loading it first; the stored row.
 
@@ -317,7 +352,7 @@ class Model(BaseModel):
 
     @classmethod
     async def aupdate_by_key(
-        cls, key: Mapping[str, Any], *, condition: Mapping[str, Any] | None = None, **changes: Any
+        cls, key: Mapping[str, Any], *, condition: WriteCondition | None = None, **changes: Any
     ) -> Self:
         """Awaitable ``update_by_key``."""
         schema = cls.orm_schema()
@@ -328,14 +363,18 @@ class Model(BaseModel):
         return instance._orm_updated(schema, written)
 
     def before_save(self) -> None:
-        """Run before every create, save and upsert; override to adjust or check fields.
+        """Run before every write, as the first ``@before_save`` hook; override to adjust.
 
-        Define it in the class body: whether a class overrides the hooks is read once, when
-        the class is created.
+        Define it in the class body: a class's hooks are found once, when it is created.
         """
 
     def after_save(self) -> None:
-        """Run after every successful create, save and upsert; override to react."""
+        """Run after every successful write, as the first ``@after_save`` hook."""
+
+    @property
+    def is_stored(self) -> bool:
+        """Whether this instance holds a stored row: created, loaded or saved, not deleted."""
+        return self._orm_stored() is not None
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Assign a field, validated as pydantic validates it.
@@ -447,7 +486,7 @@ class Model(BaseModel):
         self,
         schema: ModelSchema,
         key: Key,
-        condition: Mapping[str, Any] | None,
+        condition: WriteCondition | None,
         changes: Mapping[str, Any],
     ) -> tuple[Row, dict[str, Filter]]:
         """What an atomic ``update`` sends: the parsed changes, stamps, version; options."""
@@ -464,9 +503,12 @@ class Model(BaseModel):
         if schema.auto_now:
             now = clock.now()
             sent.update({name: now for name in schema.auto_now})
+        options = self._orm_condition(condition, "update")
+        if self.__orm_before_save__:
+            self._orm_hooked_changes(schema, sent, "update")
         if schema.version_field is not None:
             sent[schema.version_field] = Increment(1)
-        return sent, self._orm_condition(condition, "update")
+        return sent, options
 
     def _orm_updated(self, schema: ModelSchema, written: Row) -> Self:
         """Take the row an atomic update stored."""
@@ -474,14 +516,16 @@ class Model(BaseModel):
         object.__setattr__(self, "__dict__", fresh.__dict__)
         object.__setattr__(self, "__pydantic_fields_set__", fresh.__pydantic_fields_set__)
         self._orm_remember(written)
+        self._orm_after_save()
         return self
 
     @classmethod
-    def _orm_condition(cls, condition: Mapping[str, Any] | None, verb: str) -> dict[str, Filter]:
+    def _orm_condition(cls, condition: WriteCondition | None, verb: str) -> dict[str, Filter]:
         """The backend options of a write's ``condition=``: none, or the parsed filter.
 
         Raises:
-            QueryError: The condition does not fit the model, or the backend cannot check it.
+            QueryError: The condition does not fit the model, uses a lookup that cannot be
+                checked atomically with a write, or the backend cannot check conditions.
         """
         if condition is None:
             return {}
@@ -492,12 +536,22 @@ class Model(BaseModel):
                 f"{schema.name}.{verb}(condition=...): {type(backend).__name__} cannot check "
                 "conditions (it lacks the 'conditions' capability); nothing was written"
             )
-        tree = parse_filters(schema, condition)
+        if isinstance(condition, Q):
+            tree = resolve_filters(schema, (condition,), {}, verb)
+        else:
+            tree = resolve_filters(schema, (), condition, verb)
         if tree is None:
             raise QueryError(
-                f"{schema.name}.{verb}(condition={{}}): the condition is empty; leave it out "
-                "to write unconditionally"
+                f"{schema.name}.{verb}(condition={condition!r}): the condition is empty; "
+                "leave it out to write unconditionally"
             )
+        for node in walk(tree):
+            if isinstance(node, Condition) and node.lookup in TEXT_MATCH_LOOKUPS:
+                raise QueryError(
+                    f"{schema.name}.{node.field}: {verb}(condition=...) cannot use the "
+                    f"{node.lookup!r} lookup: a condition is checked atomically with the write "
+                    "and some backends (DynamoDB) cannot evaluate it there; nothing was written"
+                )
         return {"condition": tree}
 
     def _orm_deleting(self) -> tuple[ModelSchema, Key, Row | None]:
@@ -522,9 +576,8 @@ class Model(BaseModel):
         """
         if schema.auto_now or (creating and (schema.auto_now_add or schema.version_field)):
             self._orm_stamp(schema, creating=creating)
-        # Hooks are looked up once per class (see __orm_hooks__).
-        if self.__orm_hooks__[0]:
-            self.before_save()
+        if self.__orm_before_save__:
+            self._orm_before_save(schema)
         if stored is not None:
             self._orm_key(schema, stored)
         return self._orm_write_row(schema)
@@ -542,13 +595,71 @@ class Model(BaseModel):
             fresh = type(self).model_validate(written)
             object.__setattr__(self, "__dict__", fresh.__dict__)
         object.__setattr__(self, "_orm_row", written)
-        if self.__orm_hooks__[1]:
-            self.after_save()
+        if self.__orm_after_save__:  # checked here: the write hot path makes no call
+            self._orm_after_save()
+
+    def _orm_before_save(self, schema: ModelSchema) -> None:
+        """Run the ``before_save`` hooks, refusing one that changes the key.
+
+        Raises:
+            OrmError: A hook changed a key field; nothing is written.
+        """
+        key = schema.key_of(self.__dict__)
+        for name in self.__orm_before_save__:
+            getattr(self, name)()
+            changed = schema.key_of(self.__dict__)
+            if changed != key:
+                raise OrmError(
+                    f"{schema.name}.{name}(): key fields are immutable, and this "
+                    f"before_save hook changed the key from {schema.key_dict(key)} to "
+                    f"{schema.key_dict(changed)}; hooks may change any other field. "
+                    "Nothing was written"
+                )
+
+    def _orm_after_save(self) -> None:
+        for name in self.__orm_after_save__:
+            getattr(self, name)()
+
+    def _orm_hooked_changes(self, schema: ModelSchema, sent: Row, verb: str) -> None:
+        """Run ``before_save`` hooks for an atomic update; add what they change to ``sent``.
+
+        The hooks see a copy of the instance holding the values the update assigns (an
+        expression's result is unknown until the backend applies it), so a failed write
+        leaves the instance's fields untouched; the copy shares the instance's private
+        attributes, which are never stored, so what a hook records there stays.
+
+        Raises:
+            OrmError: A hook changed the key, or a field the update computes.
+        """
+        assigned = {name: change for name, change in sent.items() if not is_computed(change)}
+        probe = self.model_copy()
+        object.__setattr__(probe, "__dict__", copy.deepcopy({**self.__dict__, **assigned}))
+        # What the hooks assign is recorded here; what they change in place, by value.
+        object.__setattr__(probe, "__pydantic_fields_set__", set())
+        probe._orm_before_save(schema)
+        expected = {**self.__dict__, **assigned}
+        changed = {
+            name: value
+            for name, value in probe.__dict__.items()
+            if name in schema.fields
+            and (name in probe.__pydantic_fields_set__ or expected.get(name, _UNSTORED) != value)
+            and not (name in assigned and assigned[name] == value)
+        }
+        computed = [name for name in changed if is_computed(sent.get(name))]
+        if computed:
+            raise OrmError(
+                f"{schema.name}.{verb}(): a before_save hook assigned {', '.join(computed)}, "
+                "which this update computes from the stored value; nothing was written"
+            )
+        if changed:
+            sent.update(parse_changes(schema, changed, verb))
 
     @classmethod
     def _orm_load(cls, row: Row) -> Self:
         instance: Self = cls.__pydantic_validator__.validate_python(row)
         instance._orm_remember(row)
+        for name in cls.__orm_after_load__:
+            getattr(instance, name)()
         return instance
 
     @classmethod
@@ -561,6 +672,9 @@ class Model(BaseModel):
             instance = validate(row)
             instance._orm_remember(row)
             loaded.append(instance)
+        for name in cls.__orm_after_load__:
+            for instance in loaded:
+                getattr(instance, name)()
         return loaded
 
     @classmethod

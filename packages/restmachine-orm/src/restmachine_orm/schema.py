@@ -18,7 +18,7 @@ from .errors import ModelDefinitionError, QueryError
 from .fields import FieldOptions, options_of
 from .storable import MAX_KEY_BYTES, MAX_SORT_KEY_BYTES, text_problem
 
-__all__ = ["LOOKUPS", "FieldKind", "FieldSpec", "ModelSchema"]
+__all__ = ["LOOKUPS", "TEXT_MATCH_LOOKUPS", "FieldKind", "FieldSpec", "ModelSchema"]
 
 #: Every lookup the query language knows, in the order the docs list them.
 LOOKUPS: tuple[str, ...] = (
@@ -31,8 +31,20 @@ LOOKUPS: tuple[str, ...] = (
     "in",
     "between",
     "startswith",
+    "endswith",
     "contains",
+    "iexact",
+    "istartswith",
+    "iendswith",
+    "icontains",
     "isnull",
+)
+
+#: Text lookups that some backends evaluate after reading (DynamoDB has no ``ends_with`` and
+#: no case folding). They filter queries on every backend, but a write's ``condition=``
+#: refuses them: it must be checked atomically with the write, by the storage itself.
+TEXT_MATCH_LOOKUPS: frozenset[str] = frozenset(
+    {"endswith", "iexact", "istartswith", "iendswith", "icontains"}
 )
 
 
@@ -55,7 +67,7 @@ class FieldKind(str, enum.Enum):
 _EQUALITY = frozenset({"eq", "ne", "in", "isnull"})
 _ORDERED = _EQUALITY | {"gt", "gte", "lt", "lte", "between"}
 _LOOKUPS_BY_KIND: dict[FieldKind, frozenset[str]] = {
-    FieldKind.STR: _ORDERED | {"startswith", "contains"},
+    FieldKind.STR: _ORDERED | {"startswith", "contains"} | TEXT_MATCH_LOOKUPS,
     FieldKind.NUMBER: _ORDERED,
     FieldKind.DATETIME: _ORDERED,
     FieldKind.DATE: _ORDERED,

@@ -30,6 +30,7 @@ from .errors import QueryError
 from .model import Model
 from .query.changes import is_computed
 from .query.filters import Filter
+from .query.q import WriteCondition
 from .schema import ModelSchema
 
 __all__ = ["Transaction", "TransactionAction", "transaction"]
@@ -86,9 +87,7 @@ class Transaction:
 
     # -- collecting writes ----------------------------------------------------------------
 
-    def create(
-        self, model: type[M], *, condition: Mapping[str, Any] | None = None, **data: Any
-    ) -> M:
+    def create(self, model: type[M], *, condition: WriteCondition | None = None, **data: Any) -> M:
         """Create a row, as ``model.create(**data)``; the instance is stored at commit.
 
         ``condition`` is checked on the stored row, which a create requires to be absent:
@@ -106,7 +105,7 @@ class Transaction:
         )
         return instance
 
-    def save(self, instance: M, *, condition: Mapping[str, Any] | None = None) -> M:
+    def save(self, instance: M, *, condition: WriteCondition | None = None) -> M:
         """Save the instance's changes, as ``instance.save(condition=...)``."""
         model = type(instance)
         self._open(model, "save")
@@ -134,7 +133,7 @@ class Transaction:
         )
         return instance
 
-    def delete(self, instance: Model, *, condition: Mapping[str, Any] | None = None) -> None:
+    def delete(self, instance: Model, *, condition: WriteCondition | None = None) -> None:
         """Delete the instance's row, as ``instance.delete(condition=...)``."""
         model = type(instance)
         self._open(model, "delete")
@@ -148,9 +147,7 @@ class Transaction:
             lambda _: object.__setattr__(instance, "_orm_row", None),
         )
 
-    def update(
-        self, instance: M, *, condition: Mapping[str, Any] | None = None, **changes: Any
-    ) -> M:
+    def update(self, instance: M, *, condition: WriteCondition | None = None, **changes: Any) -> M:
         """Change fields of the stored row, as ``instance.update(...)`` (``F`` expressions too).
 
         The instance takes the stored row at commit.
@@ -303,7 +300,7 @@ class Transaction:
             finish(row)
 
 
-def _condition(model: type[Model], condition: Mapping[str, Any] | None, verb: str) -> Filter | None:
+def _condition(model: type[Model], condition: WriteCondition | None, verb: str) -> Filter | None:
     """A write's parsed ``condition=`` (``None``: unconditional), checked as its twin checks."""
     return model._orm_condition(condition, verb).get("condition")
 

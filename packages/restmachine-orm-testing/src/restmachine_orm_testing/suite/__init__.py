@@ -20,7 +20,10 @@ Suite 1.4 adds ``TestConditionalWrites`` and ``TestAtomicUpdates`` (and their ``
 twins), for backends with the ``conditions`` and ``atomic_updates`` capabilities; suite
 1.5 adds ``TestTransactions`` (and ``TestTransactionsAsync``), for backends that also have
 ``transactions``; suite 1.6 adds ``TestExpiry`` (and ``TestExpiryAsync``), for backends with
-``ttl``.
+``ttl``. Suite 1.7 adds what users of the earlier restmachine-python bring:
+``TestHookDecorators``, ``TestMixins``, ``TestExpirationMixin`` (``ttl``) and
+``TestQueryHelpers``, each with its ``Async`` twin, and ``TestAwaitedHelpers`` (the
+awaitable API on the test's event loop).
 """
 
 from __future__ import annotations
@@ -33,13 +36,17 @@ from .async_surface import (
     TestConditionalWritesAsync,
     TestCrudAsync,
     TestDifferentialAsync,
+    TestExpirationMixinAsync,
     TestExpiryAsync,
+    TestHookDecoratorsAsync,
     TestHooksAsync,
     TestLogicAsync,
     TestLookupsAsync,
+    TestMixinsAsync,
     TestOptimisticLockingAsync,
     TestOrderingAsync,
     TestPaginationAsync,
+    TestQueryHelpersAsync,
     TestTextAsync,
     TestTimestampsAsync,
     TestTransactionsAsync,
@@ -55,6 +62,8 @@ from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential, run_differential
 from .expiry import TestExpiry
+from .helpers import TestAwaitedHelpers, TestQueryHelpers
+from .lifecycle import TestExpirationMixin, TestHookDecorators, TestMixins
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
 from .tasks import TestConcurrentTasks
@@ -67,6 +76,7 @@ __all__ = [
     "SuiteBase",
     "TestAtomicUpdates",
     "TestAtomicUpdatesAsync",
+    "TestAwaitedHelpers",
     "TestBadInput",
     "TestBadInputAsync",
     "TestCancelledTasks",
@@ -79,20 +89,28 @@ __all__ = [
     "TestCrudAsync",
     "TestDifferential",
     "TestDifferentialAsync",
+    "TestExpirationMixin",
+    "TestExpirationMixinAsync",
     "TestExpiry",
     "TestExpiryAsync",
+    "TestHookDecorators",
+    "TestHookDecoratorsAsync",
     "TestHooks",
     "TestHooksAsync",
     "TestLogic",
     "TestLogicAsync",
     "TestLookups",
     "TestLookupsAsync",
+    "TestMixins",
+    "TestMixinsAsync",
     "TestOptimisticLocking",
     "TestOptimisticLockingAsync",
     "TestOrdering",
     "TestOrderingAsync",
     "TestPagination",
     "TestPaginationAsync",
+    "TestQueryHelpers",
+    "TestQueryHelpersAsync",
     "TestText",
     "TestTextAsync",
     "TestTimestamps",

@@ -21,6 +21,8 @@ from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential
 from .expiry import TestExpiry
+from .helpers import TestQueryHelpers
+from .lifecycle import TestExpirationMixin, TestHookDecorators, TestMixins
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
 from .transactions import TestTransactions
@@ -33,13 +35,17 @@ __all__ = [
     "TestConditionalWritesAsync",
     "TestCrudAsync",
     "TestDifferentialAsync",
+    "TestExpirationMixinAsync",
     "TestExpiryAsync",
+    "TestHookDecoratorsAsync",
     "TestHooksAsync",
     "TestLogicAsync",
     "TestLookupsAsync",
+    "TestMixinsAsync",
     "TestOptimisticLockingAsync",
     "TestOrderingAsync",
     "TestPaginationAsync",
+    "TestQueryHelpersAsync",
     "TestTextAsync",
     "TestTimestampsAsync",
     "TestTransactionsAsync",
@@ -142,3 +148,23 @@ class TestWritePipelineAsync(TestWritePipeline):
 @through_async("1.6")
 class TestExpiryAsync(TestExpiry):
     """``TestExpiry``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.7")
+class TestHookDecoratorsAsync(TestHookDecorators):
+    """``TestHookDecorators``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.7")
+class TestMixinsAsync(TestMixins):
+    """``TestMixins``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.7")
+class TestExpirationMixinAsync(TestExpirationMixin):
+    """``TestExpirationMixin``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.7")
+class TestQueryHelpersAsync(TestQueryHelpers):
+    """``TestQueryHelpers``'s tests, every backend call made through the awaitable twins."""

@@ -7,19 +7,26 @@ import decimal
 import enum
 from typing import Any
 
-from restmachine_orm import Field, Model
+from pydantic import BaseModel, PrivateAttr
+
+from restmachine_orm import Field, Model, after_load, after_save, before_save
+from restmachine_orm.mixins import ExpirationMixin, TimestampMixin
 
 __all__ = [
     "SUITE_MODELS",
     "Account",
+    "Audited",
     "Awkward",
+    "Cached",
     "Color",
     "Event",
     "Hooked",
+    "Journal",
     "Labeled",
     "Lease",
     "Member",
     "Sample",
+    "Stamped",
 ]
 
 
@@ -127,5 +134,75 @@ class Lease(Model):
     version: int = Field(version=True)
 
 
-SUITE_MODELS: list[type[Model]] = [Member, Event, Sample, Hooked, Account, Awkward, Labeled]
+class Audited(BaseModel):
+    """A mixin with a field and a hook: counts the writes of a row."""
+
+    __slots__ = ()
+
+    writes: int = 0
+
+    @before_save
+    def count_write(self) -> None:
+        """Count this write (runs before the model's own hooks: base classes first)."""
+        self.writes += 1
+
+
+class Journal(Audited, Model):
+    """Decorated hooks, one inherited from a mixin; each records itself in ``trail``."""
+
+    id: str = Field(primary_key=True)
+    title: str
+    slug: str = ""
+    _trail: list[str] = PrivateAttr(default_factory=list)
+
+    @before_save
+    def make_slug(self) -> None:
+        """Derive the slug from the title and the write count; ``"move"`` moves the key."""
+        self.slug = f"{self.title.lower().replace(' ', '-')}-{self.writes}"
+        if self.title == "move":
+            self.id = f"{self.id}-moved"  # refused: hooks never change keys
+        self._trail.append("make_slug")
+
+    @after_save
+    def saved(self) -> None:
+        """Record a successful write."""
+        self._trail.append("saved")
+
+    @after_load
+    def loaded(self) -> None:
+        """Record a read."""
+        self._trail.append("loaded")
+
+    @property
+    def trail(self) -> list[str]:
+        """The hooks that ran on this instance, in order."""
+        return self._trail
+
+
+class Stamped(TimestampMixin, Model):
+    """``TimestampMixin`` with the model's own fields."""
+
+    id: str = Field(primary_key=True)
+    body: str = ""
+    views: int = 0
+
+
+class Cached(TimestampMixin, ExpirationMixin, Model):
+    """Both mixins at once, with the model's own fields."""
+
+    id: str = Field(primary_key=True)
+    value: str = ""
+
+
+SUITE_MODELS: list[type[Model]] = [
+    Member,
+    Event,
+    Sample,
+    Hooked,
+    Account,
+    Awkward,
+    Labeled,
+    Journal,
+    Stamped,
+]
 """Every model of the suite, for ``get_test_models``."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from .builder import Page, Query
 from .execution import select_rows
-from .filters import And, Condition, Filter, Not, Or, pinned_values
+from .filters import And, Condition, Filter, Not, Or, pinned_values, split_filter, walk
 from .ordering import OrderBy
 from .predicate import Predicate, compile_filter
+from .q import Q, WriteCondition
 from .spec import QuerySpec
 
 __all__ = [
@@ -18,9 +19,13 @@ __all__ = [
     "OrderBy",
     "Page",
     "Predicate",
+    "Q",
     "Query",
     "QuerySpec",
+    "WriteCondition",
     "compile_filter",
     "pinned_values",
     "select_rows",
+    "split_filter",
+    "walk",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from typing_extensions import Self
 
@@ -13,8 +13,11 @@ from ..schema import ModelSchema
 from .cursor import decode_cursor, encode_cursor
 from .filters import And, Filter, Not, Or
 from .ordering import OrderBy
-from .parse import parse_filters
+from .q import resolve_filters
 from .spec import QuerySpec
+
+if TYPE_CHECKING:
+    from .q import Q
 
 __all__ = ["Page", "Query", "Queryable", "RowSource"]
 
@@ -113,38 +116,54 @@ class Query(Generic[M]):
     def _with(self, **changes: Any) -> Query[M]:
         return Query(self._model, replace(self._spec, **changes))
 
-    def _parse(self, filters: dict[str, Any]) -> Filter | None:
-        return parse_filters(self._spec.schema, filters)
+    def _parse(
+        self, conditions: tuple[Any, ...], filters: dict[str, Any], method: str
+    ) -> Filter | None:
+        return resolve_filters(self._spec.schema, conditions, filters, method)
 
-    def where(self, **filters: Any) -> Query[M]:
-        """Keep rows matching every filter (``field=value`` or ``field__lookup=value``)."""
-        return self.and_(**filters)
+    def where(self, *conditions: Q, **filters: Any) -> Query[M]:
+        """Keep rows matching every filter (``field=value`` or ``field__lookup=value``).
 
-    def and_(self, **filters: Any) -> Query[M]:
-        """Keep rows that match the query so far *and* every filter given here."""
-        added = self._parse(filters)
-        current = self._spec.filter
+        ``Q`` objects given positionally must hold too: ``where(Q(a=1) | Q(b=2), c=3)``.
+        """
+        added = self._parse(conditions, filters, "where")
         if added is None:
             return self
-        return self._with(filter=_conjoin(current, added))
+        return self._with(filter=_conjoin(self._spec.filter, added))
 
-    def or_(self, **filters: Any) -> Query[M]:
+    def and_(self, *conditions: Q, **filters: Any) -> Query[M]:
+        """Keep rows that match the query so far *and* every filter given here."""
+        added = self._parse(conditions, filters, "and_")
+        if added is None:
+            return self
+        return self._with(filter=_conjoin(self._spec.filter, added))
+
+    def or_(self, *conditions: Q, **filters: Any) -> Query[M]:
         """Keep rows that match the query so far *or* every filter given here.
 
         A query without filters matches every row, so ``or_`` on it changes nothing.
         """
-        added = self._parse(filters)
+        added = self._parse(conditions, filters, "or_")
         current = self._spec.filter
         if added is None or current is None:
             return self
         return self._with(filter=Or((current, added)))
 
-    def not_(self, **filters: Any) -> Query[M]:
+    def not_(self, *conditions: Q, **filters: Any) -> Query[M]:
         """Drop rows that match every filter given here."""
-        added = self._parse(filters)
+        added = self._parse(conditions, filters, "not_")
         if added is None:
             return self
         return self._with(filter=_conjoin(self._spec.filter, Not(added)))
+
+    def include_expired(self) -> Query[M]:
+        """Return rows whose time to live has passed too, where the backend still holds them.
+
+        Expired rows are absent from every other read. A backend deletes them in its own
+        time (DynamoDB within days, the in-memory backend at the next write meeting them),
+        so which expired rows this returns depends on that, not on the query.
+        """
+        return self._with(include_expired=True)
 
     def order_by(self, *fields: str) -> Query[M]:
         """Order by these fields, added after any earlier ones; ``"-age"`` is descending.
@@ -209,6 +228,69 @@ class Query(Generic[M]):
         """Awaitable ``first``."""
         found = await self._first_only().aall()
         return found[0] if found else None
+
+    def last(self) -> M | None:
+        """Return the last matching instance in the query's order, or ``None``.
+
+        It is the last row ``all()`` would return, read without building the others.
+
+        Raises:
+            QueryError: The query has no ``order_by`` (its natural order differs from one
+                backend to another, so "last" would too).
+        """
+        spec = self._last_spec()
+        row = None
+        for row in self._model._orm_backend().query(spec):  # noqa: B007 - keep the last
+            pass
+        return None if row is None else self._model._orm_load(row)
+
+    async def alast(self) -> M | None:
+        """Awaitable ``last``."""
+        spec = self._last_spec()
+        row = None
+        async for row in self._model._orm_backend().aquery(spec):  # noqa: B007 - keep the last
+            pass
+        return None if row is None else self._model._orm_load(row)
+
+    def _last_spec(self) -> QuerySpec:
+        spec = self._spec
+        if not spec.order:
+            raise QueryError(
+                f"{spec.schema.name}: last() needs an order; add order_by(...) (without one, "
+                "rows come in each backend's own order, so the last row would differ)"
+            )
+        return spec
+
+    def values(self, *fields: str) -> list[dict[str, Any]]:
+        """Run the query and return each row as a dict of only these fields (all if none).
+
+        Values are those an instance would hold; no instance is built, so ``after_load``
+        hooks do not run. DynamoDB reads only these fields (a ``ProjectionExpression``).
+
+        Raises:
+            QueryError: A name is not a field of the model.
+        """
+        spec = self._values_spec(fields)
+        return self._picked(spec, list(self._model._orm_backend().query(spec)))
+
+    async def avalues(self, *fields: str) -> list[dict[str, Any]]:
+        """Awaitable ``values``."""
+        spec = self._values_spec(fields)
+        return self._picked(spec, [row async for row in self._model._orm_backend().aquery(spec)])
+
+    def _values_spec(self, fields: tuple[str, ...]) -> QuerySpec:
+        schema = self._spec.schema
+        for name in fields:
+            schema.field_spec(name, purpose=f"values({name!r})")
+        return replace(self._spec, fields=fields or tuple(schema.fields))
+
+    @staticmethod
+    def _picked(spec: QuerySpec, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        schema, names = spec.schema, spec.fields or ()
+        return [
+            {name: schema.validate_value(name, row[name], purpose="values()") for name in names}
+            for row in rows
+        ]
 
     def _first_only(self) -> Query[M]:
         limit = self._spec.limit

@@ -71,13 +71,14 @@ def live_filter(schema: ModelSchema, now: dt.datetime) -> Filter | None:
 
 
 def live_spec(spec: QuerySpec, now: dt.datetime | None = None) -> QuerySpec:
-    """``spec`` restricted to live rows (``spec`` itself for a model without TTL).
+    """``spec`` restricted to live rows, unless its model has no TTL or it includes expired.
 
-    ``now`` defaults to the ORM's clock, read only for a model whose rows expire. The
-    liveness test joins the filter's top-level conditions, so a key or index the filter
-    pins is still seen as pinned (``pinned_values``).
+    A query made with ``include_expired()`` is returned as it is. ``now`` defaults to the
+    ORM's clock, read only for a model whose rows expire. The liveness test joins the
+    filter's top-level conditions, so a key or index the filter pins is still seen as
+    pinned (``pinned_values``).
     """
-    if spec.schema.ttl_field is None:
+    if spec.schema.ttl_field is None or spec.include_expired:
         return spec
     live = live_filter(spec.schema, clock.now() if now is None else now)
     assert live is not None  # the model has an expiry field

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Union
 
-__all__ = ["And", "Condition", "Filter", "Not", "Or", "describe", "pinned_values"]
+__all__ = [
+    "And",
+    "Condition",
+    "Filter",
+    "Not",
+    "Or",
+    "describe",
+    "pinned_values",
+    "split_filter",
+    "walk",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,43 @@ def pinned_values(tree: Filter | None) -> dict[str, Any]:
         for cond in conditions
         if isinstance(cond, Condition) and cond.lookup == "eq"
     }
+
+
+def walk(tree: Filter) -> Iterator[Filter]:
+    """Every node of the tree, the root first."""
+    yield tree
+    if isinstance(tree, Not):
+        yield from walk(tree.child)
+    elif isinstance(tree, (And, Or)):
+        for child in tree.children:
+            yield from walk(child)
+
+
+def split_filter(
+    tree: Filter | None, native: Callable[[Condition], bool]
+) -> tuple[Filter | None, Filter | None]:
+    """Split a filter into what a storage evaluates (``native``) and what is left to do after.
+
+    Returns ``(stored, after)``: every row matching ``tree`` matches ``stored``, and a row
+    matching ``stored`` matches ``tree`` exactly when it matches ``after`` (``None``: no
+    test). Top-level conditions of an ``And`` split one by one; any other node that holds
+    a condition the storage cannot evaluate is left whole to ``after``.
+    """
+    if tree is None:
+        return None, None
+    parts = tree.children if isinstance(tree, And) else (tree,)
+    stored: list[Filter] = []
+    after: list[Filter] = []
+    for part in parts:
+        whole = all(native(n) for n in walk(part) if isinstance(n, Condition))
+        (stored if whole else after).append(part)
+    return _joined(stored), _joined(after)
+
+
+def _joined(parts: list[Filter]) -> Filter | None:
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
 def describe(tree: Filter) -> str:

@@ -8,13 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import QueryError
-from ..schema import LOOKUPS, FieldKind, FieldSpec, ModelSchema
+from ..schema import LOOKUPS, TEXT_MATCH_LOOKUPS, FieldKind, FieldSpec, ModelSchema
 from ..storable import number_problem, text_problem
 from .filters import And, Condition, Filter
 
 __all__ = ["parse_filters", "split_lookup"]
 
 _COLLECTIONS = (list, tuple, set, frozenset)
+# Lookups that compare a text field with a piece of text, not with a value of the field.
+_TEXT_LOOKUPS = frozenset({"startswith", "contains"}) | TEXT_MATCH_LOOKUPS
 
 
 def split_lookup(schema: ModelSchema, keyword: str) -> tuple[FieldSpec, str]:
@@ -82,7 +84,7 @@ def _condition(schema: ModelSchema, keyword: str, value: Any) -> Condition:
                 f"not one of each: {value!r}"
             )
         return Condition(spec.name, lookup, (low, high))
-    if lookup in ("startswith", "contains") and spec.kind is FieldKind.STR:
+    if lookup in _TEXT_LOOKUPS and spec.kind is FieldKind.STR:
         if not isinstance(value, str):
             raise QueryError(f"{where}: {keyword} takes a string, not {value!r}")
         return Condition(spec.name, lookup, value)

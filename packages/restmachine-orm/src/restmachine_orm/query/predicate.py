@@ -64,10 +64,28 @@ def _condition(cond: Condition) -> Predicate:
         return lambda row: isinstance(stored := row.get(name), str) and stored.startswith(value)
     if lookup == "contains":
         return lambda row: (stored := row.get(name)) is not None and value in stored
+    if lookup in _FOLDED:
+        return _text_match(name, lookup, value)
+    if lookup == "endswith":
+        return lambda row: isinstance(stored := row.get(name), str) and stored.endswith(value)
     if lookup == "between":
         low, high = value
         return _compared(name, lambda stored, _: low <= stored <= high, value)
     return _compared(name, _ORDERING[lookup], value)
+
+
+# Case-insensitive lookups compare casefolded text (``"Straße"`` matches ``"STRASSE"``).
+_FOLDED: dict[str, Callable[[str, str], bool]] = {
+    "iexact": operator.eq,
+    "istartswith": str.startswith,
+    "iendswith": str.endswith,
+    "icontains": operator.contains,
+}
+
+
+def _text_match(name: str, lookup: str, value: str) -> Predicate:
+    test, folded = _FOLDED[lookup], value.casefold()
+    return lambda row: isinstance(stored := row.get(name), str) and test(stored.casefold(), folded)
 
 
 def _compared(name: str, test: Callable[[Any, Any], bool], value: Any) -> Predicate:

@@ -25,6 +25,11 @@ class QuerySpec:
         limit: At most this many rows, or ``None``.
         offset: Skip this many rows first.
         after: A seek position: only rows strictly after these ``order`` values.
+        include_expired: Return rows whose TTL has passed too, where the backend still
+            holds them (``Query.include_expired()``); backends pass the spec through
+            ``live_spec``, which honours it.
+        fields: The fields the caller reads (``Query.values()``), or ``None`` for all. A
+            backend may return only these (DynamoDB projects them) or every field.
     """
 
     schema: ModelSchema
@@ -33,6 +38,8 @@ class QuerySpec:
     limit: int | None = None
     offset: int = 0
     after: tuple[Any, ...] | None = None
+    include_expired: bool = False
+    fields: tuple[str, ...] | None = None
 
     def unsliced(self) -> QuerySpec:
         """The same rows without ordering or slicing, e.g. to count them."""
