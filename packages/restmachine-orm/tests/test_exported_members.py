@@ -59,6 +59,8 @@ def test_package_exports_the_documented_api() -> None:
         "Field",
         "FieldOptions",
         "Q",
+        "ExpirationMixin",
+        "TimestampMixin",
         "after_load",
         "after_save",
         "before_save",

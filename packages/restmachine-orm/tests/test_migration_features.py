@@ -285,3 +285,13 @@ def test_transaction_actions_take_q_conditions() -> None:
     with pytest.raises(QueryError, match="cannot use the 'icontains' lookup"), transaction() as tx:
         tx.delete(Doc.get(id="d2"), condition=Q(title__icontains="x"))
     assert [d.hits for d in Doc.where().order_by("id")] == [0, 6]
+
+
+def test_a_query_refuses_truth_and_length_tests_naming_what_to_call() -> None:
+    Doc.create(id="d1")
+    query = Doc.where(id="d1")
+    with pytest.raises(TypeError, match=r"Doc query has no truth value.*query.exists\(\)"):
+        bool(query)
+    with pytest.raises(TypeError, match=r"Doc query has no length.*query.count\(\)"):
+        len(query)
+    assert [d.id for d in list(query)] == ["d1"]  # iteration needs neither

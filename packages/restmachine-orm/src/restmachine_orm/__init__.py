@@ -20,6 +20,7 @@ from .errors import (
 )
 from .fields import Field, FieldOptions
 from .hooks import after_load, after_save, before_save
+from .mixins import ExpirationMixin, TimestampMixin
 from .model import Model
 from .query.builder import Page, Query
 from .query.changes import F
@@ -35,6 +36,7 @@ __all__ = [
     "ConcurrentModificationError",
     "ConditionFailedError",
     "DuplicateKeyError",
+    "ExpirationMixin",
     "F",
     "Field",
     "FieldOptions",
@@ -49,6 +51,7 @@ __all__ = [
     "Q",
     "Query",
     "QueryError",
+    "TimestampMixin",
     "Transaction",
     "TransactionAction",
     "TransactionError",

@@ -219,6 +219,28 @@ class Query(Generic[M]):
         async for row in self._model._orm_backend().aquery(self._spec):
             yield load(row)
 
+    def __bool__(self) -> bool:
+        """Refuse a truth test: ``if query:`` would not read the backend (use ``exists()``).
+
+        Raises:
+            TypeError: Always, naming ``exists()`` and ``count()``.
+        """
+        raise TypeError(
+            f"a {self._spec.schema.name} query has no truth value: it reads nothing until "
+            "asked; use query.exists() (or query.count())"
+        )
+
+    def __len__(self) -> int:
+        """Refuse ``len(query)``: say ``count()``, which counts on the backend.
+
+        Raises:
+            TypeError: Always, naming ``count()``.
+        """
+        raise TypeError(
+            f"a {self._spec.schema.name} query has no length: it reads nothing until asked; "
+            "use query.count(), which counts on the backend"
+        )
+
     def first(self) -> M | None:
         """Return the first matching instance, or ``None``."""
         found = self._first_only().all()
