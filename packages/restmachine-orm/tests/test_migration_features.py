@@ -88,7 +88,8 @@ def test_update_runs_hooks_on_a_copy_and_writes_what_they_change() -> None:
     doc = Doc.create(id="d1")
     doc._seen.clear()
     updated = doc.update(hits=F("hits") + 1)
-    assert updated.log == ["method", "mixin", "own"] * 2
+    # The overridden before_save() method keeps to create, upsert and save, as it always did.
+    assert updated.log == ["method", "mixin", "own", "mixin", "own"]
     assert Doc.get(id="d1").log == updated.log  # type: ignore[union-attr]
     assert doc._seen == ["saved"]
 
@@ -103,7 +104,9 @@ def test_a_hook_assigning_a_field_the_update_computes_is_refused() -> None:
             self.hits = 0
 
     Counter.create(id="c1", hits=5)  # the hook stores 0
-    with pytest.raises(OrmError, match=r"Counter.update\(\): a before_save hook assigned hits"):
+    with pytest.raises(
+        OrmError, match=r"Counter.update_by_key\(\): a before_save hook assigned hits"
+    ):
         Counter.update_by_key({"id": "c1"}, hits=F("hits") + 1)
     assert Counter.get(id="c1").hits == 0  # type: ignore[union-attr]
 
@@ -295,3 +298,63 @@ def test_a_query_refuses_truth_and_length_tests_naming_what_to_call() -> None:
     with pytest.raises(TypeError, match=r"Doc query has no length.*query.count\(\)"):
         len(query)
     assert [d.id for d in list(query)] == ["d1"]  # iteration needs neither
+
+
+class Titled(Model):
+    id: str = Field(primary_key=True)
+    title: str
+    views: int = 0
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @before_save
+    def tidy(self) -> None:
+        self.title = self.title.strip()
+        self._notes.append(self.title)
+
+
+def test_an_update_sends_only_what_a_hook_changed_so_no_stale_value_returns() -> None:
+    stale = Titled.create(id="t1", title="Hello")
+    Titled.get(id="t1").update(title="Changed")  # type: ignore[union-attr]
+    stale.update(views=F("views") + 1)  # the hook rewrites stale.title to itself: not sent
+    assert Titled.get(id="t1").title == "Changed"  # type: ignore[union-attr]
+    assert stale._notes == ["Hello", "Hello"]  # a declared private attribute is shared
+
+
+def test_update_by_key_refuses_a_hook_reading_what_it_does_not_hold() -> None:
+    Titled.create(id="t1", title="Hello", views=1)
+    with pytest.raises(OrmError, match=r"Titled.update_by_key\(\): a before_save hook read a"):
+        Titled.update_by_key({"id": "t1"}, views=F("views") + 1)
+    assert Titled.update_by_key({"id": "t1"}, title=" Hi ").title == "Hi"
+    assert Titled.get(id="t1").views == 1  # type: ignore[union-attr]
+
+
+def test_async_hooks_are_refused() -> None:
+    with pytest.raises(TypeError, match="async def"):
+
+        class Hooked(Model):
+            id: str = Field(primary_key=True)
+
+            @before_save
+            async def tidy(self) -> None:
+                pass
+
+
+def test_or_and_not_with_filters_matching_every_row() -> None:
+    for n in range(3):
+        Doc.create(id=f"d{n}", hits=n)
+    some = Doc.where(hits__gte=2)
+    assert [d.id for d in some.or_(Q() | Q(hits=0)).order_by("id")] == ["d0", "d1", "d2"]
+    assert [d.id for d in some.or_().order_by("id")] == ["d2"]  # nothing given: unchanged
+    with pytest.raises(QueryError, match=r"Doc: not_\(Q\(\) \| Q\(hits=0\)\) negates"):
+        some.not_(Q() | Q(hits=0))
+    assert repr(~(Q(a=1) | Q(b=2))) == "~(Q(a=1) | Q(b=2))"
+
+
+def test_a_transaction_check_takes_q_objects() -> None:
+    from restmachine_orm import TransactionError
+
+    Doc.create(id="d1", hits=3)
+    with transaction() as tx:
+        tx.check(Doc, {"id": "d1"}, Q(hits=3) | Q(hits=4), title="")
+    with pytest.raises(TransactionError), transaction() as tx:
+        tx.check(Doc, {"id": "d1"}, ~Q(hits=3))

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from restmachine_orm import QueryError
 from restmachine_orm.query import And, Condition, Filter, Not, Or
 from restmachine_orm.schema import ModelSchema
 
@@ -122,7 +123,11 @@ class Expressions:
             return f"{function}({path}, {self.value(value)})"
         # The reader tests the other text lookups on the rows it reads (``_reads``); a
         # write's condition cannot use them (the core refuses them there).
-        raise ValueError(f"no DynamoDB expression for the {lookup!r} lookup")
+        model = "" if schema is None else f"{schema.name}."
+        raise QueryError(
+            f"{model}{cond.field}: DynamoDB has no expression for {lookup!r}; "
+            "queries test it on the rows they read, and write conditions cannot use it"
+        )
 
     def _same_form(self, path: str, operand: Any, comparison: str) -> str:
         """Restrict a datetime comparison to stored values of the operand's form.

@@ -9,6 +9,7 @@ decorator.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -28,6 +29,9 @@ _METHODS: dict[str, HookKind] = {"before_save": "before_save", "after_save": "af
 def _mark(kind: HookKind, method: _F) -> _F:
     if not callable(method):
         raise TypeError(f"@{kind} decorates a method, not {method!r}")
+    if inspect.iscoroutinefunction(method):
+        # The write paths call hooks, sync and async alike; a coroutine would never run.
+        raise TypeError(f"@{kind} decorates a plain method, not async def {method.__name__}()")
     setattr(method, _MARK, kind)
     return method
 

@@ -55,6 +55,10 @@ class Model(BaseModel):
     __orm_before_save__: ClassVar[tuple[str, ...]] = ()
     __orm_after_save__: ClassVar[tuple[str, ...]] = ()
     __orm_after_load__: ClassVar[tuple[str, ...]] = ()
+    # The hooks of atomic updates: the decorated ones. Overrides of the before_save() and
+    # after_save() methods keep what they always did, which excluded updates.
+    __orm_before_update__: ClassVar[tuple[str, ...]] = ()
+    __orm_after_update__: ClassVar[tuple[str, ...]] = ()
     # Whether the class defines its own __init__, which every creating write must run.
     __orm_own_init__: ClassVar[bool] = False
     # Per field, the value types an assignment stores without pydantic (see _assignment).
@@ -80,6 +84,8 @@ class Model(BaseModel):
         cls.__orm_before_save__ = hooks["before_save"]
         cls.__orm_after_save__ = hooks["after_save"]
         cls.__orm_after_load__ = hooks["after_load"]
+        cls.__orm_before_update__ = _decorated(hooks["before_save"])
+        cls.__orm_after_update__ = _decorated(hooks["after_save"])
         cls.__orm_own_init__ = cls.__init__ is not BaseModel.__init__  # type: ignore[comparison-overlap]
         cls.__orm_schema__ = None
         cls.__orm_plain__ = {}
@@ -322,7 +328,7 @@ class Model(BaseModel):
         """
         schema = self.__orm_schema__ or self.orm_schema()
         key = self._orm_key(schema, self._orm_stored())
-        sent, options = self._orm_updating(schema, key, condition, changes)
+        sent, options = self._orm_updating(schema, key, condition, changes, "update")
         return self._orm_updated(
             schema, self.model_backend.update(schema, key, sent, None, **options)
         )
@@ -331,7 +337,7 @@ class Model(BaseModel):
         """Awaitable ``update``: the same checks, errors and request."""
         schema = self.__orm_schema__ or self.orm_schema()
         key = self._orm_key(schema, self._orm_stored())
-        sent, options = self._orm_updating(schema, key, condition, changes)
+        sent, options = self._orm_updating(schema, key, condition, changes, "aupdate")
         written = await self.model_backend.aupdate(schema, key, sent, None, **options)
         return self._orm_updated(schema, written)
 
@@ -345,8 +351,8 @@ class Model(BaseModel):
         """
         schema = cls.orm_schema()
         row_key = cls._orm_key_from(schema, key, "update_by_key")
-        instance = cast(Self, cls.model_construct(**schema.key_dict(row_key)))
-        sent, options = instance._orm_updating(schema, row_key, condition, changes)
+        instance = cls._orm_keyed(schema, row_key)
+        sent, options = instance._orm_updating(schema, row_key, condition, changes, "update_by_key")
         written = instance.model_backend.update(schema, row_key, sent, None, **options)
         return instance._orm_updated(schema, written)
 
@@ -357,8 +363,10 @@ class Model(BaseModel):
         """Awaitable ``update_by_key``."""
         schema = cls.orm_schema()
         row_key = cls._orm_key_from(schema, key, "aupdate_by_key")
-        instance = cast(Self, cls.model_construct(**schema.key_dict(row_key)))
-        sent, options = instance._orm_updating(schema, row_key, condition, changes)
+        instance = cls._orm_keyed(schema, row_key)
+        sent, options = instance._orm_updating(
+            schema, row_key, condition, changes, "aupdate_by_key"
+        )
         written = await instance.model_backend.aupdate(schema, row_key, sent, None, **options)
         return instance._orm_updated(schema, written)
 
@@ -488,14 +496,18 @@ class Model(BaseModel):
         key: Key,
         condition: WriteCondition | None,
         changes: Mapping[str, Any],
+        verb: str,
     ) -> tuple[Row, dict[str, Filter]]:
-        """What an atomic ``update`` sends: the parsed changes, stamps, version; options."""
+        """What an atomic ``update`` sends: the parsed changes, stamps, version; options.
+
+        ``verb`` is the method called, for messages.
+        """
         backend = self.model_backend
         if schema.ttl_field is not None:
             self._orm_check_ttl(schema)
         if "atomic_updates" not in backend.capabilities:
             raise QueryError(
-                f"{schema.name}.update(): {type(backend).__name__} cannot apply atomic updates "
+                f"{schema.name}.{verb}(): {type(backend).__name__} cannot apply atomic updates "
                 "(it lacks the 'atomic_updates' capability); assign the fields and save() "
                 "instead. Nothing was written"
             )
@@ -504,8 +516,8 @@ class Model(BaseModel):
             now = clock.now()
             sent.update({name: now for name in schema.auto_now})
         options = self._orm_condition(condition, "update")
-        if self.__orm_before_save__:
-            self._orm_hooked_changes(schema, sent, "update")
+        if self.__orm_before_update__:
+            self._orm_hooked_changes(schema, sent, verb)
         if schema.version_field is not None:
             sent[schema.version_field] = Increment(1)
         return sent, options
@@ -516,7 +528,8 @@ class Model(BaseModel):
         object.__setattr__(self, "__dict__", fresh.__dict__)
         object.__setattr__(self, "__pydantic_fields_set__", fresh.__pydantic_fields_set__)
         self._orm_remember(written)
-        self._orm_after_save()
+        for name in self.__orm_after_update__:
+            getattr(self, name)()
         return self
 
     @classmethod
@@ -598,14 +611,14 @@ class Model(BaseModel):
         if self.__orm_after_save__:  # checked here: the write hot path makes no call
             self._orm_after_save()
 
-    def _orm_before_save(self, schema: ModelSchema) -> None:
-        """Run the ``before_save`` hooks, refusing one that changes the key.
+    def _orm_before_save(self, schema: ModelSchema, hooks: tuple[str, ...] | None = None) -> None:
+        """Run the ``before_save`` hooks (or those named), refusing one that changes the key.
 
         Raises:
             OrmError: A hook changed a key field; nothing is written.
         """
         key = schema.key_of(self.__dict__)
-        for name in self.__orm_before_save__:
+        for name in self.__orm_before_save__ if hooks is None else hooks:
             getattr(self, name)()
             changed = schema.key_of(self.__dict__)
             if changed != key:
@@ -621,29 +634,38 @@ class Model(BaseModel):
             getattr(self, name)()
 
     def _orm_hooked_changes(self, schema: ModelSchema, sent: Row, verb: str) -> None:
-        """Run ``before_save`` hooks for an atomic update; add what they change to ``sent``.
+        """Run the decorated ``before_save`` hooks for an atomic update; send what they change.
 
         The hooks see a copy of the instance holding the values the update assigns (an
-        expression's result is unknown until the backend applies it), so a failed write
-        leaves the instance's fields untouched; the copy shares the instance's private
-        attributes, which are never stored, so what a hook records there stays.
+        expression's result is unknown until the backend applies it): a failed write leaves
+        the instance's fields untouched, while its private attributes, never stored, are
+        shared with the copy. Only the fields whose value a hook changed are sent, so a hook
+        that rewrites a field to what it already holds cannot put back a stale value over
+        a concurrent write. After ``update_by_key`` the copy holds the key and the assigned
+        values only: no read was made, so a hook reading any other field is refused.
 
         Raises:
-            OrmError: A hook changed the key, or a field the update computes.
+            OrmError: A hook changed the key, changed a field the update computes, or read
+                a field the copy does not hold; nothing is written.
         """
         assigned = {name: change for name, change in sent.items() if not is_computed(change)}
+        before = {**self.__dict__, **assigned}
         probe = self.model_copy()
-        object.__setattr__(probe, "__dict__", copy.deepcopy({**self.__dict__, **assigned}))
-        # What the hooks assign is recorded here; what they change in place, by value.
-        object.__setattr__(probe, "__pydantic_fields_set__", set())
-        probe._orm_before_save(schema)
-        expected = {**self.__dict__, **assigned}
+        object.__setattr__(probe, "__dict__", copy.deepcopy(before))
+        object.__setattr__(probe, "__pydantic_private__", self.__pydantic_private__)
+        try:
+            probe._orm_before_save(schema, self.__orm_before_update__)
+        except AttributeError as error:
+            raise OrmError(
+                f"{schema.name}.{verb}(): a before_save hook read a field the update does not "
+                f"hold ({error}); {verb} sends no read, so its hooks see the key and the "
+                "assigned values only. Load the row and call update() on it instead. "
+                "Nothing was written"
+            ) from None
         changed = {
             name: value
             for name, value in probe.__dict__.items()
-            if name in schema.fields
-            and (name in probe.__pydantic_fields_set__ or expected.get(name, _UNSTORED) != value)
-            and not (name in assigned and assigned[name] == value)
+            if name in schema.fields and before.get(name, _UNSTORED) != value
         }
         computed = [name for name in changed if is_computed(sent.get(name))]
         if computed:
@@ -653,6 +675,13 @@ class Model(BaseModel):
             )
         if changed:
             sent.update(parse_changes(schema, changed, verb))
+
+    @classmethod
+    def _orm_keyed(cls, schema: ModelSchema, key: Key) -> Self:
+        """The instance ``update_by_key`` starts from: the key, no other field (none is read)."""
+        instance = cast(Self, cls.model_construct(**schema.key_dict(key)))
+        object.__setattr__(instance, "__dict__", dict(schema.key_dict(key)))
+        return instance
 
     @classmethod
     def _orm_load(cls, row: Row) -> Self:
@@ -753,6 +782,11 @@ class Model(BaseModel):
                 "Create a new row and delete the old one instead"
             )
         return current
+
+
+def _decorated(hooks: tuple[str, ...]) -> tuple[str, ...]:
+    """The hooks named, less the overridden ``before_save``/``after_save`` methods."""
+    return tuple(name for name in hooks if name not in ("before_save", "after_save"))
 
 
 def _fields_of(schema: ModelSchema, values: Mapping[str, Any]) -> Row:

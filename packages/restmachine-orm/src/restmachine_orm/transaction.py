@@ -19,6 +19,8 @@ claims a unique value at most once.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -30,7 +32,7 @@ from .errors import QueryError
 from .model import Model
 from .query.changes import is_computed
 from .query.filters import Filter
-from .query.q import WriteCondition
+from .query.q import Q, WriteCondition
 from .schema import ModelSchema
 
 __all__ = ["Transaction", "TransactionAction", "transaction"]
@@ -156,7 +158,7 @@ class Transaction:
         self._open(model, "update")
         schema = model.orm_schema()
         key = instance._orm_key(schema, instance._orm_stored())
-        sent, options = instance._orm_updating(schema, key, condition, changes)
+        sent, options = instance._orm_updating(schema, key, condition, changes, "update")
         condition_tree = options.get("condition")
         self._add(
             "update",
@@ -167,16 +169,20 @@ class Transaction:
         )
         return instance
 
-    def check(self, model: type[Model], key: Mapping[str, Any], **conditions: Any) -> None:
+    def check(
+        self, model: type[Model], key: Mapping[str, Any], *where: Q, **conditions: Any
+    ) -> None:
         """Require the row with ``key`` to exist and ``conditions`` (``where`` lookups) to hold.
 
-        Nothing is written to it; the transaction fails with ``NotFoundError`` or
-        ``ConditionFailedError`` as that action's reason otherwise.
+        ``Q`` objects given positionally must hold too. Nothing is written to the row; the
+        transaction fails with ``NotFoundError`` or ``ConditionFailedError`` as that
+        action's reason otherwise.
         """
         self._open(model, "check")
         schema = model.orm_schema()
         row_key = model._orm_key_from(schema, key, "check")
-        condition_tree = _condition(model, conditions or None, "check")
+        required = functools.reduce(operator.and_, where, Q(**conditions))
+        condition_tree = _condition(model, required if where or conditions else None, "check")
         self._add(
             "check",
             model,

@@ -141,19 +141,32 @@ class Query(Generic[M]):
     def or_(self, *conditions: Q, **filters: Any) -> Query[M]:
         """Keep rows that match the query so far *or* every filter given here.
 
-        A query without filters matches every row, so ``or_`` on it changes nothing.
+        A query without filters matches every row, so ``or_`` on it changes nothing; nor
+        does ``or_()`` given nothing. Filters that match every row (``Q() | ...``) make the
+        query match every row.
         """
+        if not conditions and not filters:
+            return self
         added = self._parse(conditions, filters, "or_")
         current = self._spec.filter
         if added is None or current is None:
-            return self
+            return self._with(filter=None)
         return self._with(filter=Or((current, added)))
 
     def not_(self, *conditions: Q, **filters: Any) -> Query[M]:
-        """Drop rows that match every filter given here."""
+        """Drop rows that match every filter given here.
+
+        Raises:
+            QueryError: The filters given match every row (``Q()``), which would drop all.
+        """
+        if not conditions and not filters:
+            return self
         added = self._parse(conditions, filters, "not_")
         if added is None:
-            return self
+            raise QueryError(
+                f"{self._spec.schema.name}: not_({_shown(conditions, filters)}) negates "
+                "filters that match every row, which would match no row"
+            )
         return self._with(filter=_conjoin(self._spec.filter, Not(added)))
 
     def include_expired(self) -> Query[M]:
@@ -392,6 +405,11 @@ class Query(Generic[M]):
             order = window.order
             next_cursor = encode_cursor(window.schema, order, [last[field] for field, _ in order])
         return Page(items, next_cursor)
+
+
+def _shown(conditions: tuple[Any, ...], filters: dict[str, Any]) -> str:
+    """The arguments of a call, as written: for messages."""
+    return ", ".join([*map(repr, conditions), *(f"{k}={v!r}" for k, v in filters.items())])
 
 
 def _conjoin(current: Filter | None, added: Filter) -> Filter:

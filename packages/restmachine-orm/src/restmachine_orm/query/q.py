@@ -79,7 +79,8 @@ class Q:
         if self._join is None:
             return "Q(" + ", ".join(f"{k}={v!r}" for k, v in self._filters.items()) + ")"
         if self._join == "not":
-            return f"~{self._children[0]!r}"
+            child = self._children[0]
+            return f"~({child!r})" if child._join in ("and", "or") else f"~{child!r}"
         joiner = " & " if self._join == "and" else " | "
         return joiner.join(
             f"({child!r})" if child._join in ("and", "or") else repr(child)
