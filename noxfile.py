@@ -48,7 +48,8 @@ SERVER_PACKAGES = ["amplify-dynamodb-simulator@2", "dynalite@3"]
 PACKAGES = sorted(
     str(path.parent.relative_to(ROOT)) for path in ROOT.glob("packages/*/pyproject.toml")
 )
-TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"]
+# The OpenTelemetry SDK's in-memory exporter records the DynamoDB backend's spans in tests.
+TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "opentelemetry-sdk>=1.20"]
 
 
 def install_packages(session: nox.Session, *packages: str) -> None:
@@ -56,12 +57,13 @@ def install_packages(session: nox.Session, *packages: str) -> None:
 
     With all three packages, the core is installed with its ``dynamodb`` and ``testing``
     extras, as a user would, and the extras' sibling wheels resolve to these checkouts. The
-    DynamoDB package always comes with its ``async`` extra (its async HTTP client).
+    DynamoDB package always comes with its ``async`` extra (its async HTTP client) and its
+    ``otel`` extra (OpenTelemetry's API, for its spans).
     """
     args: list[str] = []
     for package in packages:
         extras = "[dynamodb,testing]" if package == CORE and set(PACKAGES) <= set(packages) else ""
-        extras = "[async]" if package == DYNAMODB else extras
+        extras = "[async,otel]" if package == DYNAMODB else extras
         args += ["-e", f"{package}{extras}"]
     session.install(*args)
 
@@ -199,8 +201,14 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def examples(session: nox.Session) -> None:
-    """The third-party SQLite backend, installed as an outsider would, passes the suite."""
+    """The third-party SQLite backend, installed as an outsider would, passes the suite.
+
+    As its README shows: the whole suite from the installed wheel in one command, then the
+    package's own tests (the suite's classes subclassed, and its file-database tests).
+    """
     session.install(CORE, TESTING, f"{SQLITE_EXAMPLE}[test]", "pytest-xdist>=3.5")
+    one_command = ("--pyargs", "restmachine_orm_testing.suite", "--orm-backend", "sqlite")
+    session.run("pytest", *one_command, "-p", "no:cacheprovider", *session.posargs)
     session.run("pytest", f"{SQLITE_EXAMPLE}/tests", "-p", "no:cacheprovider", *session.posargs)
 
 

@@ -19,6 +19,8 @@ def test_all_is_sorted_and_lists_exactly_the_public_names():
     assert exported == [
         "DEFAULT_CONFIG",
         "Backoff",
+        "CapacityUnits",
+        "ConsumedCapacity",
         "DynamoDBBackend",
         "DynamoDBError",
         "IncompleteBatchError",

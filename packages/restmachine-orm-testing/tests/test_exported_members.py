@@ -50,11 +50,10 @@ def test_all_is_sorted_and_lists_exactly_the_public_names():
 def test_python_dash_m_lists_the_inmemory_driver(pytester):
     result = pytester.run("python", "-m", "restmachine_orm_testing")
     assert result.ret == 0
-    result.stdout.fnmatch_lines(
+    result.stdout.re_match_lines(
         [
-            "  inmemory",
-            "    from:         restmachine-orm-testing *",
-            "    capabilities: atomic_updates, conditions, offset, order_by_any_field, "
-            "sort_key_range, transactions, ttl",
+            r"backend +package +version +capabilities$",
+            r"inmemory +restmachine-orm-testing +\S+ +atomic_updates, conditions, offset, "
+            r"order_by_any_field, sort_key_range, transactions, ttl$",
         ]
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._observe import CapacityUnits, ConsumedCapacity
 from ._retries import Backoff, RetryConfig
 from ._version import __version__
 from .errors import DynamoDBError, IncompleteBatchError, TransactionsUnsupportedError
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONFIG",
     "Backoff",
+    "CapacityUnits",
+    "ConsumedCapacity",
     "DynamoDBBackend",
     "DynamoDBError",
     "IncompleteBatchError",

@@ -20,6 +20,7 @@ which is why there is one copy of the logic (see the design notes, "one codebase
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -212,8 +213,15 @@ def _together(step: Together, sender: SyncSender) -> list[Any]:
     """The sync ``Together``: the flows on up to ``limit`` threads (the sender is thread-safe)."""
     if len(step.flows) <= 1 or step.limit <= 1:
         return [_outcome(flow, sender) for flow in step.flows]
+    # Each thread runs in a copy of the caller's context, as a task would: what marks the
+    # caller's operation (request logs, capacity meters, spans) reaches the batch's requests.
+    contexts = [contextvars.copy_context() for _ in step.flows]
     with ThreadPoolExecutor(min(step.limit, len(step.flows))) as pool:
-        return list(pool.map(lambda flow: _outcome(flow, sender), step.flows))
+        return list(
+            pool.map(
+                lambda context, flow: context.run(_outcome, flow, sender), contexts, step.flows
+            )
+        )
 
 
 async def _atogether(step: Together, sender: AsyncSender) -> list[Any]:

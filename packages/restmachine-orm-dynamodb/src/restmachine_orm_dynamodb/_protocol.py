@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from ._flow import Flow, HttpRequest, HttpResponse, Pause, TransportError
 from ._http_settings import HttpSettings
+from ._observe import CAPACITY_OPERATIONS, Exchange, Watch, table_of
 from ._retry_rules import RetryQuota, RetryRules, retryable
 from ._sigv4 import Signer
 from ._version import __version__
@@ -90,17 +91,6 @@ def _error_answer(response: HttpResponse) -> ErrorAnswer:
     return ErrorAnswer(response.status, code, message, answer)
 
 
-def _table_of(body: Mapping[str, Any]) -> str | None:
-    """The table a request is about: its ``TableName``, or the first it reads or writes."""
-    name = body.get("TableName")
-    if name is None and body.get("RequestItems"):
-        name = next(iter(body["RequestItems"]))
-    if name is None and body.get("TransactItems"):
-        action: Any = next(iter(body["TransactItems"][0].values()), {})
-        name = action.get("TableName") if isinstance(action, Mapping) else None
-    return None if name is None else str(name)
-
-
 def _host(url: str) -> str:
     """The ``Host`` header of ``url``: its host, and its port unless the scheme's default."""
     parts = urlsplit(url)
@@ -134,8 +124,9 @@ class Protocol:
         rules: How many tries a request gets, and the waits between.
         interceptors: Called before each attempt with ``(operation, body)``: one may change
             the body, or return an ``HttpResponse`` that is read as the server's answer
-            (nothing is sent then). For request logs and fault injection.
+            (nothing is sent then). For fault injection.
         quota: The retry budget this protocol's requests share (botocore's per-client one).
+        watch: What observes each request (logs, consumed capacity, spans).
     """
 
     def __init__(
@@ -157,6 +148,7 @@ class Protocol:
         self._host = _host(self._url)
         self._agent = agent or user_agent()
         self.quota = RetryQuota()
+        self.watch = Watch()
 
     @classmethod
     def from_client(cls, client: Any) -> Protocol:
@@ -198,10 +190,36 @@ class Protocol:
                 ``CorruptAnswer``).
             TransactionsUnsupportedError: ``TransactWriteItems`` is unknown to the server.
         """
+        watch = self.watch
+        if watch.watching():
+            return self._watched(operation, body, refusal, watch)
+        return self._attempts(operation, body, refusal, None)
+
+    def _watched(
+        self, operation: str, body: dict[str, Any], refusal: str, watch: Watch
+    ) -> Flow[Any]:
+        """``call`` with its watch told of the request: start, outcome, consumed capacity."""
+        exchange = watch.start(operation, body, self.endpoint)
+        if operation in CAPACITY_OPERATIONS and watch.asks_capacity():
+            body = {**body, "ReturnConsumedCapacity": "TOTAL"}
+        try:
+            answer = yield from self._attempts(operation, body, refusal, exchange)
+        except BaseException as failure:
+            watch.finish(exchange, None, failure)
+            raise
+        watch.finish(exchange, answer, None)
+        return answer
+
+    def _attempts(
+        self, operation: str, body: dict[str, Any], refusal: str, exchange: Exchange | None
+    ) -> Flow[Any]:
+        """Send the request until it succeeds, is refused, or runs out of tries."""
         rules, quota = self.rules, self.quota
         attempt, taken = 0, 1
         while True:
             attempt += 1
+            if exchange is not None:  # what the last attempt got is what gets reported
+                exchange.attempts, exchange.status, exchange.error = attempt, 0, ""
             response = self._intercepted(operation, body) if self.interceptors else None
             failure: Exception | None = None
             kind = ""
@@ -218,6 +236,8 @@ class Protocol:
                 except TransportError as lost:
                     failure, kind = lost, "transient"
             if response is not None:
+                if exchange is not None:
+                    exchange.status = response.status
                 crc = response.headers.get("x-amz-crc32")
                 if crc is not None and not _crc_matches(crc, response.body):
                     failure, kind = _corrupt(crc, response.body), "transient"
@@ -228,6 +248,8 @@ class Protocol:
                     return answer
                 else:
                     error = _error_answer(response)
+                    if exchange is not None:
+                        exchange.error = error.code
                     if refusal and error.code == refusal:
                         return Refusal(error.answer)
                     failure, kind = error, retryable(response.status, error.code) or ""
@@ -259,7 +281,7 @@ class Protocol:
             ) from error
 
     def _where(self, body: Mapping[str, Any]) -> str:
-        table = _table_of(body)
+        table = table_of(body)
         return f"{self.endpoint}" if table is None else f"table {table!r} at {self.endpoint}"
 
     def _failure(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._definition import Billing, TableDefinition
 from ._flow import Flow, Pause
 from ._keys import ItemKey, KeyScheme
 from ._protocol import Protocol, Refusal
@@ -22,7 +23,14 @@ from ._retries import RetryConfig
 from ._serialize import Item
 from .errors import DynamoDBError
 
-__all__ = ["CONDITIONAL_CHECK_FAILED", "CancellationReason", "Refusal", "Table", "wait"]
+__all__ = [
+    "CONDITIONAL_CHECK_FAILED",
+    "CancellationReason",
+    "Creation",
+    "Refusal",
+    "Table",
+    "wait",
+]
 
 #: The error code of a single request whose condition failed.
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
@@ -68,6 +76,21 @@ class CancellationReason:
             reason.get("Message") or "",
             reason.get("Item"),
         )
+
+
+@dataclass(frozen=True)
+class Creation:
+    """What ``Table.create`` did.
+
+    Attributes:
+        created: The table was made now (it did not exist).
+        indexes_added: The indexes added to a table that lacked them.
+        ttl_enabled: TTL was off, and is now being turned on.
+    """
+
+    created: bool
+    indexes_added: tuple[str, ...]
+    ttl_enabled: bool
 
 
 class Table:
@@ -156,40 +179,46 @@ class Table:
 
     # -- table administration ------------------------------------------------------------
 
-    def create(self, indexed: Iterable[str] = (), *, expiring: bool = False) -> Flow[None]:
-        """Create the table (string keys, on-demand) unless it exists; wait until ACTIVE.
+    def create(
+        self,
+        indexed: Iterable[str] = (),
+        *,
+        expiring: bool = False,
+        billing: Billing | None = None,
+    ) -> Flow[Creation]:
+        """Create the table unless it exists; wait until ACTIVE; add what it lacks.
+
+        The request is ``TableDefinition.request()``, the one the CLI's ``plan`` prints.
 
         Args:
             indexed: Fields whose global secondary index the table must have (added to an
                 existing table that lacks them).
             expiring: Enable DynamoDB's TTL on the expiry attribute, unless it is already.
-        """
-        keys, fields = self.keys, sorted(set(indexed))
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "AttributeDefinitions": [
-                {"AttributeName": keys.pk, "AttributeType": "S"},
-                {"AttributeName": keys.sk, "AttributeType": "S"},
-                *(self._definition(field) for field in fields),
-            ],
-            "KeySchema": [
-                {"AttributeName": keys.pk, "KeyType": "HASH"},
-                {"AttributeName": keys.sk, "KeyType": "RANGE"},
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if fields:
-            request["GlobalSecondaryIndexes"] = [self._index(field) for field in fields]
-        # A table that exists already is fine.
-        yield from self.send("CreateTable", request, refusal="ResourceInUseException")
-        yield from self._wait_until_active()
-        yield from self.add_indexes(fields)
-        self._indexes = None  # indexes may still be building: look again when asked
-        if expiring:
-            yield from self._enable_ttl()
+            billing: How a table made now, and each index added, is billed (on-demand if
+                omitted). An existing table keeps its own.
 
-    def _enable_ttl(self) -> Flow[None]:
-        """Turn DynamoDB's TTL on for the expiry attribute (a table has at most one)."""
+        Returns:
+            What was done: whether the table was made, the indexes added, TTL turned on.
+        """
+        definition = TableDefinition.of(
+            self.name, self.keys, indexed, expiring=expiring, billing=billing
+        )
+        # A table that exists already is fine.
+        answer = yield from self.send(
+            "CreateTable", definition.request(), refusal="ResourceInUseException"
+        )
+        yield from self._wait_until_active()
+        added = yield from self.add_indexes(definition.indexed, billing=definition.billing)
+        self._indexes = None  # indexes may still be building: look again when asked
+        ttl = (yield from self._enable_ttl()) if expiring else False
+        return Creation(type(answer) is not Refusal, tuple(added), ttl)
+
+    def _enable_ttl(self) -> Flow[bool]:
+        """Turn DynamoDB's TTL on for the expiry attribute (a table has at most one).
+
+        Returns:
+            Whether it was off (and is now being turned on).
+        """
         answer = yield from self.call("DescribeTimeToLive")
         current = answer.get("TimeToLiveDescription", {})
         if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
@@ -199,11 +228,12 @@ class Table:
                     f"not by {self.keys.expiry!r} which this backend writes; a table has one "
                     "TTL attribute: disable the other one first"
                 )
-            return
+            return False
         yield from self.call(
             "UpdateTimeToLive",
             TimeToLiveSpecification={"Enabled": True, "AttributeName": self.keys.expiry},
         )
+        return True
 
     def describe(self) -> Flow[dict[str, Any]]:
         """The table's description, as ``DescribeTable`` gives it."""
@@ -217,23 +247,37 @@ class Table:
             self._indexes = set(_index_statuses((yield from self.describe())))
         return self._indexes
 
-    def add_indexes(self, indexed: Iterable[str]) -> Flow[None]:
-        """Add the missing indexes of these fields, one ``UpdateTable`` each, and wait."""
-        names = {self.keys.index_name(field): field for field in sorted(set(indexed))}
+    def add_indexes(
+        self, indexed: Iterable[str], *, billing: Billing | None = None
+    ) -> Flow[list[str]]:
+        """Add the missing indexes of these fields, one ``UpdateTable`` each, and wait.
+
+        Args:
+            indexed: The fields whose index the table must have.
+            billing: The capacity of each index added (none: on-demand).
+
+        Returns:
+            The names of the indexes added.
+        """
+        definition = TableDefinition.of(self.name, self.keys, indexed, billing=billing)
+        names = {self.keys.index_name(field): field for field in definition.indexed}
         if names.keys() <= (yield from self.index_names()):
-            return
+            return []
         self._indexes = None  # look again: another client may have added some meanwhile
         present = yield from self.index_names()
+        added = []
         for name, field in names.items():
             if name in present:
                 continue
             yield from self.call(
                 "UpdateTable",
-                AttributeDefinitions=[self._definition(field)],
-                GlobalSecondaryIndexUpdates=[{"Create": self._index(field)}],
+                AttributeDefinitions=[definition.attribute(field)],
+                GlobalSecondaryIndexUpdates=[{"Create": definition.index(field)}],
             )
             yield from self._wait_until_active(name)
             present.add(name)
+            added.append(name)
+        return added
 
     def _wait_until_active(self, index: str | None = None) -> Flow[None]:
         """Look at the table until it (and ``index``, if given) is ACTIVE."""
@@ -253,16 +297,6 @@ class Table:
             yield Pause(_TABLE_WAIT)
         what = f"index {index!r} of table {self.name!r}" if index else f"table {self.name!r}"
         raise DynamoDBError(f"{what} did not become ACTIVE in {_TABLE_LOOKS * _TABLE_WAIT:.0f} s")
-
-    def _index(self, field: str) -> dict[str, Any]:
-        return {
-            "IndexName": self.keys.index_name(field),
-            "KeySchema": [{"AttributeName": self.keys.index_attribute(field), "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-
-    def _definition(self, field: str) -> dict[str, str]:
-        return {"AttributeName": self.keys.index_attribute(field), "AttributeType": "S"}
 
 
 def _index_statuses(table: Mapping[str, Any]) -> dict[str, str]:

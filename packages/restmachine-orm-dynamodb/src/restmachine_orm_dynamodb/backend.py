@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar, TypeVar
 
 import boto3
@@ -35,6 +36,7 @@ from ._flow import Flow, arun, run
 from ._http_async import AiohttpSender
 from ._http_sync import BlockingSender
 from ._keys import KeyScheme
+from ._observe import ConsumedCapacity, Scope, Watch
 from ._protocol import Interceptor, Protocol
 from ._retries import RetryConfig
 from ._table import Table
@@ -89,6 +91,8 @@ class DynamoDBBackend(Backend):
         pk_attribute: str = "pk",
         sk_attribute: str = "sk",
         entity_attribute: str = "_type",
+        consumed_capacity: bool = False,
+        tracing: Any = False,
     ) -> None:
         """Use ``table_name`` through ``client``, or a client made from the other options.
 
@@ -108,6 +112,13 @@ class DynamoDBBackend(Backend):
             pk_attribute: Name of the table's partition key attribute.
             sk_attribute: Name of the table's sort key attribute.
             entity_attribute: Name of the attribute holding each item's model name.
+            consumed_capacity: Ask DynamoDB, with every request, for the capacity it
+                consumed, and keep the totals per model and operation
+                (``consumed_capacity``). ``capacity()`` asks for the requests inside it
+                either way.
+            tracing: ``True``, or an OpenTelemetry ``TracerProvider``: a span per ORM
+                operation and one per DynamoDB request below it (the global provider for
+                ``True``). Needs ``pip install "restmachine-orm-dynamodb[otel]"``.
         """
         if client is None:
             client = (session or boto3.session.Session()).client(
@@ -118,6 +129,8 @@ class DynamoDBBackend(Backend):
             )
         self._client = client
         protocol = Protocol.from_client(client)
+        self._watch = Watch(consumed_capacity=consumed_capacity, tracer=_tracer(tracing))
+        protocol.watch = self._watch
         self._table = Table(
             protocol,
             table_name,
@@ -145,6 +158,35 @@ class DynamoDBBackend(Backend):
     def keys(self) -> KeyScheme:
         """The attribute names and key formats the table's items live."""
         return self._table.keys
+
+    @property
+    def consumed_capacity(self) -> ConsumedCapacity:
+        """The capacity units the backend's requests consumed, per model and operation.
+
+        Running totals since the backend was made or ``consumed_capacity.reset()``; DynamoDB
+        reports them when the backend was made with ``consumed_capacity=True`` (or inside
+        ``capacity()``)::
+
+            backend.consumed_capacity.write                       # every write unit
+            backend.consumed_capacity.by_operation[("User", "create")].write
+        """
+        return self._watch.totals
+
+    def capacity(self) -> AbstractContextManager[ConsumedCapacity]:
+        """Count the capacity units that the code inside consumes on this backend.
+
+        ::
+
+            with backend.capacity() as used:
+                User.create(id="u1", email="ann@example.com")
+            used.write  # 4.0: the row and its claim, in one transaction (2 units each)
+
+        The requests sent inside ask DynamoDB for their consumed capacity whatever the
+        backend's ``consumed_capacity``. Only the code inside counts (a context variable
+        marks it: other threads and tasks running meanwhile do not), including the worker
+        threads and tasks of its batches. Blocks may nest; each counts what it holds.
+        """
+        return self._watch.meter()
 
     @property
     def interceptors(self) -> list[Interceptor]:
@@ -197,26 +239,28 @@ class DynamoDBBackend(Backend):
                 (``_ttl``), so that it deletes expired rows and their sentinels in time.
         """
         expiring = any(model.orm_schema().ttl_field is not None for model in models)
-        run(self._table.create(_indexed(models), expiring=expiring), self._sender)
+        flow = self._table.create(_indexed(models), expiring=expiring)
+        self._run(flow, _models(models), "create_table")
 
     def ensure_indexes(self, models: Sequence[type[Model]]) -> None:
         """Add the global secondary indexes these models declare, if the table lacks them."""
-        run(self._table.add_indexes(_indexed(models)), self._sender)
+        self._run(self._table.add_indexes(_indexed(models)), _models(models), "ensure_indexes")
 
     def index_names(self) -> set[str]:
         """The table's global secondary indexes (read once, then remembered)."""
-        return run(self._table.index_names(), self._sender)
+        return self._run(self._table.index_names(), "-", "index_names")
 
     # -- writes -------------------------------------------------------------------------
 
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Store a new row: conditional ``PutItem``, or one transaction with its claims."""
-        run(_writes.insert(self._table, self._schema(schema), row), self._sender)
+        self._run(_writes.insert(self._table, self._schema(schema), row), schema.name, "create")
 
     async def ainsert(self, schema: ModelSchema, row: Row) -> None:
         """Async twin of ``insert``."""
         flow = _writes.insert(self._table, self._schema(schema), row)
-        await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+        ends = _writes.may_send_more_than_one_write(schema)
+        await self._arun(flow, schema.name, "create", to_the_end=ends)
 
     def update(
         self,
@@ -229,7 +273,7 @@ class DynamoDBBackend(Backend):
     ) -> Row:
         """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
         flow = _writes.update(self._table, self._schema(schema), key, changes, previous, condition)
-        return run(flow, self._sender)
+        return self._run(flow, schema.name, "update")
 
     async def aupdate(
         self,
@@ -242,16 +286,19 @@ class DynamoDBBackend(Backend):
     ) -> Row:
         """Async twin of ``update``."""
         flow = _writes.update(self._table, self._schema(schema), key, changes, previous, condition)
-        return await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+        ends = _writes.may_send_more_than_one_write(schema)
+        return await self._arun(flow, schema.name, "update", to_the_end=ends)
 
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
         """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
-        return run(_writes.upsert(self._table, self._schema(schema), row), self._sender)
+        flow = _writes.upsert(self._table, self._schema(schema), row)
+        return self._run(flow, schema.name, "upsert")
 
     async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
         """Async twin of ``upsert``."""
         flow = _writes.upsert(self._table, self._schema(schema), row)
-        return await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+        ends = _writes.may_send_more_than_one_write(schema)
+        return await self._arun(flow, schema.name, "upsert", to_the_end=ends)
 
     def delete(
         self,
@@ -263,7 +310,7 @@ class DynamoDBBackend(Backend):
     ) -> None:
         """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
         flow = _writes.delete(self._table, self._schema(schema), key, previous, condition)
-        run(flow, self._sender)
+        self._run(flow, schema.name, "delete")
 
     async def adelete(
         self,
@@ -275,35 +322,39 @@ class DynamoDBBackend(Backend):
     ) -> None:
         """Async twin of ``delete``."""
         flow = _writes.delete(self._table, self._schema(schema), key, previous, condition)
-        await self._arun(flow, to_the_end=_writes.may_send_more_than_one_write(schema))
+        ends = _writes.may_send_more_than_one_write(schema)
+        await self._arun(flow, schema.name, "delete", to_the_end=ends)
 
     def insert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
         """Store new rows after checking that none of their keys or values is taken.
 
         See ``restmachine_orm_dynamodb._create_many`` for the requests it sends.
         """
-        run(_create_many.insert_many(self._table, self._schema(schema), rows), self._sender)
+        flow = _create_many.insert_many(self._table, self._schema(schema), rows)
+        self._run(flow, schema.name, "create_many")
 
     async def ainsert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
         """Async twin of ``insert_many``; once started, it runs to its end if cancelled."""
         flow = _create_many.insert_many(self._table, self._schema(schema), rows)
-        await self._arun(flow, to_the_end=True)
+        await self._arun(flow, schema.name, "create_many", to_the_end=True)
 
     def clear(self, schema: ModelSchema | None = None) -> None:
         """Delete every item of one model (rows and sentinels), or of the whole table."""
-        run(_batch.clear(self._table, schema), self._sender)
+        self._run(_batch.clear(self._table, schema), _named(schema), "clear")
 
     async def aclear(self, schema: ModelSchema | None = None) -> None:
         """Async twin of ``clear``; once started, it runs to its end if cancelled."""
-        await self._arun(_batch.clear(self._table, schema), to_the_end=True)
+        await self._arun(
+            _batch.clear(self._table, schema), _named(schema), "clear", to_the_end=True
+        )
 
     def transact(self, actions: Sequence[Action]) -> list[Row | None]:
         """Write a transaction's actions with one ``TransactWriteItems`` (see ``_commit``)."""
-        return run(self._commit(actions), self._sender)
+        return self._run(self._commit(actions), _acted(actions), "transaction")
 
     async def atransact(self, actions: Sequence[Action]) -> list[Row | None]:
         """Async twin of ``transact``."""
-        return await self._arun(self._commit(actions))
+        return await self._arun(self._commit(actions), _acted(actions), "transaction")
 
     def _commit(self, actions: Sequence[Action]) -> Flow[list[Row | None]]:
         for action in actions:
@@ -314,11 +365,11 @@ class DynamoDBBackend(Backend):
 
     def get(self, schema: ModelSchema, key: Key) -> Row | None:
         """Read a row with one consistent ``GetItem``."""
-        return run(self._get(schema, key), self._sender)
+        return self._run(self._get(schema, key), schema.name, "get")
 
     async def aget(self, schema: ModelSchema, key: Key) -> Row | None:
         """Async twin of ``get``."""
-        return await self._arun(self._get(schema, key))
+        return await self._arun(self._get(schema, key), schema.name, "get")
 
     def _get(self, schema: ModelSchema, key: Key) -> Flow[Row | None]:
         schema = self._schema(schema)
@@ -326,51 +377,58 @@ class DynamoDBBackend(Backend):
 
     def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""
-        return run(_batch.get_many(self._table, self._schema(schema), keys), self._sender)
+        flow = _batch.get_many(self._table, self._schema(schema), keys)
+        return self._run(flow, schema.name, "get_many")
 
     async def aget_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Async twin of ``get_many``."""
-        return await self._arun(_batch.get_many(self._table, self._schema(schema), keys))
+        flow = _batch.get_many(self._table, self._schema(schema), keys)
+        return await self._arun(flow, schema.name, "get_many")
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
         """Yield the selected rows, reading a page at a time (see ``_reads``)."""
         selection = _reads.Selection(self._table, self._schema(spec.schema), live_spec(spec))
-        return self._stream(selection)
+        return self._stream(selection, Scope(spec.schema.name, "query"))
 
-    def _stream(self, selection: _reads.Selection) -> Iterator[Row]:
-        while (rows := run(selection.next(), self._sender)) is not None:
-            yield from rows
-            del rows  # one page at a time: drop it before reading the next
+    def _stream(self, selection: _reads.Selection, scope: Scope) -> Iterator[Row]:
+        try:
+            while (rows := self._run(selection.next(), scope)) is not None:
+                yield from rows
+                del rows  # one page at a time: drop it before reading the next
+        finally:
+            self._watch.close(scope)  # the query's span covers every page read
 
     async def aquery(self, spec: QuerySpec) -> AsyncIterator[Row]:
         """Async twin of ``query``: the same rows, a page at a time."""
         selection = _reads.Selection(self._table, self._schema(spec.schema), live_spec(spec))
-        while (rows := await self._arun(selection.next())) is not None:
-            for row in rows:
-                yield row
-            del rows  # one page at a time: drop it before reading the next
+        scope = Scope(spec.schema.name, "query")
+        try:
+            while (rows := await self._arun(selection.next(), scope)) is not None:
+                for row in rows:
+                    yield row
+                del rows  # one page at a time: drop it before reading the next
+        finally:
+            self._watch.close(scope)  # the query's span covers every page read
 
     def count(self, spec: QuerySpec) -> int:
         """Count matches; ``Select=COUNT`` when the server can evaluate the filter."""
         flow = _reads.count(self._table, self._schema(spec.schema), live_spec(spec))
-        return run(flow, self._sender)
+        return self._run(flow, spec.schema.name, "count")
 
     async def acount(self, spec: QuerySpec) -> int:
         """Async twin of ``count``."""
-        return await self._arun(
-            _reads.count(self._table, self._schema(spec.schema), live_spec(spec))
-        )
+        flow = _reads.count(self._table, self._schema(spec.schema), live_spec(spec))
+        return await self._arun(flow, spec.schema.name, "count")
 
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether a row matches, reading no further than the first match."""
         flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
-        return run(flow, self._sender)
+        return self._run(flow, spec.schema.name, "exists")
 
     async def aexists(self, spec: QuerySpec) -> bool:
         """Async twin of ``exists``."""
-        return await self._arun(
-            _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
-        )
+        flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
+        return await self._arun(flow, spec.schema.name, "exists")
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -380,13 +438,60 @@ class DynamoDBBackend(Backend):
             self._checked.add(schema.model)
         return schema
 
-    async def _arun(self, flow: Flow[T], *, to_the_end: bool = False) -> T:
-        """Run ``flow`` on the event loop; ``to_the_end``: finish it even if cancelled."""
+    def _run(self, flow: Flow[T], scope: Scope | str, operation: str = "") -> T:
+        """Run ``flow`` as one ORM operation: ``scope``, or ``operation`` of model ``scope``.
+
+        The operation is marked for the watch (logs, capacity, spans) only when something
+        watches: the common case pays one check.
+        """
+        watch = self._watch
+        if not watch.watching():
+            return run(flow, self._sender)
+        if isinstance(scope, str):
+            scope = Scope(scope, operation)
+            with watch.operation(scope):
+                return run(flow, self._sender)
+        with watch.operation(scope, ends=False):  # one page of a query
+            return run(flow, self._sender)
+
+    async def _arun(
+        self, flow: Flow[T], scope: Scope | str, operation: str = "", *, to_the_end: bool = False
+    ) -> T:
+        """Async ``_run``; ``to_the_end``: finish the flow even if the task is cancelled."""
         if self._async_sender is None:
             self._async_sender = AiohttpSender(self._table.protocol.http)
-        if to_the_end:
-            return await run_to_the_end(arun(flow, self._async_sender))
-        return await arun(flow, self._async_sender)
+        running = arun(flow, self._async_sender)
+        watch = self._watch
+        if not watch.watching():
+            return await (run_to_the_end(running) if to_the_end else running)
+        ends = isinstance(scope, str)
+        if isinstance(scope, str):
+            scope = Scope(scope, operation)
+        with watch.operation(scope, ends=ends):
+            return await (run_to_the_end(running) if to_the_end else running)
+
+
+def _tracer(tracing: Any) -> Any:
+    """The tracing integration ``tracing=`` asks for (``None`` for ``False``)."""
+    if tracing is False or tracing is None:
+        return None
+    from ._tracing import Tracing
+
+    return Tracing(None if tracing is True else tracing)
+
+
+def _models(models: Sequence[type[Model]]) -> str:
+    """The models of an administrative call, for logs and spans."""
+    return "+".join(model.__name__ for model in models) or "-"
+
+
+def _named(schema: ModelSchema | None) -> str:
+    return "-" if schema is None else schema.name
+
+
+def _acted(actions: Sequence[Action]) -> str:
+    """The models a transaction writes, in order of first appearance, joined by ``+``."""
+    return "+".join(dict.fromkeys(action.schema.name for action in actions)) or "-"
 
 
 def _indexed(models: Sequence[type[Model]]) -> set[str]:

@@ -2,15 +2,17 @@
 
 Subclass ``MultiBackendTestBase``, take the ``orm`` fixture (``aorm`` in an ``async def``
 test), and each test runs on every backend in ``ENABLED_BACKENDS`` but those in
-``EXCLUDED_BACKENDS``. Backends register their drivers through the
-``restmachine_orm_testing`` entry point (see ``hookimpl``).
+``EXCLUDED_BACKENDS`` (``ENABLED_BACKENDS = SELECTED``: the backends the run selects).
+Backends register their drivers through the ``restmachine_orm_testing`` entry point (see
+``hookimpl``); ``pytest --pyargs restmachine_orm_testing.suite --orm-backend NAME`` runs
+the whole conformance suite on one, and ``python -m restmachine_orm_testing`` lists them.
 """
 
 from __future__ import annotations
 
 from ._blocking import BlockingCallError, forbid_blocking_io
 from ._version import __version__
-from .base import MultiBackendTestBase, multi_backend_test_class
+from .base import SELECTED, MultiBackendTestBase, multi_backend_test_class
 from .driver import DriverInterface
 from .dsl import AsyncOrmClient, OrmClient, VerificationError
 from .hooks import DriverFactory, hookimpl
@@ -36,6 +38,7 @@ from .registry import (
 )
 
 __all__ = [
+    "SELECTED",
     "AllOperation",
     "AsyncOrmClient",
     "BackendNotInstalledError",

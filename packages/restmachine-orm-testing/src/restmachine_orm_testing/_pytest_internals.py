@@ -8,11 +8,13 @@ this module is the one place to update.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
 __all__ = [
     "fill_argument",
+    "is_initial_path",
     "own_marks",
     "parametrization",
     "skip_reason",
@@ -28,6 +30,14 @@ def fill_argument(item: pytest.Function, name: str, value: object) -> None:
     fixture's cost on every test.
     """
     item.funcargs[name] = value
+
+
+def is_initial_path(session: pytest.Session, path: Path) -> bool:
+    """Whether ``path`` is one of the run's arguments, as pytest resolved them.
+
+    ``--pyargs`` arguments count as the paths of the modules or packages they name.
+    """
+    return bool(session.isinitpath(path))
 
 
 def own_marks(function: object) -> list[pytest.Mark]:

@@ -53,6 +53,7 @@ class SessionState:
         matrix: Outcomes per test and backend, for the end-of-run report.
         drivers: One driver (or the error making it raised) per way of creating it.
         surfaces: The async surface over each driver that one was asked of, by its id.
+        session: The run's session, once it has started.
     """
 
     registry: DriverRegistry
@@ -60,6 +61,7 @@ class SessionState:
     matrix: Matrix = field(default_factory=Matrix)
     drivers: dict[tuple[Any, str], DriverInterface | Exception] = field(default_factory=dict)
     surfaces: dict[int, AsyncSurfaceDriver] = field(default_factory=dict)
+    session: pytest.Session | None = None
 
     def driver_or_error(self, test_class: type[Any], name: str) -> DriverInterface | Exception:
         """Create a class's driver for a backend once per run, remembering a failure too.

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import pytest
 
 from .driver import DriverInterface
 from .registry import DriverRegistry
 
-__all__ = ["MultiBackendTestBase", "multi_backend_test_class"]
+__all__ = ["SELECTED", "MultiBackendTestBase", "multi_backend_test_class", "runs_on_selection"]
 
 C = TypeVar("C", bound=type)
+
+
+class _Selection(list[str]):
+    """The type of ``SELECTED``: an empty list standing for the backends a run selects."""
+
+    def __repr__(self) -> str:
+        return "SELECTED"
+
+
+SELECTED: Final[list[str]] = _Selection()
+"""``ENABLED_BACKENDS = SELECTED``: run on the backends the run selects.
+
+That is the names given with ``--orm-backend`` or ``RESTMACHINE_ORM_BACKENDS``; with no
+selection, every backend whose driver is installed. ``EXCLUDED_BACKENDS`` still applies.
+The conformance suite's one-command module (``pytest --pyargs restmachine_orm_testing.suite``)
+enables every suite class this way.
+"""
 
 
 class MultiBackendTestBase:
@@ -30,6 +47,8 @@ class MultiBackendTestBase:
     Attributes:
         ENABLED_BACKENDS: Backends this class runs on; ``--orm-backend`` or the
             ``RESTMACHINE_ORM_BACKENDS`` environment variable narrow it for a run.
+            ``SELECTED`` runs the class on the run's selection (with none, on every
+            installed backend).
         EXCLUDED_BACKENDS: Backends taken out of ``ENABLED_BACKENDS`` for this class (a
             subclass excludes what it inherited); a name not enabled changes nothing.
     """
@@ -70,6 +89,11 @@ class MultiBackendTestBase:
         return DriverRegistry.load().create(backend_name)
 
 
+def runs_on_selection(cls: type[MultiBackendTestBase]) -> bool:
+    """Whether a class's ``ENABLED_BACKENDS`` is ``SELECTED`` (the run's selection)."""
+    return isinstance(cls.ENABLED_BACKENDS, _Selection)
+
+
 def multi_backend_test_class(
     enabled_backends: Sequence[str] | None = None,
     excluded_backends: Sequence[str] | None = None,
@@ -79,7 +103,7 @@ def multi_backend_test_class(
     ``@multi_backend_test_class(enabled_backends=["inmemory", "dynamodb"])`` is the same as
     assigning the attribute in the class body; an argument left ``None`` leaves the
     attribute as the class has it (its own or inherited). Each class gets its own copy of
-    the lists.
+    the lists (``SELECTED`` is kept as it is).
 
     Raises:
         TypeError: The decorator is used without its parentheses, a list of names is
@@ -101,7 +125,9 @@ def multi_backend_test_class(
                 f"@multi_backend_test_class decorates MultiBackendTestBase subclasses; "
                 f"{name} is not one"
             )
-        if enabled_backends is not None:
+        if isinstance(enabled_backends, _Selection):
+            cls.ENABLED_BACKENDS = enabled_backends
+        elif enabled_backends is not None:
             cls.ENABLED_BACKENDS = list(enabled_backends)
         if excluded_backends is not None:
             cls.EXCLUDED_BACKENDS = list(excluded_backends)

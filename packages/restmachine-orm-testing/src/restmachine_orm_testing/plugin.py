@@ -16,9 +16,9 @@ from restmachine_orm import CAPABILITIES
 
 from ._blocking import forbid_blocking_io
 from ._isolation import AWAITED, BACKEND, guarded, isolate, restore, running_argument
-from ._pytest_internals import own_marks, parametrization
+from ._pytest_internals import is_initial_path, own_marks, parametrization
 from ._session import STATE, SessionState, selected_backends
-from .base import MultiBackendTestBase
+from .base import MultiBackendTestBase, runs_on_selection
 from .driver import DriverInterface
 from .dsl import AsyncOrmClient, OrmClient
 from .markers import LONG_MARK, MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
@@ -28,6 +28,11 @@ __all__ = ["aorm", "orm"]
 
 #: The fixtures a multi-backend test takes: sync tests ``orm``, ``async def`` tests ``aorm``.
 _ARGUMENTS = ("orm", "aorm")
+
+#: The conformance suite's one-command module, as the end of its path: collected only when
+#: a run names the suite package (``pytest --pyargs restmachine_orm_testing.suite``) or
+#: the module, never by a run over a directory above it (a checkout's ``src``).
+_ONE_COMMAND_MODULE = ("restmachine_orm_testing", "suite", "test_all.py")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -97,7 +102,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     failed = state.registry.load_error()
     if failed is not None:
         raise pytest.Collector.CollectError(str(failed))
-    backends = _backends_of(cls)
+    backends = _backends_of(cls, state)
     _check_marks(metafunc, set(state.registry.known_names) | set(cls.ENABLED_BACKENDS))
     params = [
         pytest.param(name, id=name, marks=_marks_for(metafunc, state, cls, name))
@@ -106,14 +111,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize(argument, params, indirect=True)
 
 
-def _backends_of(cls: type[MultiBackendTestBase]) -> list[str]:
+def _backends_of(cls: type[MultiBackendTestBase], state: SessionState) -> list[str]:
     """The backends a class runs on: its ``ENABLED_BACKENDS`` less its ``EXCLUDED_BACKENDS``.
+
+    ``ENABLED_BACKENDS = SELECTED`` enables the run's selection, sorted; with no selection,
+    every backend whose driver is installed.
 
     Raises:
         pytest.Collector.CollectError: Either attribute is not a list of names, or the
             exclusions leave no backend to run on.
     """
-    enabled = _names_in(cls.ENABLED_BACKENDS)
+    if runs_on_selection(cls):
+        chosen = state.registry.drivers if state.selected is None else state.selected
+        enabled: list[str] | None = sorted(chosen)
+    else:
+        enabled = _names_in(cls.ENABLED_BACKENDS)
     if not enabled:
         raise pytest.Collector.CollectError(
             f"{cls.__name__}.ENABLED_BACKENDS must be a non-empty list of backend names, "
@@ -127,9 +139,10 @@ def _backends_of(cls: type[MultiBackendTestBase]) -> list[str]:
         )
     backends = [name for name in enabled if name not in excluded]
     if not backends:
+        shown = f"{cls.ENABLED_BACKENDS!r} = {enabled!r}" if runs_on_selection(cls) else enabled
         raise pytest.Collector.CollectError(
             f"{cls.__name__}.EXCLUDED_BACKENDS {excluded!r} excludes every backend of "
-            f"ENABLED_BACKENDS {enabled!r}: the class has no backend to run on"
+            f"ENABLED_BACKENDS {shown}: the class has no backend to run on"
         )
     return backends
 
@@ -156,6 +169,22 @@ def _argument_of(metafunc: pytest.Metafunc, taken: list[str]) -> str:
             "a plain def test takes orm"
         )
     return taken[0]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave out the suite's one-command module unless the run names the suite package.
+
+    pytest asks this of what it finds under the run's arguments, never of an argument
+    itself: ``--pyargs restmachine_orm_testing.suite`` (or the suite's directory) collects
+    the module, and so does the module's own path; a run over a directory above the suite
+    (``pytest`` in a source checkout of this package) does not.
+    """
+    if collection_path.parts[-3:] != _ONE_COMMAND_MODULE:
+        return None
+    session = config.stash[STATE].session
+    if session is not None and is_initial_path(session, collection_path.parent):
+        return None
+    return True
 
 
 @pytest.hookimpl(wrapper=True)
@@ -327,6 +356,10 @@ class _RunHooks:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.state = config.stash[STATE]
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Keep the session: it knows the run's arguments (``pytest_ignore_collect``)."""
+        self.state.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each outcome (on the xdist controller: from every worker)."""

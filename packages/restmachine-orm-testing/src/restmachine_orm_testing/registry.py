@@ -53,11 +53,15 @@ class RegisteredDriver:
         name: The backend name.
         factory: Makes the driver.
         source: Where it comes from: distribution, version and module.
+        package: The name of the distribution that provides it (``""`` if unknown).
+        version: That distribution's version (``""`` if unknown).
     """
 
     name: str
     factory: DriverFactory
     source: str
+    package: str = ""
+    version: str = ""
 
 
 @dataclass
@@ -91,12 +95,14 @@ class DriverRegistry:
                 manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=entry_point.name)
             except Exception as error:
                 registry.failures[shown] = f"{type(error).__name__}: {error}"
-        sources = {
-            id(plugin): f"{dist.project_name} {dist.version} ({getattr(plugin, '__name__', '?')})"
+        distributions = {
+            id(plugin): (str(dist.project_name), str(dist.version))
             for plugin, dist in manager.list_plugin_distinfo()
         }
         for impl in manager.hook.restmachine_orm_testing_drivers.get_hookimpls():
-            source = sources.get(id(impl.plugin), impl.plugin_name)
+            package, version = distributions.get(id(impl.plugin), ("", ""))
+            module = getattr(impl.plugin, "__name__", "?")
+            source = f"{package} {version} ({module})" if package else impl.plugin_name
             try:
                 provided = dict(cast("Mapping[str, DriverFactory]", impl.function()))
             except Exception as error:
@@ -104,7 +110,7 @@ class DriverRegistry:
                 registry.failures[where] = f"{type(error).__name__}: {error}"
                 continue
             for name, factory in provided.items():
-                registry._add(RegisteredDriver(name, factory, source))
+                registry._add(RegisteredDriver(name, factory, source, package, version))
         return registry
 
     def _add(self, driver: RegisteredDriver) -> None:

@@ -1,6 +1,12 @@
 """The conformance suite: prove a backend behaves like the in-memory reference.
 
-Subclass each class in your own test module and name your backend::
+Run all of it on your backend in one command, with no test module of yours::
+
+    pytest --pyargs restmachine_orm_testing.suite --orm-backend mybackend
+
+That collects ``test_all``, which runs every class below on the run's selected backends
+(``ENABLED_BACKENDS = SELECTED``). To pick classes, subclass them in your own test module
+and name your backend::
 
     from restmachine_orm_testing import suite
 
