@@ -13,7 +13,7 @@ from typing import Any
 
 from restmachine_orm_dynamodb._flow import HttpResponse
 
-__all__ = ["answer", "cancelled", "error"]
+__all__ = ["Throttle", "answer", "cancelled", "error"]
 
 
 def answer(payload: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -39,3 +39,20 @@ def cancelled(*codes: str) -> HttpResponse:
         },
         400,
     )
+
+
+class Throttle:
+    """Answers the first ``times`` requests of an operation with a throttling error."""
+
+    def __init__(self, operation: str, code: str, times: int, **extra: Any) -> None:
+        self.operation, self.code, self.left, self.extra = operation, code, times, extra
+        self.seen = 0
+
+    def __call__(self, operation: str, _: dict[str, Any]) -> Any:
+        if operation != self.operation:
+            return None
+        self.seen += 1
+        if self.left == 0:
+            return None
+        self.left -= 1
+        return error(self.code, "Rate of requests exceeds the allowed throughput.")

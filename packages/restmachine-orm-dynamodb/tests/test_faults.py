@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from answers import cancelled, error
+from answers import Throttle, cancelled
 from conftest import make_client, scan_all
 from fault_proxy import FaultProxy
 
@@ -116,23 +116,6 @@ def test_a_silent_server_fails_within_the_configured_timeout(silent_endpoint):
 
 
 # -- throttling -----------------------------------------------------------------------------
-
-
-class Throttle:
-    """Answers the first ``times`` requests of an operation with a throttling error."""
-
-    def __init__(self, operation: str, code: str, times: int, **extra: Any) -> None:
-        self.operation, self.code, self.left, self.extra = operation, code, times, extra
-        self.seen = 0
-
-    def __call__(self, operation: str, _: dict[str, Any]) -> Any:
-        if operation != self.operation:
-            return None
-        self.seen += 1
-        if self.left == 0:
-            return None
-        self.left -= 1
-        return error(self.code, "Rate of requests exceeds the allowed throughput.")
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from answers import Throttle, error
 from conftest import Requests
 
 from restmachine_orm import Field, Model, transaction
 from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError
-from restmachine_orm_dynamodb._flow import HttpResponse
 from restmachine_orm_dynamodb._observe import CAPACITY_OPERATIONS, LOGGER
 
 SECRET = "SECRET-never-in-a-log-line"
@@ -130,15 +130,7 @@ def test_logs_name_no_secret_no_signature_and_no_stored_value(
 def test_a_retried_request_is_one_line_with_its_attempts_and_its_last_outcome(
     watched: DynamoDBBackend, debug_log: pytest.LogCaptureFixture
 ) -> None:
-    throttled = [True]
-
-    def throttle_once(operation: str, body: dict[str, Any]) -> HttpResponse | None:
-        if operation == "GetItem" and throttled:
-            throttled.clear()
-            return HttpResponse(400, {}, b'{"__type": "x#ThrottlingException", "message": "slow"}')
-        return None
-
-    watched.interceptors.append(throttle_once)
+    watched.interceptors.append(Throttle("GetItem", "ThrottlingException", times=1))
     assert Probe.get(id="absent") is None
     (record,) = records(debug_log)
     assert (record.dynamodb["attempts"], record.dynamodb["status"]) == (2, 200)
@@ -148,10 +140,7 @@ def test_a_retried_request_is_one_line_with_its_attempts_and_its_last_outcome(
 def test_a_failed_request_is_logged_with_its_error_code(
     watched: DynamoDBBackend, debug_log: pytest.LogCaptureFixture
 ) -> None:
-    def refuse(operation: str, body: dict[str, Any]) -> HttpResponse:
-        return HttpResponse(400, {}, b'{"__type": "x#ValidationException", "message": "no"}')
-
-    watched.interceptors.append(refuse)
+    watched.interceptors.append(lambda operation, body: error("ValidationException"))
     with pytest.raises(DynamoDBError):
         Probe.get(id="p1")
     (record,) = records(debug_log)

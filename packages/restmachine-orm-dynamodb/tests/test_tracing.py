@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from answers import Throttle, error
 from conftest import Requests, make_client
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -16,7 +17,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from restmachine_orm import Field, Model
 from restmachine_orm_dynamodb import DynamoDBBackend, DynamoDBError
-from restmachine_orm_dynamodb._flow import HttpResponse
 
 
 class Traced(Model):
@@ -144,15 +144,7 @@ def test_async_operations_have_the_same_spans(
 def test_a_retried_request_is_one_span_with_its_attempts(
     traced: DynamoDBBackend, exporter: InMemorySpanExporter
 ) -> None:
-    throttled = [True]
-
-    def throttle_once(operation: str, body: dict[str, Any]) -> HttpResponse | None:
-        if throttled:
-            throttled.clear()
-            return HttpResponse(400, {}, b'{"__type": "x#ThrottlingException", "message": "s"}')
-        return None
-
-    traced.interceptors.append(throttle_once)
+    traced.interceptors.append(Throttle("GetItem", "ThrottlingException", times=1))
     assert Traced.get(id="absent") is None
     spans = exporter.get_finished_spans()
     (request,) = requests_below(spans, one(spans, "Traced.get"))
@@ -164,10 +156,7 @@ def test_a_retried_request_is_one_span_with_its_attempts(
 def test_a_failure_marks_both_spans_as_errors(
     traced: DynamoDBBackend, exporter: InMemorySpanExporter
 ) -> None:
-    def refuse(operation: str, body: dict[str, Any]) -> HttpResponse:
-        return HttpResponse(400, {}, b'{"__type": "x#ValidationException", "message": "no"}')
-
-    traced.interceptors.append(refuse)
+    traced.interceptors.append(lambda operation, body: error("ValidationException"))
     with pytest.raises(DynamoDBError):
         Traced.get(id="t1")
     spans = exporter.get_finished_spans()

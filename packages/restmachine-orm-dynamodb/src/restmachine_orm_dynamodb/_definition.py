@@ -22,6 +22,7 @@ from ._keys import KeyScheme
 __all__ = [
     "ON_DEMAND",
     "PROVISIONED",
+    "TTL_ON",
     "Billing",
     "TableDefinition",
     "cloudformation",
@@ -32,7 +33,8 @@ __all__ = [
 #: DynamoDB's billing mode names.
 ON_DEMAND = "PAY_PER_REQUEST"
 PROVISIONED = "PROVISIONED"
-_TTL_ON = ("ENABLED", "ENABLING")
+#: The TTL statuses that mean "on" (``ENABLING`` is on its way there).
+TTL_ON = ("ENABLED", "ENABLING")
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,7 @@ def differences(
     spec = definition.ttl()
     if spec is not None:
         status, on = ttl.get("TimeToLiveStatus", "DISABLED"), ttl.get("AttributeName")
-        if status not in _TTL_ON:
+        if status not in TTL_ON:
             found.append(f"TTL is off ({status}); the models need it on {spec['AttributeName']!r}")
         elif on != spec["AttributeName"]:
             found.append(f"TTL is on {on!r}; the models need it on {spec['AttributeName']!r}")

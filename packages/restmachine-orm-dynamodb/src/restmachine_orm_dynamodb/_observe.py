@@ -279,13 +279,16 @@ class Watch:
     # -- what the backend marks ----------------------------------------------------------
 
     @contextmanager
-    def operation(self, scope: Scope, *, ends: bool = True) -> Iterator[Scope]:
-        """Mark the code inside as ``scope``'s: its requests are counted and traced there.
+    def operation(self, of: Scope | str, operation: str = "") -> Iterator[Scope]:
+        """Mark the code inside as one ORM operation's: its requests are counted there.
 
-        The same scope may be entered several times (a query's pages, with ``ends=False``):
-        its span starts on the first entry and ends on the last (or with ``close``), or
-        when the code inside fails.
+        ``of`` is the model's name, with ``operation``: a whole operation, whose span ends
+        with the block. Or it is a ``Scope`` already made, entered once per part of a
+        longer operation (a query's pages): its span starts on the first entry and ends
+        with ``close``, or when the code inside fails.
         """
+        ends = isinstance(of, str)
+        scope = Scope(of, operation) if isinstance(of, str) else of
         tracer = self.tracer
         token = _SCOPE.set(scope)
         entered = None

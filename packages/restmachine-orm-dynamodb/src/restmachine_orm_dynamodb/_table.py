@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._definition import Billing, TableDefinition
+from ._definition import TTL_ON, Billing, TableDefinition
 from ._flow import Flow, Pause
 from ._keys import ItemKey, KeyScheme
 from ._protocol import Protocol, Refusal
@@ -221,7 +221,7 @@ class Table:
         """
         answer = yield from self.call("DescribeTimeToLive")
         current = answer.get("TimeToLiveDescription", {})
-        if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        if current.get("TimeToLiveStatus") in TTL_ON:
             if current.get("AttributeName") != self.keys.expiry:
                 raise DynamoDBError(
                     f"table {self.name!r} expires items by {current.get('AttributeName')!r}, "

@@ -439,19 +439,14 @@ class DynamoDBBackend(Backend):
         return schema
 
     def _run(self, flow: Flow[T], scope: Scope | str, operation: str = "") -> T:
-        """Run ``flow`` as one ORM operation: ``scope``, or ``operation`` of model ``scope``.
+        """Run ``flow`` as ``operation`` of model ``scope``, or as a part of a ``Scope``.
 
-        The operation is marked for the watch (logs, capacity, spans) only when something
-        watches: the common case pays one check.
+        The operation is marked for the watch (logs, capacity, spans; see
+        ``Watch.operation``) only when something watches: the common case pays one check.
         """
-        watch = self._watch
-        if not watch.watching():
+        if not self._watch.watching():
             return run(flow, self._sender)
-        if isinstance(scope, str):
-            scope = Scope(scope, operation)
-            with watch.operation(scope):
-                return run(flow, self._sender)
-        with watch.operation(scope, ends=False):  # one page of a query
+        with self._watch.operation(scope, operation):
             return run(flow, self._sender)
 
     async def _arun(
@@ -461,14 +456,12 @@ class DynamoDBBackend(Backend):
         if self._async_sender is None:
             self._async_sender = AiohttpSender(self._table.protocol.http)
         running = arun(flow, self._async_sender)
-        watch = self._watch
-        if not watch.watching():
-            return await (run_to_the_end(running) if to_the_end else running)
-        ends = isinstance(scope, str)
-        if isinstance(scope, str):
-            scope = Scope(scope, operation)
-        with watch.operation(scope, ends=ends):
-            return await (run_to_the_end(running) if to_the_end else running)
+        if to_the_end:
+            running = run_to_the_end(running)
+        if not self._watch.watching():
+            return await running
+        with self._watch.operation(scope, operation):
+            return await running
 
 
 def _tracer(tracing: Any) -> Any:
