@@ -401,3 +401,23 @@ def test_exists_respects_limit_and_offset() -> None:
     assert Person.where(active=True).offset(3).exists() is False
     assert Person.where().limit(0).exists() is False
     assert Person.where().limit(1).exists() is True
+
+
+# -- segments ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [0, -1, True, 1.5, 1_000_001, "2"])
+def test_segments_takes_a_whole_number_from_1_to_a_million(count: object) -> None:
+    with pytest.raises(QueryError, match=r"^Person: segments\(\) takes a whole number"):
+        Person.where().segments(count)
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 1_000_000])
+def test_in_memory_gives_the_same_rows_for_any_segments(count: int) -> None:
+    assert ids(Person.where().segments(count)) == ["p1", "p2", "p3", "p4", "p5"]
+    assert ids(Person.where(active=True).segments(count).limit(2)) == ["p1", "p3"]
+    assert ids(Person.where().order_by("-score").segments(count)) == ids(
+        Person.where().order_by("-score")
+    )
+    assert Person.where(age__isnull=True).segments(count).count() == 2
+    assert Person.where(name="Zed").segments(count).exists() is False

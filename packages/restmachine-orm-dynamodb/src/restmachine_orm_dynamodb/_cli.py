@@ -95,7 +95,7 @@ def _create(args: argparse.Namespace) -> int:
     table, sender = _connect(args, definition)
     try:
         flow = table.create(
-            definition.indexed, expiring=definition.expiring, billing=definition.billing
+            definition.indexes, expiring=definition.expiring, billing=definition.billing
         )
         done = run(flow, sender)
         if done.created:
@@ -149,7 +149,7 @@ def _look(table: Table) -> Flow[tuple[dict[str, Any], dict[str, Any]]]:
 def _summary(definition: TableDefinition) -> str:
     """The definition in a few words: keys, indexes, TTL."""
     keys = definition.keys
-    indexes = ", ".join(map(keys.index_name, definition.indexed)) or "none"
+    indexes = ", ".join(gsi.name for gsi in definition.indexes) or "none"
     ttl = f"on {keys.expiry!r}" if definition.expiring else "off"
     return f"keys {keys.pk}/{keys.sk}, indexes {indexes}, TTL {ttl}"
 

@@ -10,14 +10,15 @@ definition gives it separately (``ttl()``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from restmachine_orm import Model
+from restmachine_orm import Model, ModelDefinitionError
 
-from ._keys import KeyScheme
+from ._keys import Gsi, KeyScheme
 
 __all__ = [
     "ON_DEMAND",
@@ -65,14 +66,14 @@ class TableDefinition:
     Attributes:
         name: The table's name.
         keys: The key scheme (which attributes are the table's keys, how indexes are named).
-        indexed: The fields, sorted, whose global secondary index the table must have.
+        indexes: The global secondary indexes the table must have, sorted by name.
         expiring: Whether DynamoDB's TTL must be on (a model has ``Field(ttl=True)``).
         billing: How the table is billed.
     """
 
     name: str
     keys: KeyScheme
-    indexed: tuple[str, ...] = ()
+    indexes: tuple[Gsi, ...] = ()
     expiring: bool = False
     billing: Billing = field(default_factory=Billing)
 
@@ -81,13 +82,25 @@ class TableDefinition:
         cls,
         name: str,
         keys: KeyScheme,
-        indexed: Iterable[str] = (),
+        indexes: Iterable[Gsi] = (),
         *,
         expiring: bool = False,
         billing: Billing | None = None,
     ) -> TableDefinition:
-        """The definition with these indexed fields (in any order, repeats allowed)."""
-        return cls(name, keys, tuple(sorted(set(indexed))), expiring, billing or Billing())
+        """The definition with these indexes (in any order, repeats allowed).
+
+        Raises:
+            ModelDefinitionError: Two indexes of one name are keyed on other attributes.
+        """
+        unique = tuple(sorted(set(indexes)))
+        for first, second in itertools.pairwise(unique):
+            if first.name == second.name:
+                raise ModelDefinitionError(
+                    f"index {first.name!r} is keyed on {first.attributes} for one model and "
+                    f"on {second.attributes} for another; one table has one definition of "
+                    "each index (an index=True field's index is named by_<field>)"
+                )
+        return cls(name, keys, unique, expiring, billing or Billing())
 
     @classmethod
     def for_models(
@@ -104,23 +117,27 @@ class TableDefinition:
         return cls.of(
             name,
             keys,
-            (name for schema in schemas for name in schema.indexed_fields),
+            (gsi for schema in schemas for gsi in keys.gsis(schema)),
             expiring=any(schema.ttl_field is not None for schema in schemas),
             billing=billing,
         )
 
-    def attribute(self, indexed: str) -> dict[str, str]:
-        """The ``AttributeDefinitions`` entry of an indexed field's index key."""
-        return {"AttributeName": self.keys.index_attribute(indexed), "AttributeType": "S"}
+    @staticmethod
+    def attributes(gsi: Gsi) -> list[dict[str, str]]:
+        """The ``AttributeDefinitions`` entries of an index's key attributes."""
+        return [{"AttributeName": name, "AttributeType": "S"} for name in gsi.attributes]
 
-    def index(self, indexed: str) -> dict[str, Any]:
-        """The global secondary index of an indexed field, as ``CreateTable`` takes it.
+    def index(self, gsi: Gsi) -> dict[str, Any]:
+        """A global secondary index, as ``CreateTable`` takes it.
 
         Every index projects ALL attributes: a query on it reads whole rows.
         """
+        key_schema = [{"AttributeName": gsi.pk_attribute, "KeyType": "HASH"}]
+        if gsi.sk_attribute is not None:
+            key_schema.append({"AttributeName": gsi.sk_attribute, "KeyType": "RANGE"})
         index: dict[str, Any] = {
-            "IndexName": self.keys.index_name(indexed),
-            "KeySchema": [{"AttributeName": self.keys.index_attribute(indexed), "KeyType": "HASH"}],
+            "IndexName": gsi.name,
+            "KeySchema": key_schema,
             "Projection": {"ProjectionType": "ALL"},
         }
         throughput = self.billing.throughput()
@@ -136,7 +153,11 @@ class TableDefinition:
             "AttributeDefinitions": [
                 {"AttributeName": keys.pk, "AttributeType": "S"},
                 {"AttributeName": keys.sk, "AttributeType": "S"},
-                *map(self.attribute, self.indexed),
+                *{
+                    entry["AttributeName"]: entry
+                    for gsi in self.indexes
+                    for entry in self.attributes(gsi)
+                }.values(),
             ],
             "KeySchema": [
                 {"AttributeName": keys.pk, "KeyType": "HASH"},
@@ -147,8 +168,8 @@ class TableDefinition:
         throughput = self.billing.throughput()
         if throughput is not None:
             request["ProvisionedThroughput"] = throughput
-        if self.indexed:
-            request["GlobalSecondaryIndexes"] = list(map(self.index, self.indexed))
+        if self.indexes:
+            request["GlobalSecondaryIndexes"] = list(map(self.index, self.indexes))
         return request
 
     def ttl(self) -> dict[str, Any] | None:
@@ -203,15 +224,7 @@ def terraform(definition: TableDefinition) -> dict[str, Any]:
     }
     indexes = request.get("GlobalSecondaryIndexes", ())
     if indexes:
-        table["global_secondary_index"] = [
-            {
-                "name": index["IndexName"],
-                "hash_key": _keys(index["KeySchema"])["HASH"],
-                "projection_type": index["Projection"]["ProjectionType"],
-                **_capacity(index),
-            }
-            for index in indexes
-        ]
+        table["global_secondary_index"] = list(map(_terraform_index, indexes))
     ttl = definition.ttl()
     if ttl is not None:
         table["ttl"] = {"attribute_name": ttl["AttributeName"], "enabled": ttl["Enabled"]}
@@ -219,6 +232,19 @@ def terraform(definition: TableDefinition) -> dict[str, Any]:
     label = re.sub(r"[^0-9A-Za-z_-]", "_", definition.name)
     label = f"_{label}" if label[:1].isdigit() else label
     return {"resource": {"aws_dynamodb_table": {label: table}}}
+
+
+def _terraform_index(index: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``global_secondary_index`` block of Terraform's ``aws_dynamodb_table``."""
+    keys = _keys(index["KeySchema"])
+    block: dict[str, Any] = {"name": index["IndexName"], "hash_key": keys["HASH"]}
+    if "RANGE" in keys:
+        block["range_key"] = keys["RANGE"]
+    return {
+        **block,
+        "projection_type": index["Projection"]["ProjectionType"],
+        **_capacity(index),
+    }
 
 
 def _keys(schema: Iterable[Mapping[str, str]]) -> dict[str, str]:

@@ -1,14 +1,18 @@
 """The single-table key scheme: where each model's items and unique sentinels live.
 
-A row of model ``User`` keyed ``id="u1"`` is stored at ``pk="User#u1"``, ``sk="User"``; a
-composite key ``(tenant, id)`` gives ``pk="Order#t1"``, ``sk="Order#o1"``. A unique value is
+A row's table key is built by its model's key layout (``restmachine_orm.keys``): the
+templates of ``model_keys``, or the default ones. By default a row of model ``User`` keyed
+``id="u1"`` is stored at ``pk="User#u1"``, ``sk="User"``; a composite key ``(tenant, id)``
+gives ``pk="Order#t1"``, ``sk="Order#o1"``. A unique value is
 claimed by a sentinel item at ``pk="User#email#a@x"``, ``sk="#unique"``: no row's sort key
 starts with ``#``, so sentinels and rows never collide, and every item carries the entity
 attribute naming its model (or ``#unique``) so scans can tell them apart.
 
 A field declared ``index=True`` gets a global secondary index ``by_<field>`` keyed on the
 attribute ``_by_<field>`` = ``"User#<value>"``; models sharing a field name share the index,
-the model prefix keeps them apart, and rows whose value is ``None`` stay out of it.
+the model prefix keeps them apart, and rows whose value is ``None`` stay out of it. An
+index declared in ``model_keys`` is keyed on the attributes it names, built by its
+templates, and a row with ``None`` in one of its fields stays out of it likewise.
 """
 
 from __future__ import annotations
@@ -19,19 +23,41 @@ from typing import Any
 
 from restmachine_orm import ModelDefinitionError, ModelSchema
 from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.keys import SENTINEL_SORT_KEY, IndexLayout, KeyLayout
 
 from ._expiry import expiry_attribute
 from ._serialize import AttributeValue, Item, text_of, to_item
 
-__all__ = ["SENTINEL", "Address", "ItemKey", "KeyScheme"]
+__all__ = ["SENTINEL", "Address", "Gsi", "ItemKey", "KeyScheme", "index_key"]
 
-SENTINEL = "#unique"
+SENTINEL = SENTINEL_SORT_KEY
 
 ItemKey = dict[str, AttributeValue]
 """An item's table key as DynamoDB takes it: ``{pk: {"S": ...}, sk: {"S": ...}}``."""
 
 Address = tuple[str, str]
 """An item's table key as a hashable ``(pk, sk)`` text pair (``KeyScheme.address``)."""
+
+
+@dataclass(frozen=True, order=True)
+class Gsi:
+    """A global secondary index as the table defines it: its name and key attributes."""
+
+    name: str
+    pk_attribute: str
+    sk_attribute: str | None = None
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Its key attributes, partition first."""
+        return (
+            (self.pk_attribute,)
+            if self.sk_attribute is None
+            else (
+                self.pk_attribute,
+                self.sk_attribute,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -59,15 +85,22 @@ class KeyScheme:
         Raises:
             ModelDefinitionError: A field is named like the key or entity attribute.
         """
-        clash = sorted(
-            {self.pk, self.sk, self.entity, self.owner, self.expiry} & set(schema.fields)
-        )
+        own = {self.pk, self.sk, self.entity, self.owner, self.expiry}
+        clash = sorted(own & set(schema.fields))
         if clash:
             raise ModelDefinitionError(
                 f"{schema.name}: field {', '.join(map(repr, clash))} collides with the DynamoDB "
                 "table's key attributes; pass other names to DynamoDBBackend(pk_attribute=..., "
                 "sk_attribute=...)"
             )
+        for index in _declared_indexes(schema):
+            taken = sorted(own & {index.pk_attribute, index.sk_attribute})
+            if taken:
+                raise ModelDefinitionError(
+                    f"{schema.name}: index {index.name!r} is keyed on "
+                    f"{', '.join(map(repr, taken))}, one of the DynamoDB table's own "
+                    "attributes; give it other attribute names (pk_attribute=...)"
+                )
 
     def if_absent(self) -> dict[str, Any]:
         """The condition of a put that creates an item: none has its key yet."""
@@ -76,17 +109,25 @@ class KeyScheme:
             "ExpressionAttributeNames": {"#pk": self.pk},
         }
 
-    def partition_value(self, schema: ModelSchema, value: Any) -> str:
-        """The partition key string of a model's rows whose partition field is ``value``."""
-        return f"{schema.name}#{text_of(value)}"
-
     def item_key(self, schema: ModelSchema, key: Key) -> ItemKey:
         """The table key of the row with this key (the values of ``schema.key_fields``)."""
-        sort = schema.name if len(key) == 1 else f"{schema.name}#{text_of(key[1])}"
+        layout = _layout(schema)
+        values = dict(zip(schema.key_fields, key, strict=True))
         return {
-            self.pk: {"S": self.partition_value(schema, key[0])},
-            self.sk: {"S": sort},
+            self.pk: {"S": layout.pk.render(values)},
+            self.sk: {"S": layout.sk.render(values)},
         }
+
+    def gsis(self, schema: ModelSchema) -> list[Gsi]:
+        """The global secondary indexes a model's rows need: its fields' and its declared."""
+        found = [
+            Gsi(self.index_name(name), self.index_attribute(name)) for name in schema.indexed_fields
+        ]
+        found += [
+            Gsi(index.name, index.pk_attribute, index.sk_attribute)
+            for index in _declared_indexes(schema)
+        ]
+        return found
 
     def index_name(self, field: str) -> str:
         """The global secondary index of an indexed field."""
@@ -114,6 +155,8 @@ class KeyScheme:
         for name in schema.indexed_fields:
             if row[name] is not None:
                 item[self.index_attribute(name)] = {"S": self.index_value(schema, row[name])}
+        for index in _declared_indexes(schema):
+            item.update(index_key(index, row) or {})
         item.update(self.item_key(schema, schema.key_of(row)))
         item[self.entity] = {"S": schema.name}
         if schema.ttl_field is not None:
@@ -128,3 +171,29 @@ class KeyScheme:
             self.pk: {"S": f"{schema.name}#{field}#{text_of(value)}"},
             self.sk: {"S": SENTINEL},
         }
+
+
+def index_key(index: IndexLayout, values: Mapping[str, Any]) -> dict[str, AttributeValue] | None:
+    """A declared index's key attributes for these values, or ``None``.
+
+    ``None`` when one of its fields is ``None``: the row stays out of the index (sparse).
+    """
+    if any(values[name] is None for name in index.fields):
+        return None
+    key = {index.pk_attribute: {"S": index.pk.render(values)}}
+    if index.sk is not None and index.sk_attribute is not None:
+        key[index.sk_attribute] = {"S": index.sk.render(values)}
+    return key
+
+
+def _layout(schema: ModelSchema) -> KeyLayout:
+    layout = schema.layout
+    if layout is None:
+        schema.require_key()  # raises: the model has no key
+        raise AssertionError("a model with a key has a layout")
+    return layout
+
+
+def _declared_indexes(schema: ModelSchema) -> tuple[IndexLayout, ...]:
+    layout = schema.layout
+    return () if layout is None else tuple(layout.indexes.values())

@@ -24,39 +24,34 @@ from restmachine_orm.query import (
     split_filter,
     walk,
 )
+from restmachine_orm.query.access import Access, access_path
 from restmachine_orm.query.expiry import is_live
 from restmachine_orm.schema import TEXT_MATCH_LOOKUPS, ModelSchema
 
+from . import _segments
 from ._expressions import Expressions
 from ._flow import Flow
-from ._keys import ItemKey
+from ._keys import ItemKey, KeyScheme
 from ._serialize import Item, from_item
 from ._table import Table
 from .errors import DynamoDBError
 
-__all__ = ["Pages", "Reader", "Selection", "count", "exists", "get_row", "live_row", "plan"]
+__all__ = [
+    "Pages",
+    "Reader",
+    "Selection",
+    "count",
+    "exists",
+    "get_row",
+    "index_of",
+    "live_row",
+    "request_of",
+    "server_side",
+]
 
 
-def plan(table: Table, schema: ModelSchema, spec: QuerySpec) -> str:
-    """Name the access path a filter gets: GetItem, unique, Query, index or Scan.
-
-    A pinned whole key reads one item; a pinned unique value reads its sentinel, then the
-    row; a pinned partition key queries the table; a pinned indexed field queries its index.
-    """
-    pinned = pinned_values(spec.filter)
-    if all(name in pinned for name in schema.key_fields):
-        return "GetItem"
-    if any(pinned.get(name) is not None for name in schema.unique_fields):
-        return "unique"
-    if schema.key_fields[0] in pinned:
-        return "Query"
-    if _pinned_index(schema, pinned) is not None:
-        return "index"
-    return "Scan"
-
-
-def _pinned_index(schema: ModelSchema, pinned: dict[str, Any]) -> str | None:
-    return next((n for n in schema.indexed_fields if pinned.get(n) is not None), None)
+#: The accesses that read one row by its key (or a unique value's sentinel, then the row).
+_BY_KEY = ("key", "unique")
 
 
 def _expressible(condition: Condition) -> bool:
@@ -86,59 +81,122 @@ def _projection(spec: QuerySpec, full: QuerySpec, ex: Expressions) -> dict[str, 
     return {"ProjectionExpression": ", ".join(ex.name(name) for name in dict.fromkeys(used))}
 
 
-def _without(tree: Filter, field: str, value: Any) -> Filter | None:
-    """The filter less its top-level ``field == value`` (which a key condition guarantees)."""
+def _without(tree: Filter, guaranteed: dict[str, Any]) -> Filter | None:
+    """The filter less its top-level ``field == value`` parts a key condition guarantees."""
     parts = tree.children if isinstance(tree, And) else (tree,)
-    guaranteed = Condition(field, "eq", value)
-    kept = tuple(part for part in parts if part != guaranteed)
+    kept = tuple(
+        part
+        for part in parts
+        if not (
+            isinstance(part, Condition)
+            and part.lookup == "eq"
+            and part.field in guaranteed
+            and part.value == guaranteed[part.field]
+        )
+    )
     if not kept:
         return None
     return kept[0] if len(kept) == 1 else And(kept)
 
 
-def _request(
-    table: Table, schema: ModelSchema, spec: QuerySpec, path: str, full: QuerySpec
-) -> Flow[tuple[str, dict[str, Any]]]:
-    """The Query or Scan request for a filter (without paging); ``full``: the whole query."""
-    keys = table.keys
+def index_of(keys: KeyScheme, access: Access) -> str | None:
+    """The index an ``index`` access reads: a declared one, or an indexed field's."""
+    if access.index is not None:
+        return access.index.name
+    return None if access.field is None else keys.index_name(access.field)
+
+
+def request_of(
+    keys: KeyScheme, schema: ModelSchema, spec: QuerySpec, access: Access, full: QuerySpec
+) -> tuple[str, dict[str, Any]]:
+    """The Query or Scan request of a ``partition``, ``index`` or ``scan`` access.
+
+    Without paging and without sending anything (``explain`` shows it); ``spec`` is the part
+    of the query DynamoDB evaluates, ``full`` the whole query.
+    """
     ex = Expressions()
     projection = _projection(spec, full, ex)
-    if path == "Scan":
-        entity = f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
-        condition = entity
+
+    def entity() -> str:
+        # Bound only when used: DynamoDB refuses placeholders an expression leaves unused.
+        return f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
+
+    if access.kind == "scan":
+        condition = entity()
         if spec.filter is not None:
-            condition = f"{entity} AND {ex.filter(spec.filter, keys.pk, schema)}"
+            condition = f"{condition} AND {ex.filter(spec.filter, keys.pk, schema)}"
         scan = {"FilterExpression": condition, "ConsistentRead": True, **projection}
         return "Scan", {**scan, **ex.request()}
     assert spec.filter is not None
-    pinned = pinned_values(spec.filter)
-    if path == "Query":
-        field = schema.key_fields[0]
-        key_condition = (
-            f"{ex.name(keys.pk)} = {ex.value(keys.partition_value(schema, pinned[field]))} "
-            f"AND begins_with({ex.name(keys.sk)}, {ex.value(schema.name)})"
+    layout = schema.layout
+    assert layout is not None
+    pinned = access.pinned
+    request: dict[str, Any]
+    if access.kind == "partition":
+        covered = layout.pk.fields
+        key_condition = _key_condition(
+            ex,
+            (keys.pk, layout.pk.render(pinned)),
+            (keys.sk, layout.sk.prefix(pinned, access.starts)),
         )
-        request: dict[str, Any] = {"KeyConditionExpression": key_condition, "ConsistentRead": True}
+        request = {"KeyConditionExpression": key_condition, "ConsistentRead": True}
+    elif access.index is not None:
+        index = access.index
+        covered = index.pk.fields
+        sort = None
+        if index.sk is not None and index.sk_attribute is not None:
+            sort = (index.sk_attribute, index.sk.prefix(pinned, access.starts))
+        key_condition = _key_condition(ex, (index.pk_attribute, index.pk.render(pinned)), sort)
+        # Global secondary indexes offer eventually consistent reads only.
+        request = {"IndexName": index.name, "KeyConditionExpression": key_condition}
     else:
-        field = _pinned_index(schema, pinned) or ""
-        index = keys.index_name(field)
-        if index not in (yield from table.index_names()):
-            raise DynamoDBError(
-                f"{schema.name}.{field} is declared index=True but table "
-                f"{table.name!r} has no index {index!r}; create it with "
-                f"backend.create_table(models=[{schema.name}]) or "
-                f"backend.ensure_indexes([{schema.name}])"
-            )
+        field = access.field or ""
+        covered = (field,)
         key_condition = (
             f"{ex.name(keys.index_attribute(field))} = "
             f"{ex.value(keys.index_value(schema, pinned[field]))}"
         )
-        # Global secondary indexes offer eventually consistent reads only.
-        request = {"IndexName": index, "KeyConditionExpression": key_condition}
-    remaining = _without(spec.filter, field, pinned[field])
+        request = {"IndexName": keys.index_name(field), "KeyConditionExpression": key_condition}
+    filters = []
+    if layout.declared:
+        # Models with key templates may share partitions and indexes: keep to this one's.
+        filters.append(entity())
+    remaining = _without(spec.filter, {name: pinned[name] for name in covered})
     if remaining is not None:
-        request["FilterExpression"] = ex.filter(remaining, keys.pk, schema)
+        # A compound filter comes parenthesised already (DynamoDB refuses redundant ones).
+        filters.append(ex.filter(remaining, keys.pk, schema))
+    if filters:
+        request["FilterExpression"] = " AND ".join(filters)
     return "Query", {**request, **projection, **ex.request()}
+
+
+def _key_condition(
+    ex: Expressions, partition: tuple[str, str], sort: tuple[str, str] | None
+) -> str:
+    """``pk = :v``, and ``begins_with(sk, :prefix)`` when the sort key's start is known."""
+    condition = f"{ex.name(partition[0])} = {ex.value(partition[1])}"
+    if sort is not None and sort[1]:
+        condition += f" AND begins_with({ex.name(sort[0])}, {ex.value(sort[1])})"
+    return condition
+
+
+def _request(
+    table: Table, schema: ModelSchema, spec: QuerySpec, access: Access, full: QuerySpec
+) -> Flow[tuple[str, dict[str, Any]]]:
+    """``request_of``, once sure the table has the index it reads."""
+    index = index_of(table.keys, access) if access.kind == "index" else None
+    if index is not None and index not in (yield from table.index_names()):
+        declared = (
+            f"{schema.name}.{access.field} is declared index=True"
+            if access.field is not None
+            else f"{schema.name}.model_keys declares index {index!r}"
+        )
+        raise DynamoDBError(
+            f"{declared} but table {table.name!r} has no index {index!r}; create it with "
+            f"backend.create_table(models=[{schema.name}]) or "
+            f"backend.ensure_indexes([{schema.name}])"
+        )
+    return request_of(table.keys, schema, spec, access, full)
 
 
 class Pages:
@@ -211,8 +269,8 @@ class Reader:
         """Plan the reads of ``spec``; nothing is sent yet."""
         self._table, self._schema, self._spec = table, schema, spec
         self._server, self._after = server_side(spec)
-        self._path = plan(table, schema, self._server)
-        self._pages: Pages | None = None
+        self._access = access_path(schema, self._server.filter)
+        self._pages: _segments.Pager | None = None
         self._done = False
 
     def page(self) -> Flow[list[Row] | None]:
@@ -220,14 +278,15 @@ class Reader:
         if self._done:
             return None
         table, schema = self._table, self._schema
-        if self._path in ("GetItem", "unique"):
+        if self._access.kind in _BY_KEY:
             self._done = True
             return (yield from _by_key(table, schema, self._spec))
         if self._pages is None:
             operation, request = yield from _request(
-                table, schema, self._server, self._path, self._spec
+                table, schema, self._server, self._access, self._spec
             )
-            self._pages = Pages(table, operation, request)
+            parts = _segments.split(operation, request, self._spec.segments)
+            self._pages = _segments.in_rounds([Pages(table, operation, p) for p in parts])
         answer = yield from self._pages.next()
         self._done = self._pages.done
         rows = [from_item(schema, item) for item in answer.get("Items", ())]
@@ -287,8 +346,8 @@ def count(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[int]:
     A filter with a client-side part reads the rows (only the fields it tests) instead.
     """
     server, after = server_side(spec)
-    path = plan(table, schema, server)
-    if path in ("GetItem", "unique"):
+    access = access_path(schema, server.filter)
+    if access.kind in _BY_KEY:
         return len((yield from _by_key(table, schema, spec)))
     if after is not None:
         reader = Reader(table, schema, replace(spec, fields=()))
@@ -296,9 +355,6 @@ def count(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[int]:
         while (page := (yield from reader.page())) is not None:
             total += len(page)
         return total
-    operation, request = yield from _request(table, schema, spec, path, spec)
-    pages = Pages(table, operation, {**request, "Select": "COUNT"})
-    total = 0
-    while not pages.done:
-        total += int((yield from pages.next()).get("Count", 0))
-    return total
+    operation, request = yield from _request(table, schema, spec, access, spec)
+    parts = _segments.split(operation, {**request, "Select": "COUNT"}, spec.segments)
+    return (yield from _segments.count([Pages(table, operation, p) for p in parts]))

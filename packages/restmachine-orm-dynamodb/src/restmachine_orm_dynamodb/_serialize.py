@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from restmachine_orm import ModelSchema
+from restmachine_orm.keys import key_text
 from restmachine_orm.schema import FieldKind
 
 __all__ = [
@@ -47,30 +48,9 @@ Item = dict[str, AttributeValue]
 _EXACT = decimal.Context(prec=40)
 
 
-def text_of(value: Any) -> str:
-    """The string form of a scalar, as used in keys and sentinels and for ISO datetimes.
-
-    Equal values have one text: ``Decimal("1.0")`` and ``Decimal("1")`` are one key, as
-    they are one value in memory, and so are ``-0.0`` and ``0.0``.
-    """
-    if type(value) is str:  # the usual keys first: no conversion, or the plain one
-        return value
-    if type(value) is int:
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc)
-        text: str = value.isoformat(timespec="microseconds")
-        return text
-    if isinstance(value, enum.Enum):
-        return text_of(value.value)
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value) if value else "0.0"
-    if isinstance(value, decimal.Decimal):
-        return str(value.normalize(_EXACT)) if value else "0"
-    return str(value)
+#: The text of a scalar in a key or sentinel (and of a datetime): the core's, so that every
+#: backend builds the same key texts from the same templates.
+text_of = key_text
 
 
 def _number(value: int | float | decimal.Decimal) -> AttributeValue:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._definition import TTL_ON, Billing, TableDefinition
 from ._flow import Flow, Pause
-from ._keys import ItemKey, KeyScheme
+from ._keys import Gsi, ItemKey, KeyScheme
 from ._protocol import Protocol, Refusal
 from ._retries import RetryConfig
 from ._serialize import Item
@@ -181,7 +181,7 @@ class Table:
 
     def create(
         self,
-        indexed: Iterable[str] = (),
+        indexes: Iterable[Gsi] = (),
         *,
         expiring: bool = False,
         billing: Billing | None = None,
@@ -191,7 +191,7 @@ class Table:
         The request is ``TableDefinition.request()``, the one the CLI's ``plan`` prints.
 
         Args:
-            indexed: Fields whose global secondary index the table must have (added to an
+            indexes: The global secondary indexes the table must have (added to an
                 existing table that lacks them).
             expiring: Enable DynamoDB's TTL on the expiry attribute, unless it is already.
             billing: How a table made now, and each index added, is billed (on-demand if
@@ -201,14 +201,14 @@ class Table:
             What was done: whether the table was made, the indexes added, TTL turned on.
         """
         definition = TableDefinition.of(
-            self.name, self.keys, indexed, expiring=expiring, billing=billing
+            self.name, self.keys, indexes, expiring=expiring, billing=billing
         )
         # A table that exists already is fine.
         answer = yield from self.send(
             "CreateTable", definition.request(), refusal="ResourceInUseException"
         )
         yield from self._wait_until_active()
-        added = yield from self.add_indexes(definition.indexed, billing=definition.billing)
+        added = yield from self.add_indexes(definition.indexes, billing=definition.billing)
         self._indexes = None  # indexes may still be building: look again when asked
         ttl = (yield from self._enable_ttl()) if expiring else False
         return Creation(type(answer) is not Refusal, tuple(added), ttl)
@@ -248,31 +248,31 @@ class Table:
         return self._indexes
 
     def add_indexes(
-        self, indexed: Iterable[str], *, billing: Billing | None = None
+        self, indexes: Iterable[Gsi], *, billing: Billing | None = None
     ) -> Flow[list[str]]:
-        """Add the missing indexes of these fields, one ``UpdateTable`` each, and wait.
+        """Add the missing ones of these indexes, one ``UpdateTable`` each, and wait.
 
         Args:
-            indexed: The fields whose index the table must have.
+            indexes: The indexes the table must have.
             billing: The capacity of each index added (none: on-demand).
 
         Returns:
             The names of the indexes added.
         """
-        definition = TableDefinition.of(self.name, self.keys, indexed, billing=billing)
-        names = {self.keys.index_name(field): field for field in definition.indexed}
+        definition = TableDefinition.of(self.name, self.keys, indexes, billing=billing)
+        names = {gsi.name: gsi for gsi in definition.indexes}
         if names.keys() <= (yield from self.index_names()):
             return []
         self._indexes = None  # look again: another client may have added some meanwhile
         present = yield from self.index_names()
         added = []
-        for name, field in names.items():
+        for name, gsi in names.items():
             if name in present:
                 continue
             yield from self.call(
                 "UpdateTable",
-                AttributeDefinitions=[definition.attribute(field)],
-                GlobalSecondaryIndexUpdates=[{"Create": definition.index(field)}],
+                AttributeDefinitions=definition.attributes(gsi),
+                GlobalSecondaryIndexUpdates=[{"Create": definition.index(gsi)}],
             )
             yield from self._wait_until_active(name)
             present.add(name)

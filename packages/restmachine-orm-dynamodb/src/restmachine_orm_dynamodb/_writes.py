@@ -29,6 +29,7 @@ from restmachine_orm.schema import ModelSchema
 from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
+from ._keys import index_key
 from ._reads import get_row
 from ._serialize import from_item, stored_as_absent
 from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table, wait
@@ -475,6 +476,20 @@ def assignments(
                 removes.append(index)
             else:
                 sets.append(f"{index} = {ex.value(keys.index_value(schema, value))}")
+    layout = schema.layout
+    for declared in layout.indexes.values() if layout is not None else ():
+        # The core sends every field of a declared index's key, or none (partial changes
+        # are refused before anything is sent): rebuild the key, or leave the index.
+        if not all(name in changes for name in declared.fields):
+            continue
+        index_keys = index_key(declared, changes)
+        for attribute in (declared.pk_attribute, declared.sk_attribute):
+            if attribute is None:
+                continue
+            if index_keys is None:
+                removes.append(ex.name(attribute))
+            else:
+                sets.append(f"{ex.name(attribute)} = {ex.encoded(index_keys[attribute])}")
     if not (sets or removes or adds or deletes):
         # Nothing changed: an update still needs an action, and this one is harmless.
         sets.append(entity())

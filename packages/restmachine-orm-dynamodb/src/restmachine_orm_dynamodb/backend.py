@@ -19,8 +19,10 @@ from botocore.config import Config
 # which outlive a reload of the submodules (pytest's in-process runs drop and re-import
 # them), and would pair a fresh ``_flow`` runner with a stale module's steps.
 import restmachine_orm_dynamodb._batch as _batch
+import restmachine_orm_dynamodb._collect as _collect
 import restmachine_orm_dynamodb._commit as _commit
 import restmachine_orm_dynamodb._create_many as _create_many
+import restmachine_orm_dynamodb._explain as _explain
 import restmachine_orm_dynamodb._reads as _reads
 import restmachine_orm_dynamodb._writes as _writes
 from restmachine_orm import Backend, Model
@@ -29,13 +31,14 @@ from restmachine_orm.backends.base import Key, Row
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.query.expiry import live_spec
 from restmachine_orm.query.filters import Filter
+from restmachine_orm.query.plan import Plan
 from restmachine_orm.schema import ModelSchema
 
 from ._features import FEATURES
 from ._flow import Flow, arun, run
 from ._http_async import AiohttpSender
 from ._http_sync import BlockingSender
-from ._keys import KeyScheme
+from ._keys import Gsi, KeyScheme
 from ._observe import ConsumedCapacity, Scope, Watch
 from ._protocol import Interceptor, Protocol
 from ._retries import RetryConfig
@@ -93,6 +96,7 @@ class DynamoDBBackend(Backend):
         entity_attribute: str = "_type",
         consumed_capacity: bool = False,
         tracing: Any = False,
+        allow_scan: bool = True,
     ) -> None:
         """Use ``table_name`` through ``client``, or a client made from the other options.
 
@@ -119,7 +123,11 @@ class DynamoDBBackend(Backend):
             tracing: ``True``, or an OpenTelemetry ``TracerProvider``: a span per ORM
                 operation and one per DynamoDB request below it (the global provider for
                 ``True``). Needs ``pip install "restmachine-orm-dynamodb[otel]"``.
+            allow_scan: ``False`` refuses every query that would ``Scan`` (read all of a
+                model's rows) with ``QueryError`` before any request: the key, a unique
+                field or an index must pin it.
         """
+        self.allow_scan = allow_scan
         if client is None:
             client = (session or boto3.session.Session()).client(
                 "dynamodb",
@@ -239,12 +247,14 @@ class DynamoDBBackend(Backend):
                 (``_ttl``), so that it deletes expired rows and their sentinels in time.
         """
         expiring = any(model.orm_schema().ttl_field is not None for model in models)
-        flow = self._table.create(_indexed(models), expiring=expiring)
+        flow = self._table.create(_indexes(self.keys, models), expiring=expiring)
         self._run(flow, _models(models), "create_table")
 
     def ensure_indexes(self, models: Sequence[type[Model]]) -> None:
         """Add the global secondary indexes these models declare, if the table lacks them."""
-        self._run(self._table.add_indexes(_indexed(models)), _models(models), "ensure_indexes")
+        self._run(
+            self._table.add_indexes(_indexes(self.keys, models)), _models(models), "ensure_indexes"
+        )
 
     def index_names(self) -> set[str]:
         """The table's global secondary indexes (read once, then remembered)."""
@@ -430,7 +440,25 @@ class DynamoDBBackend(Backend):
         flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
         return await self._arun(flow, spec.schema.name, "exists")
 
+    def explain(self, spec: QuerySpec) -> Plan:
+        """The request ``query(spec)`` would send first, worked out without sending it."""
+        return _explain.explain(self._table.keys, self._schema(spec.schema), live_spec(spec))
+
+    def collect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        """Several models' rows of one shared partition: one ``Query`` per page for all."""
+        flow = _collect.collect(self._table, [self._live(spec) for spec in specs])
+        return self._run(flow, _joined(specs), "collect")
+
+    async def acollect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        """Async twin of ``collect``."""
+        flow = _collect.collect(self._table, [self._live(spec) for spec in specs])
+        return await self._arun(flow, _joined(specs), "collect")
+
     # -- helpers ------------------------------------------------------------------------
+
+    def _live(self, spec: QuerySpec) -> QuerySpec:
+        self._schema(spec.schema)
+        return live_spec(spec)
 
     def _schema(self, schema: ModelSchema) -> ModelSchema:
         if schema.model not in self._checked:
@@ -482,10 +510,14 @@ def _named(schema: ModelSchema | None) -> str:
     return "-" if schema is None else schema.name
 
 
+def _joined(specs: Sequence[QuerySpec]) -> str:
+    return "+".join(spec.schema.name for spec in specs)
+
+
 def _acted(actions: Sequence[Action]) -> str:
     """The models a transaction writes, in order of first appearance, joined by ``+``."""
     return "+".join(dict.fromkeys(action.schema.name for action in actions)) or "-"
 
 
-def _indexed(models: Sequence[type[Model]]) -> set[str]:
-    return {name for model in models for name in model.orm_schema().indexed_fields}
+def _indexes(keys: KeyScheme, models: Sequence[type[Model]]) -> set[Gsi]:
+    return {gsi for model in models for gsi in keys.gsis(model.orm_schema())}

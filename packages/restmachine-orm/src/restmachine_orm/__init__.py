@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._version import __version__
 from .backends.base import CAPABILITIES, Backend
 from .backends.inmemory import InMemoryBackend
+from .collection import Collection, CollectionRows
 from .errors import (
     AsyncOnlyBackendError,
     BackendError,
@@ -20,10 +21,12 @@ from .errors import (
 )
 from .fields import Field, FieldOptions
 from .hooks import after_load, after_save, before_save
+from .keys import IndexKeys, Keys
 from .mixins import ExpirationMixin, TimestampMixin
 from .model import Model
 from .query.builder import Page, Query
 from .query.changes import F
+from .query.plan import Plan
 from .query.q import Q
 from .schema import ModelSchema
 from .transaction import Transaction, TransactionAction, transaction
@@ -33,6 +36,8 @@ __all__ = [
     "AsyncOnlyBackendError",
     "Backend",
     "BackendError",
+    "Collection",
+    "CollectionRows",
     "ConcurrentModificationError",
     "ConditionFailedError",
     "DuplicateKeyError",
@@ -41,6 +46,8 @@ __all__ = [
     "Field",
     "FieldOptions",
     "InMemoryBackend",
+    "IndexKeys",
+    "Keys",
     "Model",
     "ModelDefinitionError",
     "ModelSchema",
@@ -48,6 +55,7 @@ __all__ = [
     "OrmError",
     "Page",
     "PartialWriteError",
+    "Plan",
     "Q",
     "Query",
     "QueryError",

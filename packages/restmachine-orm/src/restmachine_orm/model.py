@@ -15,12 +15,13 @@ from .backends.base import Backend, Key, Row
 from .backends.inmemory import InMemoryBackend
 from .errors import ModelDefinitionError, OrmError, QueryError
 from .hooks import hook_names
+from .keys import KeyLayout, Keys
 from .query.builder import Query
 from .query.changes import Increment, is_computed, parse_changes
 from .query.filters import Condition, Filter, walk
 from .query.q import Q, WriteCondition, resolve_filters
 from .schema import TEXT_MATCH_LOOKUPS, ModelSchema
-from .storable import check_row
+from .storable import check_row, unstorable_error
 
 __all__ = ["Model"]
 
@@ -49,6 +50,11 @@ class Model(BaseModel):
         _orm_row: Row | None
 
     model_backend: ClassVar[Backend] = InMemoryBackend()
+    #: How the model's table keys and index keys are built from its fields (``Keys``), or
+    #: ``None`` for the default layout. See ``restmachine_orm.keys``.
+    model_keys: ClassVar[Keys | None] = None
+    # Whether queries may read every row to answer (the class keyword ``allow_scan``).
+    __orm_allow_scan__: ClassVar[bool] = True
     __orm_schema__: ClassVar[ModelSchema | None] = None
     # The names of the class's hook methods (see ``hooks``), found once per class, so the
     # write and read paths skip an empty tuple instead of looking hooks up on every call.
@@ -64,21 +70,36 @@ class Model(BaseModel):
     # Per field, the value types an assignment stores without pydantic (see _assignment).
     __orm_plain__: ClassVar[Mapping[str, tuple[type, ...]]] = {}
 
-    def __init_subclass__(cls, *, model_backend: Backend | None = None, **kwargs: Any) -> None:
-        """Bind the class to a backend given as a class keyword, if one is given.
+    def __init_subclass__(
+        cls,
+        *,
+        model_backend: Backend | None = None,
+        allow_scan: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Take the class keywords: a backend to bind to, and whether queries may scan.
 
         ``class Thing(Model, model_backend=backend)`` is the same as assigning
-        ``model_backend = backend`` in the class body.
+        ``model_backend = backend`` in the class body. ``allow_scan=False`` makes every
+        query of the class that would read all its rows (a ``Scan``) raise ``QueryError``
+        before any request; subclasses inherit it.
         """
         super().__init_subclass__(**kwargs)
         if model_backend is not None:
             cls.model_backend = model_backend
+        if allow_scan is not None:
+            if not isinstance(allow_scan, bool):
+                raise ModelDefinitionError(
+                    f"{cls.__name__}: allow_scan takes True or False, not {allow_scan!r}"
+                )
+            cls.__orm_allow_scan__ = allow_scan
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         """Compute the class's schema once, as soon as pydantic has completed the class."""
-        # The class keyword was taken by __init_subclass__; pydantic passes it here too.
+        # The class keywords were taken by __init_subclass__; pydantic passes them here too.
         kwargs.pop("model_backend", None)
+        kwargs.pop("allow_scan", None)
         super().__pydantic_init_subclass__(**kwargs)
         hooks = hook_names(cls, Model)
         cls.__orm_before_save__ = hooks["before_save"]
@@ -482,6 +503,9 @@ class Model(BaseModel):
             for name, value in row.items()
             if name not in kept and before.get(name, _UNSTORED) != value
         }
+        # An index key is built from all its fields: a change to some of them sends the
+        # others too, as this instance holds them, so that the index key is rebuilt whole.
+        _with_index_keys(schema, row, changes)
         return schema, schema.key_of(row), changes, stored, row
 
     def _orm_saved(self, schema: ModelSchema, written: Row, row: Row) -> None:
@@ -511,7 +535,7 @@ class Model(BaseModel):
                 "(it lacks the 'atomic_updates' capability); assign the fields and save() "
                 "instead. Nothing was written"
             )
-        sent = parse_changes(schema, changes, "update")
+        sent = parse_changes(schema, changes, verb)
         if schema.auto_now:
             now = clock.now()
             sent.update({name: now for name in schema.auto_now})
@@ -520,6 +544,7 @@ class Model(BaseModel):
             self._orm_hooked_changes(schema, sent, verb)
         if schema.version_field is not None:
             sent[schema.version_field] = Increment(1)
+        _with_index_keys(schema, schema.key_dict(key), sent)
         return sent, options
 
     def _orm_updated(self, schema: ModelSchema, written: Row) -> Self:
@@ -750,6 +775,9 @@ class Model(BaseModel):
         else:
             row = self.model_dump()
         check_row(schema, row)
+        layout = schema.layout
+        if layout is not None and layout.declared:
+            _check_key_texts(schema, layout, row)
         return row
 
     def _orm_stamp(self, schema: ModelSchema, *, creating: bool) -> None:
@@ -782,6 +810,40 @@ class Model(BaseModel):
                 "Create a new row and delete the old one instead"
             )
         return current
+
+
+def _with_index_keys(schema: ModelSchema, values: Mapping[str, Any], changes: Row) -> None:
+    """Add to ``changes`` the other fields of each declared index key they touch.
+
+    ``values`` holds those fields (the whole row for ``save``; the key for an atomic
+    update, whose changes must give every other field: ``parse_changes`` checks it).
+    """
+    layout = schema.layout
+    if layout is None or not layout.indexes:
+        return
+    for index in layout.indexes.values():
+        if any(name in changes for name in index.fields):
+            changes.update(
+                (name, values[name])
+                for name in index.fields
+                if name in values and name not in changes
+            )
+
+
+def _check_key_texts(schema: ModelSchema, layout: KeyLayout, row: Row) -> None:
+    """Refuse a key or index value holding its template's separator.
+
+    The key would not split back into the values that built it, and could be another's.
+    """
+    problem = layout.separator_problem(row)
+    if problem is not None:
+        name, separator = problem
+        raise unstorable_error(
+            schema.name,
+            (name,),
+            row[name],
+            f"contains {separator!r}, which separates the fields of its key template",
+        )
 
 
 def _decorated(hooks: tuple[str, ...]) -> tuple[str, ...]:

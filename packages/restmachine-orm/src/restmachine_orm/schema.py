@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import ModelDefinitionError, QueryError
 from .fields import FieldOptions, options_of
+from .keys import KeyLayout, build_layout
 from .storable import MAX_KEY_BYTES, MAX_SORT_KEY_BYTES, text_problem
 
 __all__ = ["LOOKUPS", "TEXT_MATCH_LOOKUPS", "FieldKind", "FieldSpec", "ModelSchema"]
@@ -209,6 +210,10 @@ class ModelSchema:
         byte_limits: The most UTF-8 bytes a value may take, for every string field that is
             part of a key, unique or indexed (see ``storable``).
         rows_are_flat: Every field holds an immutable scalar, so a shallow copy is a full copy.
+        layout: How the model's table and index keys are built from its fields: its
+            ``model_keys`` or the default layout (``None`` without key fields).
+        allow_scan: Whether a query of the model may read every row to answer (``False``:
+            the class was declared with ``allow_scan=False``).
     """
 
     model: type[BaseModel]
@@ -225,6 +230,8 @@ class ModelSchema:
     text_fields: tuple[str, ...]
     byte_limits: dict[str, int]
     rows_are_flat: bool
+    layout: KeyLayout | None = None
+    allow_scan: bool = True
     _adapters: dict[tuple[str, bool], TypeAdapter[Any]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -265,6 +272,8 @@ class ModelSchema:
         )
         for spec in specs.values():
             _check_field(schema.name, spec)
+        schema.layout = build_layout(schema, getattr(model, "model_keys", None))
+        schema.allow_scan = getattr(model, "__orm_allow_scan__", True)
         return schema
 
     @property

@@ -40,7 +40,9 @@ from ..errors import (
     QueryError,
     TransactionError,
 )
+from ..query.access import access_path
 from ..query.filters import Filter
+from ..query.plan import Plan
 from ..query.spec import QuerySpec
 from ..schema import ModelSchema
 from .actions import Action
@@ -149,6 +151,12 @@ class Backend:
     #: Whether the sync methods may wait on I/O. When ``False`` (the in-memory backend),
     #: the default async twins call them directly on the event loop instead of in a thread.
     blocking: ClassVar[bool] = True
+
+    #: Whether queries may read every row of a model (a scan) to answer. A backend with
+    #: ``allow_scan = False`` (both built-in ones take it as an argument) makes such a
+    #: query raise ``QueryError`` before anything is read, as a model declared with
+    #: ``allow_scan=False`` does.
+    allow_scan: bool = True
 
     # The pairs of which a class implements neither side, found once per class.
     __orm_missing__: ClassVar[tuple[str, ...]] = _METHODS
@@ -282,6 +290,32 @@ class Backend:
     def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Return the row of each key, in the order of ``keys`` (``None`` where missing)."""
         raise self._async_only("get_many", schema)
+
+    def explain(self, spec: QuerySpec) -> Plan:
+        """What ``query(spec)`` would ask the storage, worked out without reading anything.
+
+        The default names the access path only; a backend that sends requests says which.
+        """
+        access = access_path(spec.schema, spec.filter)
+        return Plan(access=access.kind, operation=access.kind, segments=spec.segments)
+
+    def collect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        """The rows of several models' queries that pin one shared partition.
+
+        ``Collection.read`` calls it with one spec per model, each pinning the same
+        partition key text (their ``model_keys.pk`` templates are the same). The default
+        runs each query; a backend storing the models together reads the partition once
+        (DynamoDB: one ``Query`` per page for all of them). Each list is in its model's
+        natural order for a partition (by sort key).
+        """
+        return [list(self.query(spec)) for spec in specs]
+
+    async def acollect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        """Awaitable ``collect``."""
+        found: list[list[Row]] = []
+        for spec in specs:
+            found.append([row async for row in self.aquery(spec)])
+        return found
 
     def transact(self, actions: Sequence[Action]) -> list[Row | None]:
         """Apply a transaction's actions atomically: all of them, or none.

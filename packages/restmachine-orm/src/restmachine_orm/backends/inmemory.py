@@ -15,11 +15,13 @@ from ..errors import (
     OrmError,
     TransactionError,
 )
+from ..query.access import access_path
 from ..query.changes import apply_changes, expected_version
 from ..query.conditions import require
 from ..query.execution import select_rows
 from ..query.expiry import is_live, live_spec
 from ..query.filters import Filter, pinned_values
+from ..query.plan import Plan
 from ..query.predicate import compile_filter
 from ..query.spec import QuerySpec
 from ..schema import ModelSchema
@@ -61,8 +63,14 @@ class InMemoryBackend(Backend):
     #: (native async, no thread hop), and the lock is never held across an ``await``.
     blocking: ClassVar[bool] = False
 
-    def __init__(self) -> None:
-        """Start empty."""
+    def __init__(self, *, allow_scan: bool = True) -> None:
+        """Start empty.
+
+        Args:
+            allow_scan: ``False`` refuses every query that would read all of a model's
+                rows (``QueryError``), as the DynamoDB backend's ``allow_scan`` does.
+        """
+        self.allow_scan = allow_scan
         self._lock = threading.Lock()
         self._tables: dict[type[Any], _Table] = {}
 
@@ -154,13 +162,29 @@ class InMemoryBackend(Backend):
             self._release(schema, table, old)
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
-        """Yield the selected rows (see ``Backend.query``)."""
+        """Yield the selected rows (see ``Backend.query``).
+
+        A read of one partition of a model with key templates comes in sort key order, and
+        one of an index partition in the index's sort key order, as DynamoDB gives them.
+        """
         schema = spec.schema
         spec = live_spec(spec)
-        selected = select_rows(self._candidates(spec), spec)
+        candidates = self._candidates(spec)
+        if not spec.order:
+            candidates = _in_key_order(spec, candidates)
+        selected = select_rows(candidates, spec)
         if schema.rows_are_flat:
             return selected
         return (self._copy(schema, row) for row in selected)
+
+    def explain(self, spec: QuerySpec) -> Plan:
+        """The access path, and how this backend finds the rows: by key or by a pass."""
+        access = access_path(spec.schema, spec.filter)
+        operation = {
+            "key": "lookup by key",
+            "unique": "lookup by unique value",
+        }.get(access.kind, "pass over the model's rows")
+        return Plan(access=access.kind, operation=operation, segments=spec.segments)
 
     def count(self, spec: QuerySpec) -> int:
         """Count the rows matching the filter."""
@@ -335,3 +359,20 @@ class InMemoryBackend(Backend):
         for name in schema.unique_fields:
             if new[name] is not None:
                 table.unique[name][new[name]] = key
+
+
+def _in_key_order(spec: QuerySpec, rows: list[Row]) -> list[Row]:
+    """Rows of one partition of a model with key templates, in its sort key's order.
+
+    Other reads keep the order rows were stored in: like DynamoDB's, it is unspecified.
+    """
+    layout = spec.schema.layout
+    if layout is None or not layout.declared or len(rows) < 2:
+        return rows
+    access = access_path(spec.schema, spec.filter)
+    if access.kind == "partition":
+        return sorted(rows, key=layout.sk.render)
+    index = access.index
+    if access.kind == "index" and index is not None and index.sk is not None:
+        return sorted(rows, key=index.sk.render)
+    return rows

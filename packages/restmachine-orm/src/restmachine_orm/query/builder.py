@@ -10,9 +10,11 @@ from typing_extensions import Self
 
 from ..errors import QueryError
 from ..schema import ModelSchema
+from .access import refuse_scan
 from .cursor import decode_cursor, encode_cursor
 from .filters import And, Filter, Not, Or
 from .ordering import OrderBy
+from .plan import Plan
 from .q import resolve_filters
 from .spec import QuerySpec
 
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Page", "Query", "Queryable", "RowSource"]
 
+#: DynamoDB's limit on ``TotalSegments``, which every backend accepts alike.
+_MAX_SEGMENTS = 1_000_000
+
 
 class RowSource(Protocol):
     """What a query reads rows from: the model's backend (every ``Backend`` is one).
@@ -28,6 +33,13 @@ class RowSource(Protocol):
     Named here, not imported from ``backends``, so that the query layer sits below the
     backends that execute it.
     """
+
+    #: Whether it lets queries read every row of a model (see ``Backend.allow_scan``).
+    allow_scan: bool
+
+    def explain(self, spec: QuerySpec) -> Plan:
+        """What the query would ask the storage, worked out without reading anything."""
+        ...
 
     def query(self, spec: QuerySpec) -> Iterator[dict[str, Any]]:
         """Yield the rows a query selects."""
@@ -112,6 +124,27 @@ class Query(Generic[M]):
     def spec(self) -> QuerySpec:
         """The validated request this query sends to the backend."""
         return self._spec
+
+    def _source(self) -> RowSource:
+        """The backend to read from, once it is sure the read is allowed.
+
+        Raises:
+            QueryError: The query would scan and the model or backend refuses scans.
+        """
+        backend = self._model._orm_backend()
+        spec = self._spec
+        if not (spec.schema.allow_scan and backend.allow_scan):
+            refuse_scan(spec.schema, spec.filter)
+        return backend
+
+    def explain(self) -> Plan:
+        """The request this query would send its backend, worked out without sending it.
+
+        ``str(plan)`` reads as a few lines; its attributes (``access``, ``operation``,
+        ``index``, ``key_condition``, ``filter``, ``client_side``, placeholders) are the
+        parts. A query refused by ``allow_scan=False`` is explained all the same.
+        """
+        return self._model._orm_backend().explain(self._spec)
 
     def _with(self, **changes: Any) -> Query[M]:
         return Query(self._model, replace(self._spec, **changes))
@@ -204,6 +237,23 @@ class Query(Generic[M]):
         """Skip the first ``count`` rows."""
         return self._with(offset=self._count_argument("offset", count))
 
+    def segments(self, count: int) -> Query[M]:
+        """Read a whole-model read as ``count`` segments at the same time (parallel scan).
+
+        Only a read that scans (no key, unique value or index pins it) is split; the rows,
+        counts and errors are the same for any ``count``, only the natural order differs.
+        Memory stays bounded: each segment holds at most one page at a time.
+
+        Raises:
+            QueryError: ``count`` is not a whole number from 1 to 1,000,000.
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _MAX_SEGMENTS:
+            raise QueryError(
+                f"{self._spec.schema.name}: segments() takes a whole number from 1 to "
+                f"{_MAX_SEGMENTS:,}, not {count!r}"
+            )
+        return self._with(segments=count)
+
     def _count_argument(self, name: str, count: int) -> int:
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise QueryError(
@@ -213,23 +263,23 @@ class Query(Generic[M]):
 
     def all(self) -> list[M]:
         """Run the query and return every matching instance."""
-        return self._model._orm_load_all(self._model._orm_backend().query(self._spec))
+        return self._model._orm_load_all(self._source().query(self._spec))
 
     async def aall(self) -> list[M]:
         """Awaitable ``all``."""
-        rows = [row async for row in self._model._orm_backend().aquery(self._spec)]
+        rows = [row async for row in self._source().aquery(self._spec)]
         return self._model._orm_load_all(rows)
 
     def __iter__(self) -> Iterator[M]:
         """Iterate the matching instances, reading them from the backend as they are used."""
         load = self._model._orm_load
-        for row in self._model._orm_backend().query(self._spec):
+        for row in self._source().query(self._spec):
             yield load(row)
 
     async def __aiter__(self) -> AsyncIterator[M]:
         """``async for``: the matching instances, read page by page as they are used."""
         load = self._model._orm_load
-        async for row in self._model._orm_backend().aquery(self._spec):
+        async for row in self._source().aquery(self._spec):
             yield load(row)
 
     def __bool__(self) -> bool:
@@ -275,7 +325,7 @@ class Query(Generic[M]):
         """
         spec = self._last_spec()
         row = None
-        for row in self._model._orm_backend().query(spec):  # noqa: B007 - keep the last
+        for row in self._source().query(spec):  # noqa: B007 - keep the last
             pass
         return None if row is None else self._model._orm_load(row)
 
@@ -283,7 +333,7 @@ class Query(Generic[M]):
         """Awaitable ``last``."""
         spec = self._last_spec()
         row = None
-        async for row in self._model._orm_backend().aquery(spec):  # noqa: B007 - keep the last
+        async for row in self._source().aquery(spec):  # noqa: B007 - keep the last
             pass
         return None if row is None else self._model._orm_load(row)
 
@@ -306,12 +356,12 @@ class Query(Generic[M]):
             QueryError: A name is not a field of the model.
         """
         spec = self._values_spec(fields)
-        return self._picked(spec, list(self._model._orm_backend().query(spec)))
+        return self._picked(spec, list(self._source().query(spec)))
 
     async def avalues(self, *fields: str) -> list[dict[str, Any]]:
         """Awaitable ``values``."""
         spec = self._values_spec(fields)
-        return self._picked(spec, [row async for row in self._model._orm_backend().aquery(spec)])
+        return self._picked(spec, [row async for row in self._source().aquery(spec)])
 
     def _values_spec(self, fields: tuple[str, ...]) -> QuerySpec:
         schema = self._spec.schema
@@ -333,11 +383,11 @@ class Query(Generic[M]):
 
     def count(self) -> int:
         """Count the matching rows (after ``offset``, at most ``limit``)."""
-        return self._sliced(self._model._orm_backend().count(self._spec.unsliced()))
+        return self._sliced(self._source().count(self._spec.unsliced()))
 
     async def acount(self) -> int:
         """Awaitable ``count``."""
-        return self._sliced(await self._model._orm_backend().acount(self._spec.unsliced()))
+        return self._sliced(await self._source().acount(self._spec.unsliced()))
 
     def _sliced(self, total: int) -> int:
         """How many of ``total`` matching rows the query's offset and limit leave."""
@@ -350,14 +400,14 @@ class Query(Generic[M]):
         spec = self._spec
         if spec.offset or spec.limit is not None:
             return self.count() > 0
-        return self._model._orm_backend().exists(spec.unsliced())
+        return self._source().exists(spec.unsliced())
 
     async def aexists(self) -> bool:
         """Awaitable ``exists``."""
         spec = self._spec
         if spec.offset or spec.limit is not None:
             return await self.acount() > 0
-        return await self._model._orm_backend().aexists(spec.unsliced())
+        return await self._source().aexists(spec.unsliced())
 
     def paginate(self, page_size: int, cursor: str | None = None) -> Page[M]:
         """Return one page, in a stable order, and the cursor of the next page.
@@ -370,12 +420,12 @@ class Query(Generic[M]):
                 ``offset``, or the cursor belongs to another query.
         """
         window = self._page_window(page_size, cursor)
-        return self._page(window, list(self._model._orm_backend().query(window)))
+        return self._page(window, list(self._source().query(window)))
 
     async def apaginate(self, page_size: int, cursor: str | None = None) -> Page[M]:
         """Awaitable ``paginate``: the same pages and cursors."""
         window = self._page_window(page_size, cursor)
-        return self._page(window, [row async for row in self._model._orm_backend().aquery(window)])
+        return self._page(window, [row async for row in self._source().aquery(window)])
 
     def _page_window(self, page_size: int, cursor: str | None) -> QuerySpec:
         """The query a page reads: stable order, after the cursor, one row past the page."""

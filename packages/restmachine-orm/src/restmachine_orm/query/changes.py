@@ -134,7 +134,48 @@ def parse_changes(schema: ModelSchema, changes: Mapping[str, Any], verb: str) ->
                 "only change the field it reads"
             )
         parsed[name] = _expression(schema, name, spec.kind, change, verb)
+    _check_index_keys(schema, parsed, verb)
     return parsed
+
+
+def _check_index_keys(schema: ModelSchema, changes: Mapping[str, Any], verb: str) -> None:
+    """Refuse changes that would leave a declared index's key out of step with the row.
+
+    An index key is built from the values of all its template's fields, and an update
+    reads nothing first: changing some of them without the others (key fields aside: the
+    update knows the key), or computing one with an expression, leaves the backend without
+    the values to build the key from.
+
+    Raises:
+        QueryError: Names the model, the index, the fields changed and the ones missing.
+    """
+    layout = schema.layout
+    if layout is None or not layout.declared:
+        return
+    for index in layout.indexes.values():
+        touched = [name for name in index.fields if name in changes]
+        if not touched:
+            continue
+        missing = [
+            name for name in index.fields if name not in changes and name not in schema.key_fields
+        ]
+        computed = [name for name in touched if is_computed(changes[name])]
+        if missing or computed:
+            reason = (
+                f"without {', '.join(missing)}" if missing else f"computing {', '.join(computed)}"
+            )
+            raise QueryError(
+                f"{schema.name}.{verb}(): index {index.name!r} is keyed on "
+                f"{', '.join(index.fields)}; changing {', '.join(touched)} {reason} would leave "
+                f"the index out of step with the row: give every one of them as a plain value"
+            )
+    problem = layout.separator_problem(changes)
+    if problem is not None:
+        name, separator = problem
+        raise QueryError(
+            f"{schema.name}.{name}: {changes[name]!r} contains {separator!r}, which "
+            f"separates the fields of its key template ({verb})"
+        )
 
 
 def _expression(

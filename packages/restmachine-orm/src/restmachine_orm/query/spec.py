@@ -30,6 +30,9 @@ class QuerySpec:
             ``live_spec``, which honours it.
         fields: The fields the caller reads (``Query.values()``), or ``None`` for all. A
             backend may return only these (DynamoDB projects them) or every field.
+        segments: How many parts a read of the whole model may be split into and read at
+            the same time (``Query.segments(n)``): DynamoDB's parallel ``Scan``. The rows
+            are the same whatever the number; only their natural order may differ.
     """
 
     schema: ModelSchema
@@ -40,6 +43,7 @@ class QuerySpec:
     after: tuple[Any, ...] | None = None
     include_expired: bool = False
     fields: tuple[str, ...] | None = None
+    segments: int = 1
 
     def unsliced(self) -> QuerySpec:
         """The same rows without ordering or slicing, e.g. to count them."""
