@@ -80,6 +80,7 @@ MODELS: dict[str, type[Model]] = {model.__name__: model for model in (User, Line
 QUERIES = [
     'User.where(id="u1")',
     'User.where(email="ann@example.com")',
+    'User.where(id__in=["u1", "u2"])',
     'Line.where(order="o1")',
     'Line.where(order="o1", number__gte=3)',
     'OrderLine.where(order_id="o1")',
@@ -216,8 +217,15 @@ def test_every_backend_names_the_same_access(backend: DynamoDBBackend) -> None:
 
 def test_the_table_covers_every_access_path(backend: DynamoDBBackend) -> None:
     plans = [plan_of(text) for text in QUERIES]
-    assert {plan.access for plan in plans} == {"key", "unique", "partition", "index", "scan"}
-    assert {plan.operation for plan in plans} == {"GetItem", "Query", "Scan"}
+    assert {plan.access for plan in plans} == {
+        "key",
+        "keys",
+        "unique",
+        "partition",
+        "index",
+        "scan",
+    }
+    assert {plan.operation for plan in plans} == {"GetItem", "BatchGetItem", "Query", "Scan"}
     assert any(plan.segments > 1 for plan in plans)
     assert any(plan.index == "gsi1" for plan in plans)  # a declared index
     assert any(plan.index == "by_team" for plan in plans)  # an index=True field

@@ -59,6 +59,10 @@ def store() -> Iterator[InMemoryBackend]:
     [
         (lambda: SqOrder.where(order_id="o1"), "key"),
         (lambda: SqOrder.where(email="a@x"), "unique"),
+        (lambda: SqOrder.where(order_id__in=["o1", "o2"]), "keys"),
+        (lambda: SqPlain.where(tenant="t", id__in=["a"]), "keys"),
+        (lambda: SqPlain.where(tenant__in=["t"], id__in=["a"]), "scan"),
+        (lambda: SqOrder.where(order_id__in=[]), "scan"),
         (lambda: SqLine.where(order_id="o1"), "partition"),
         (lambda: SqLine.where(order_id="o1", line__startswith="a"), "partition"),
         (lambda: SqOrder.where(customer="c"), "index"),
@@ -85,6 +89,15 @@ def test_explain_on_memory_says_how_it_finds_rows() -> None:
         str(SqLine.where().segments(4).explain())
         == "pass over the model's rows (scan)\n  segments: 4"
     )
+
+
+def test_listed_keys_are_looked_up_in_memory() -> None:
+    for order_id in ("o1", "o2", "o3"):
+        SqOrder.create(order_id=order_id, customer="c", placed="1")
+    found = SqOrder.where(order_id__in=["o3", "o1", "o9"])
+    assert found.explain().operation == "lookup by keys"
+    assert sorted(o.order_id for o in found) == ["o1", "o3"]
+    assert SqOrder.where(order_id__in=["o1", "o2"], customer="x").count() == 0
 
 
 def test_a_partition_reads_in_sort_key_order() -> None:
@@ -139,7 +152,7 @@ def test_the_refusal_names_the_query_and_the_ways_around_it() -> None:
 def test_a_backend_refusing_scans_refuses_them_for_every_model(store: InMemoryBackend) -> None:
     strict = InMemoryBackend(allow_scan=False)
     SqPlain.model_backend = strict
-    with pytest.raises(QueryError, match=r"SqPlain\.all\(\) would scan"):
+    with pytest.raises(QueryError, match=r"^A query of every SqPlain row \(all\(\)"):
         SqPlain.all()
     assert SqPlain.where(tenant="t").all() == []
 

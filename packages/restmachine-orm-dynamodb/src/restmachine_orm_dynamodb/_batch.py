@@ -15,8 +15,8 @@ from restmachine_orm.schema import ModelSchema
 
 from ._expressions import Expressions
 from ._flow import Flow, Together
+from ._items import Pages, live_row
 from ._keys import SENTINEL, Address, ItemKey
-from ._reads import Pages, live_row
 from ._serialize import Item
 from ._table import Table, wait
 from .errors import IncompleteBatchError

@@ -14,7 +14,7 @@ from restmachine_orm.query import QuerySpec, compile_filter, pinned_values
 
 from ._expressions import Expressions
 from ._flow import Flow
-from ._reads import Pages
+from ._items import Pages
 from ._serialize import from_item
 from ._table import Table
 

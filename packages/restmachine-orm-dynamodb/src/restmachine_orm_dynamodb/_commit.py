@@ -33,7 +33,7 @@ from ._claims import Claimant, Hold
 from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
-from ._reads import get_row
+from ._items import get_row
 from ._serialize import from_item
 from ._table import CancellationReason, Table, wait
 from ._transactions import Diagnosis, Transaction, send_together

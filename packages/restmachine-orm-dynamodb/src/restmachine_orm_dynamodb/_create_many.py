@@ -27,8 +27,8 @@ from restmachine_orm.storable import row_size
 from ._batch import read_batch
 from ._claims import Hold
 from ._flow import Flow
+from ._items import live_row
 from ._keys import Address
-from ._reads import live_row
 from ._table import Table
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, send_together
 from .errors import DynamoDBError

@@ -7,7 +7,7 @@ request the reader sends), so the plan cannot tell another story than the reques
 from __future__ import annotations
 
 from restmachine_orm.query import Condition, QuerySpec, walk
-from restmachine_orm.query.access import access_path
+from restmachine_orm.query.access import Access, access_path
 from restmachine_orm.query.plan import Plan
 from restmachine_orm.schema import TEXT_MATCH_LOOKUPS, ModelSchema
 
@@ -23,8 +23,8 @@ def explain(keys: KeyScheme, schema: ModelSchema, spec: QuerySpec) -> Plan:
     server, _ = server_side(spec)
     access = access_path(schema, server.filter)
     client_side = _client_side(spec)
-    if access.kind in ("key", "unique"):
-        return _by_key(keys, schema, spec, access.kind, access.field, client_side)
+    if access.kind in ("key", "keys", "unique"):
+        return _by_key(keys, schema, access, client_side)
     operation, request = request_of(keys, schema, server, access, spec)
     return Plan(
         access=access.kind,
@@ -40,32 +40,33 @@ def explain(keys: KeyScheme, schema: ModelSchema, spec: QuerySpec) -> Plan:
 
 
 def _by_key(
-    keys: KeyScheme,
-    schema: ModelSchema,
-    spec: QuerySpec,
-    kind: str,
-    field: str | None,
-    client_side: tuple[str, ...],
+    keys: KeyScheme, schema: ModelSchema, access: Access, client_side: tuple[str, ...]
 ) -> Plan:
-    """A ``GetItem`` of the row (after one of the unique value's claim, for ``unique``)."""
+    """The reads by key: ``GetItem``, or ``BatchGetItem`` of listed keys (100 a request).
+
+    A ``unique`` read gets the unique value's claim first, then the row it names.
+    """
     ex = Expressions()
-    if kind == "key":
-        pinned = {c.field: c.value for c in _conditions(spec) if c.lookup == "eq"}
-        item_key = keys.item_key(schema, tuple(pinned[name] for name in schema.key_fields))
-        steps: tuple[str, ...] = ("test the row read against the whole filter",)
+    steps: tuple[str, ...] = ("test the rows read against the whole filter",)
+    operation = "GetItem"
+    if access.kind == "key":
+        item_keys = [keys.item_key(schema, tuple(access.pinned[n] for n in schema.key_fields))]
+    elif access.kind == "keys":
+        operation = "BatchGetItem"
+        item_keys = [keys.item_key(schema, key) for key in access.keys]
     else:
-        value = next(c.value for c in _conditions(spec) if c.field == field and c.lookup == "eq")
-        item_key = keys.sentinel_key(schema, field or "", value)
-        steps = (
-            f"GetItem of the row the claim of {field}={value!r} names",
-            "test the row read against the whole filter",
-        )
-    condition = " AND ".join(
-        f"{ex.name(name)} = {ex.encoded(attribute)}" for name, attribute in item_key.items()
-    )
+        field = access.field or ""
+        value = access.pinned[field]
+        item_keys = [keys.sentinel_key(schema, field, value)]
+        steps = (f"GetItem of the row the claim of {field}={value!r} names", *steps)
+    equalities = [
+        " AND ".join(f"{ex.name(name)} = {ex.encoded(value)}" for name, value in key.items())
+        for key in item_keys
+    ]
+    condition = equalities[0] if len(equalities) == 1 else " OR ".join(f"({e})" for e in equalities)
     return Plan(
-        access=kind,
-        operation="GetItem",
+        access=access.kind,
+        operation=operation,
         key_condition=condition,
         client_side=steps + client_side,
         names=ex.names,

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+# By full name (see ``backend``): ``from . import`` would trust the package's attributes.
+import restmachine_orm_dynamodb._batch as _batch
+import restmachine_orm_dynamodb._segments as _segments
 from restmachine_orm.backends.base import Row
 from restmachine_orm.query import (
     And,
@@ -19,39 +22,35 @@ from restmachine_orm.query import (
     Predicate,
     QuerySpec,
     compile_filter,
-    pinned_values,
     select_rows,
     split_filter,
     walk,
 )
 from restmachine_orm.query.access import Access, access_path
-from restmachine_orm.query.expiry import is_live
 from restmachine_orm.schema import TEXT_MATCH_LOOKUPS, ModelSchema
 
-from . import _segments
 from ._expressions import Expressions
 from ._flow import Flow
-from ._keys import ItemKey, KeyScheme
-from ._serialize import Item, from_item
+from ._items import Pages, get_row
+from ._keys import KeyScheme
+from ._serialize import from_item
 from ._table import Table
 from .errors import DynamoDBError
 
 __all__ = [
-    "Pages",
     "Reader",
     "Selection",
     "count",
     "exists",
-    "get_row",
     "index_of",
-    "live_row",
     "request_of",
     "server_side",
 ]
 
 
-#: The accesses that read one row by its key (or a unique value's sentinel, then the row).
-_BY_KEY = ("key", "unique")
+#: The accesses that read rows by key: one, listed ones (``BatchGetItem``), or the one a
+#: unique value's sentinel names.
+_BY_KEY = ("key", "keys", "unique")
 
 
 def _expressible(condition: Condition) -> bool:
@@ -199,67 +198,30 @@ def _request(
     return request_of(table.keys, schema, spec, access, full)
 
 
-class Pages:
-    """A Query or Scan read page by page, following ``LastEvaluatedKey`` to the end.
+def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec, access: Access) -> Flow[list[Row]]:
+    """The rows a pinned key, listed keys or unique value name, if they match the filter.
 
-    Attributes:
-        done: Whether the last page has been read.
+    The whole filter decides, liveness included (``live_spec`` put it there, unless the
+    query includes expired rows).
     """
-
-    def __init__(self, table: Table, operation: str, request: dict[str, Any]) -> None:
-        """Read ``operation`` with ``request`` (without ``TableName``); nothing sent yet."""
-        self._table, self._operation, self._request = table, operation, request
-        self.done = False
-
-    def next(self) -> Flow[dict[str, Any]]:
-        """Send the request of the next page and return its answer."""
-        answer: dict[str, Any] = yield from self._table.call(self._operation, **self._request)
-        last = answer.get("LastEvaluatedKey")
-        if last:
-            self._request = {**self._request, "ExclusiveStartKey": last}
-        else:
-            self.done = True
-        return answer
-
-
-def get_row(
-    table: Table, schema: ModelSchema, item_key: ItemKey, *, expired: bool = False
-) -> Flow[Row | None]:
-    """The row at ``item_key``, read with one consistent ``GetItem`` (``None``: no row).
-
-    An expired row is no row (``live_row``), unless ``expired`` asks for it too.
-    """
-    request = {"TableName": table.name, "Key": item_key, "ConsistentRead": True}
-    item = (yield from table.send("GetItem", request)).get("Item")
-    if expired:
-        return None if item is None else from_item(schema, item)
-    return live_row(schema, item)
-
-
-def live_row(schema: ModelSchema, item: Item | None) -> Row | None:
-    """The row an item stores, or ``None``: no item, or a row that has expired."""
-    if item is None:
-        return None
-    row = from_item(schema, item)
-    return row if is_live(schema, row) else None
-
-
-def _by_key(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[list[Row]]:
-    """The one row a pinned key or unique value can name, if it matches the whole filter."""
-    pinned = pinned_values(spec.filter)
+    matches = compile_filter(spec.filter)
     keys = table.keys
-    if all(name in pinned for name in schema.key_fields):
-        item_key = keys.item_key(schema, tuple(pinned[name] for name in schema.key_fields))
+    if access.kind == "keys":
+        item_keys = [keys.item_key(schema, key) for key in access.keys]
+        found = yield from _batch.read_batch(table, item_keys)
+        items = (found.get(keys.address(item_key)) for item_key in item_keys)
+        rows = [from_item(schema, item) for item in items if item is not None]
+        return [row for row in rows if matches(row)]
+    if access.kind == "key":
+        item_key = keys.item_key(schema, tuple(access.pinned[n] for n in schema.key_fields))
     else:
-        name = next(n for n in schema.unique_fields if pinned.get(n) is not None)
-        sentinel = yield from table.read(keys.sentinel_key(schema, name, pinned[name]))
+        name = access.field or ""
+        sentinel = yield from table.read(keys.sentinel_key(schema, name, access.pinned[name]))
         if sentinel is None:
             return []
         item_key = sentinel[keys.owner]["M"]
-    # The whole filter decides, liveness included (``live_spec`` put it there, unless the
-    # query includes expired rows).
     row = yield from get_row(table, schema, item_key, expired=True)
-    return [row] if row is not None and compile_filter(spec.filter)(row) else []
+    return [row] if row is not None and matches(row) else []
 
 
 class Reader:
@@ -280,7 +242,7 @@ class Reader:
         table, schema = self._table, self._schema
         if self._access.kind in _BY_KEY:
             self._done = True
-            return (yield from _by_key(table, schema, self._spec))
+            return (yield from _by_key(table, schema, self._spec, self._access))
         if self._pages is None:
             operation, request = yield from _request(
                 table, schema, self._server, self._access, self._spec
@@ -348,7 +310,7 @@ def count(table: Table, schema: ModelSchema, spec: QuerySpec) -> Flow[int]:
     server, after = server_side(spec)
     access = access_path(schema, server.filter)
     if access.kind in _BY_KEY:
-        return len((yield from _by_key(table, schema, spec)))
+        return len((yield from _by_key(table, schema, spec, access)))
     if after is not None:
         reader = Reader(table, schema, replace(spec, fields=()))
         total = 0

@@ -22,8 +22,8 @@ from ._claims import Claimant, Hold, owner_condition
 from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
+from ._items import live_row
 from ._keys import SENTINEL, ItemKey, KeyScheme
-from ._reads import live_row
 from ._serialize import AttributeValue, Item
 from ._table import CancellationReason, Table, wait
 from .errors import DynamoDBError

@@ -29,8 +29,8 @@ from restmachine_orm.schema import ModelSchema
 from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
+from ._items import get_row
 from ._keys import index_key
-from ._reads import get_row
 from ._serialize import from_item, stored_as_absent
 from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table, wait
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition

@@ -23,6 +23,7 @@ import restmachine_orm_dynamodb._collect as _collect
 import restmachine_orm_dynamodb._commit as _commit
 import restmachine_orm_dynamodb._create_many as _create_many
 import restmachine_orm_dynamodb._explain as _explain
+import restmachine_orm_dynamodb._items as _items
 import restmachine_orm_dynamodb._reads as _reads
 import restmachine_orm_dynamodb._writes as _writes
 from restmachine_orm import Backend, Model
@@ -383,7 +384,7 @@ class DynamoDBBackend(Backend):
 
     def _get(self, schema: ModelSchema, key: Key) -> Flow[Row | None]:
         schema = self._schema(schema)
-        return _reads.get_row(self._table, schema, self._table.keys.item_key(schema, key))
+        return _items.get_row(self._table, schema, self._table.keys.item_key(schema, key))
 
     def get_many(self, schema: ModelSchema, keys: Sequence[Key]) -> list[Row | None]:
         """Read rows with ``BatchGetItem`` (100 keys a request), in the order of ``keys``."""

@@ -20,7 +20,7 @@ from ..query.changes import apply_changes, expected_version
 from ..query.conditions import require
 from ..query.execution import select_rows
 from ..query.expiry import is_live, live_spec
-from ..query.filters import Filter, pinned_values
+from ..query.filters import Filter
 from ..query.plan import Plan
 from ..query.predicate import compile_filter
 from ..query.spec import QuerySpec
@@ -182,6 +182,7 @@ class InMemoryBackend(Backend):
         access = access_path(spec.schema, spec.filter)
         operation = {
             "key": "lookup by key",
+            "keys": "lookup by keys",
             "unique": "lookup by unique value",
         }.get(access.kind, "pass over the model's rows")
         return Plan(access=access.kind, operation=operation, segments=spec.segments)
@@ -278,26 +279,29 @@ class InMemoryBackend(Backend):
         return problem, (old, new)
 
     def _candidates(self, spec: QuerySpec) -> list[Row]:
-        """Rows that may match: one by key or unique value when the filter pins it, else all.
+        """Rows that may match: those a pinned key, listed keys or unique value name, else all.
 
         Rows are replaced on write, never changed, so the list returned is a consistent
         snapshot that callers filter without holding the lock.
         """
         schema = spec.schema
-        pinned = pinned_values(spec.filter)
+        access = access_path(schema, spec.filter)
         with self._lock:
             table = self._tables.get(schema.model)
             if table is None:
                 return []
-            if pinned and all(name in pinned for name in schema.key_fields):
-                key: Key | None = tuple(pinned[name] for name in schema.key_fields)
+            if access.kind == "key":
+                keys: tuple[Key | None, ...] = (
+                    tuple(access.pinned[name] for name in schema.key_fields),
+                )
+            elif access.kind == "keys":
+                keys = access.keys
+            elif access.kind == "unique" and access.field is not None:
+                keys = (table.unique[access.field].get(access.pinned[access.field]),)
             else:
-                unique = [name for name in schema.unique_fields if pinned.get(name) is not None]
-                if not unique:
-                    return list(table.rows.values())
-                key = table.unique[unique[0]].get(pinned[unique[0]])
-            row = None if key is None else table.rows.get(key)
-        return [] if row is None else [row]
+                return list(table.rows.values())
+            found = (None if key is None else table.rows.get(key) for key in keys)
+            return [row for row in found if row is not None]
 
     @staticmethod
     def _check_new_key(schema: ModelSchema, table: _Table, key: Key) -> None:

@@ -6,6 +6,8 @@ path is decided here, once, so that every backend agrees on which queries read e
 path everywhere:
 
 - ``key``: the filter pins the whole key: one row, read by key;
+- ``keys``: it pins every key field but one, and gives that one a list of values
+  (``id__in=[...]``): those rows, read by key (DynamoDB's ``BatchGetItem``);
 - ``unique``: it pins a unique field: one row, found through its unique value;
 - ``partition``: it pins every field of the table's partition key template: the rows of
   one partition (a DynamoDB ``Query``), in sort key order;
@@ -27,7 +29,7 @@ from .filters import And, Condition, Filter, pinned_values
 
 __all__ = ["Access", "access_path", "refuse_scan"]
 
-AccessKind = Literal["key", "unique", "partition", "index", "scan"]
+AccessKind = Literal["key", "keys", "unique", "partition", "index", "scan"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,14 @@ class Access:
     """The path a query takes to its rows.
 
     Attributes:
-        kind: ``key``, ``unique``, ``partition``, ``index`` or ``scan`` (see the module).
+        kind: ``key``, ``keys``, ``unique``, ``partition``, ``index`` or ``scan`` (see
+            the module).
         field: The unique field (``unique``), or the ``index=True`` field (``index``).
         index: The declared index (``index`` through ``model_keys``), else ``None``.
         pinned: The fields the filter fixes to one value, and their values.
         starts: The text fields a top-level ``startswith`` filters, and the text: a sort
             key template's prefix may take it in (``Template.prefix``).
+        keys: The keys a ``keys`` access reads, each once, in the order the list gives.
     """
 
     kind: AccessKind
@@ -48,6 +52,7 @@ class Access:
     field: str | None = None
     index: IndexLayout | None = None
     starts: dict[str, str] = dataclass_field(default_factory=dict)
+    keys: tuple[tuple[Any, ...], ...] = ()
 
 
 def access_path(schema: ModelSchema, tree: Filter | None) -> Access:
@@ -55,6 +60,9 @@ def access_path(schema: ModelSchema, tree: Filter | None) -> Access:
     pinned = pinned_values(tree)
     if schema.key_fields and all(name in pinned for name in schema.key_fields):
         return Access("key", pinned)
+    keys = _listed_keys(schema, tree, pinned)
+    if keys is not None:
+        return Access("keys", pinned, keys=keys)
     unique = next((n for n in schema.unique_fields if pinned.get(n) is not None), None)
     if unique is not None:
         return Access("unique", pinned, field=unique)
@@ -63,12 +71,37 @@ def access_path(schema: ModelSchema, tree: Filter | None) -> Access:
         return Access("partition", pinned, starts=_starts(schema, tree))
     if layout is not None:
         for index in layout.indexes.values():
-            if _serves(schema, index, pinned):
+            if _serves(schema, index, pinned, tree):
                 return Access("index", pinned, index=index, starts=_starts(schema, tree))
     indexed = next((n for n in schema.indexed_fields if pinned.get(n) is not None), None)
     if indexed is not None:
         return Access("index", pinned, field=indexed)
     return Access("scan", pinned)
+
+
+def _listed_keys(
+    schema: ModelSchema, tree: Filter | None, pinned: dict[str, Any]
+) -> tuple[tuple[Any, ...], ...] | None:
+    """The keys a filter lists: every key field pinned but one, which ``in`` lists."""
+    missing = [name for name in schema.key_fields if name not in pinned]
+    if len(missing) != 1:
+        return None
+    parts = tree.children if isinstance(tree, And) else (tree,)
+    listed = next(
+        (
+            part.value
+            for part in parts
+            if isinstance(part, Condition) and part.field == missing[0] and part.lookup == "in"
+        ),
+        None,
+    )
+    if not listed:
+        return None  # an empty list matches nothing: left to the filter, as any other
+    keys = (
+        tuple(value if name == missing[0] else pinned[name] for name in schema.key_fields)
+        for value in listed
+    )
+    return tuple(dict.fromkeys(keys))
 
 
 def _starts(schema: ModelSchema, tree: Filter | None) -> dict[str, str]:
@@ -83,16 +116,42 @@ def _starts(schema: ModelSchema, tree: Filter | None) -> dict[str, str]:
     }
 
 
-def _serves(schema: ModelSchema, index: IndexLayout, pinned: dict[str, Any]) -> bool:
+def _serves(
+    schema: ModelSchema, index: IndexLayout, pinned: dict[str, Any], tree: Filter | None
+) -> bool:
     """Whether every row the filter can match is in the index.
 
     The filter pins the index's partition key; a row whose sort key field is ``None``
-    is not in the index (it is sparse), so such a field must be pinned or never ``None``.
+    is not in the index (it is sparse), so the filter must rule ``None`` out for such a
+    field (pin it, compare it, ``isnull=False``), or the field must never be ``None``.
     """
     if not all(pinned.get(name) is not None for name in index.pk.fields):
         return False
     sort = index.sk.fields if index.sk is not None else ()
-    return all(pinned.get(name) is not None or not schema.fields[name].nullable for name in sort)
+    present = _never_none(tree)
+    return all(name in present or not schema.fields[name].nullable for name in sort)
+
+
+#: Lookups no ``None`` satisfies: a missing value never satisfies an ordering or text lookup.
+_NOT_NONE = frozenset({"gt", "gte", "lt", "lte", "between", "startswith", "contains"})
+
+
+def _never_none(tree: Filter | None) -> set[str]:
+    """Fields the filter's top-level conditions require to hold a value (not ``None``)."""
+    parts = tree.children if isinstance(tree, And) else (tree,)
+    present = set()
+    for part in parts:
+        if not isinstance(part, Condition):
+            continue
+        lookup, value = part.lookup, part.value
+        if (
+            lookup in _NOT_NONE
+            or (lookup == "eq" and value is not None)
+            or (lookup == "in" and None not in value)
+            or (lookup == "isnull" and value is False)
+        ):
+            present.add(part.field)
+    return present
 
 
 def refuse_scan(schema: ModelSchema, tree: Filter | None) -> None:
@@ -126,7 +185,7 @@ def refuse_scan(schema: ModelSchema, tree: Filter | None) -> None:
 def _shown(schema: ModelSchema, tree: Filter | None) -> str:
     """The query as written, as near as the filter tree tells: ``User.where(age__gt=3)``."""
     if tree is None:
-        return f"{schema.name}.all()"
+        return f"A query of every {schema.name} row (all(), or where() without filters)"
     parts = tree.children if isinstance(tree, And) else (tree,)
     if all(isinstance(part, Condition) for part in parts):
         shown = ", ".join(

@@ -161,13 +161,15 @@ def _check_index_keys(schema: ModelSchema, changes: Mapping[str, Any], verb: str
         ]
         computed = [name for name in touched if is_computed(changes[name])]
         if missing or computed:
-            reason = (
-                f"without {', '.join(missing)}" if missing else f"computing {', '.join(computed)}"
+            change = (
+                f"changing {', '.join(touched)} without {', '.join(missing)}"
+                if missing
+                else f"computing {', '.join(computed)} from the stored value"
             )
             raise QueryError(
                 f"{schema.name}.{verb}(): index {index.name!r} is keyed on "
-                f"{', '.join(index.fields)}; changing {', '.join(touched)} {reason} would leave "
-                f"the index out of step with the row: give every one of them as a plain value"
+                f"{', '.join(index.fields)}; {change} would leave the index out of step with "
+                "the row: give every one of them as a plain value"
             )
     problem = layout.separator_problem(changes)
     if problem is not None:

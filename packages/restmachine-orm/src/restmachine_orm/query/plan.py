@@ -14,10 +14,12 @@ class Plan:
     """The request a query would send, worked out without sending anything.
 
     Attributes:
-        access: How the rows are found: ``key``, ``unique``, ``partition``, ``index`` or
-            ``scan``, the same on every backend (see ``restmachine_orm.query.access``).
-        operation: The backend's own request, e.g. DynamoDB's ``GetItem``, ``Query`` or
-            ``Scan``; for the in-memory backend, a dictionary lookup or a pass over rows.
+        access: How the rows are found: ``key``, ``keys``, ``unique``, ``partition``,
+            ``index`` or ``scan``, the same on every backend (see
+            ``restmachine_orm.query.access``).
+        operation: The backend's own request, e.g. DynamoDB's ``GetItem``,
+            ``BatchGetItem``, ``Query`` or ``Scan``; for the in-memory backend, a
+            dictionary lookup or a pass over rows.
         index: The index read, if any.
         key_condition: The key condition, with placeholders (DynamoDB's
             ``KeyConditionExpression``), if any.
