@@ -217,3 +217,51 @@ class TestQueryHelpersAsync(suite.TestQueryHelpersAsync):
 
 class TestAwaitedHelpers(suite.TestAwaitedHelpers):
     ENABLED_BACKENDS = BACKENDS
+
+
+# Suite 1.8: single-table design (key templates, declared indexes, collections, explain(),
+# allow_scan=False), sync, through the awaitable twins, and awaited on the test's loop.
+
+
+class TestKeyTemplates(suite.TestKeyTemplates):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestSecondaryIndexes(suite.TestSecondaryIndexes):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestCollections(suite.TestCollections):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestAccessPaths(suite.TestAccessPaths):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestScanRefusal(suite.TestScanRefusal):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestKeyTemplatesAsync(suite.TestKeyTemplatesAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestSecondaryIndexesAsync(suite.TestSecondaryIndexesAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestCollectionsAsync(suite.TestCollectionsAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestAccessPathsAsync(suite.TestAccessPathsAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestScanRefusalAsync(suite.TestScanRefusalAsync):
+    ENABLED_BACKENDS = BACKENDS
+
+
+class TestAwaitedSingleTable(suite.TestAwaitedSingleTable):
+    ENABLED_BACKENDS = BACKENDS

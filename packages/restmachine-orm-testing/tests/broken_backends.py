@@ -17,8 +17,9 @@ import socket
 import time
 
 from restmachine_orm import Backend, InMemoryBackend, NotFoundError, TransactionError
-from restmachine_orm.query import split_filter
+from restmachine_orm.query import compile_filter, split_filter
 from restmachine_orm.query.changes import apply_change, is_computed
+from restmachine_orm.query.expiry import live_spec
 from restmachine_orm.schema import TEXT_MATCH_LOOKUPS
 from restmachine_orm_testing import InMemoryDriver
 
@@ -295,3 +296,23 @@ class ExpiredAlwaysHidden(InMemoryBackend):
 
     def exists(self, spec):
         return super().exists(dataclasses.replace(spec, include_expired=False))
+
+
+class KeyOrderIgnored(InMemoryBackend):
+    """A read in natural order comes in the order rows were written, not in key order.
+
+    As a store that keeps rows in insertion order (a table with no clustered key) would:
+    a read pinning a partition or an index partition is no longer in sort key order.
+    """
+
+    def query(self, spec):
+        if spec.order:
+            return super().query(spec)
+        # The reference's selection, less its key order: filter and slice as rows come.
+        spec = live_spec(spec)
+        rows = self._candidates(spec)
+        if spec.filter is not None:
+            matches = compile_filter(spec.filter)
+            rows = [row for row in rows if matches(row)]
+        stop = None if spec.limit is None else spec.offset + spec.limit
+        return iter(rows[spec.offset : stop])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from restmachine_orm.backends.base import Row
 from restmachine_orm.query import QuerySpec, select_rows
 from restmachine_orm.query.changes import Append, Increment, RemoveFromSet
 from restmachine_orm_testing.suite import run_differential
+from restmachine_orm_testing.suite.differential import DiffOrder
 
 UNSHRUNK = [Phase.explicit, Phase.reuse, Phase.generate]
 
@@ -220,9 +221,52 @@ def test_the_inmemory_backend_matches_the_oracle(keys):
 
 def test_an_unknown_kind_of_key_is_refused():
     with pytest.raises(
-        ValueError, match="keys must be 'simple', 'composite' or 'expiring', not 'both'"
+        ValueError,
+        match="keys must be 'simple', 'composite', 'expiring' or 'templates', not 'both'",
     ):
         run_differential(InMemoryBackend, keys="both")  # type: ignore[arg-type]
+
+
+class NaturalOrderReversed(InMemoryBackend):
+    """Reads in natural order come reversed: partitions and indexes out of key order."""
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        rows = list(super().query(spec))
+        return iter(rows if spec.order else rows[::-1])
+
+
+class CollectionLosesARow(InMemoryBackend):
+    """A collection read drops the last row of its last model (sync and awaited alike)."""
+
+    def collect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        found = super().collect(specs)
+        return [*found[:-1], found[-1][:-1]]
+
+    async def acollect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        return self.collect(specs)
+
+
+class IndexReadInKeyOrder(InMemoryBackend):
+    """A read of an index partition comes in table key order, not the index's."""
+
+    def query(self, spec: QuerySpec) -> Iterator[Row]:
+        rows = list(super().query(spec))
+        if not spec.order and spec.schema.model is DiffOrder:
+            rows.sort(key=lambda row: row["order_id"])
+        return iter(rows)
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [LastRowLost, CountsOneMore, NaturalOrderReversed, CollectionLosesARow, IndexReadInKeyOrder],
+)
+def test_a_backend_that_differs_on_key_templates_is_caught(backend):
+    with pytest.raises(AssertionError, match="reference gave"):
+        run_differential(backend, keys="templates", examples=100)
+
+
+def test_the_key_templates_machine_passes_on_the_reference_backend():
+    run_differential(InMemoryBackend, keys="templates", examples=100)
 
 
 # What the oracle must not share with the code under test.

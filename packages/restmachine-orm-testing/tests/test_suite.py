@@ -30,6 +30,7 @@ def test_every_suite_test_records_its_version():
         "1.4",
         "1.5",
         "1.6",
+        "1.7",
         suite.SUITE_VERSION,
     }
 
@@ -40,7 +41,7 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
         for name in suite.__all__
         if name.endswith("Async")
     }
-    assert len(twins) == 23
+    assert len(twins) == 28
     for name, twin in twins.items():
         tests = {n for n in dir(twin) if n.startswith("test_")}
         assert {n for n in dir(getattr(suite, name)) if n.startswith("test_")} == tests
@@ -55,19 +56,24 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
 
 # Tests per class on one backend: a test lost, skipped or added shows up here by name.
 PER_CLASS = {
+    "TestAccessPaths": 28,
     "TestAtomicUpdates": 12,
     "TestConditionalWrites": 9,
+    "TestCollections": 6,
     "TestCrud": 13,
     "TestExpirationMixin": 2,
     "TestExpiry": 7,
     "TestHookDecorators": 5,
     "TestHooks": 1,
+    "TestKeyTemplates": 10,
     "TestLogic": 4,
     "TestLookups": 24,
     "TestOrdering": 4,
     "TestMixins": 2,
     "TestPagination": 5,
     "TestQueryHelpers": 18,
+    "TestScanRefusal": 15,
+    "TestSecondaryIndexes": 9,
     "TestText": 8,
     "TestTimestamps": 2,
     "TestTransactions": 8,
@@ -80,6 +86,7 @@ PER_CLASS |= {f"{name}Async": count for name, count in PER_CLASS.items()}
 PER_CLASS["TestConcurrentTasks"] = 2
 PER_CLASS["TestCancelledTasks"] = 2
 PER_CLASS["TestAwaitedHelpers"] = 2
+PER_CLASS["TestAwaitedSingleTable"] = 3
 
 
 def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
@@ -91,7 +98,7 @@ def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=sum(PER_CLASS.values()))
-    assert sum(PER_CLASS.values()) == 148 + 148 + 2 + 2 + 2
+    assert sum(PER_CLASS.values()) == 216 + 216 + 2 + 2 + 2 + 3
     result.stdout.fnmatch_lines(
         [
             f"test_run.py::{name}  |  inmemory: {count} passed"

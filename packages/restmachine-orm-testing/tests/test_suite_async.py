@@ -50,6 +50,10 @@ ASYNC_CLASSES = [
     "TestDifferentialAsync",
     "TestConcurrentTasks",
     "TestCancelledTasks",
+    "TestKeyTemplatesAsync",
+    "TestSecondaryIndexesAsync",
+    "TestCollectionsAsync",
+    "TestScanRefusalAsync",
 ]
 
 
@@ -57,9 +61,10 @@ def test_an_async_only_backend_passes_the_async_classes(pytester, monkeypatch):
     monkeypatch.setattr(differential, "_SIMPLE_EXAMPLES", 20)
     monkeypatch.setattr(differential, "_COMPOSITE_EXAMPLES", 20)
     monkeypatch.setattr(differential, "_EXPIRING_EXAMPLES", 20)
+    monkeypatch.setattr(differential, "_TEMPLATES_EXAMPLES", 20)
     run, failed = run_suite(pytester, "AsyncOnly", *ASYNC_CLASSES)
     assert failed == {}
-    run.assertoutcome(passed=65)
+    run.assertoutcome(passed=106)
 
 
 def test_an_async_only_backend_fails_every_sync_test_naming_the_twin(pytester):

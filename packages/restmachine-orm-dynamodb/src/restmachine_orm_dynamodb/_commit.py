@@ -201,7 +201,7 @@ def _plan(table: Table, action: Action, old: Row | None) -> _Plan:
     transaction.add(
         "Update",
         Key=item_key,
-        UpdateExpression=assignments(table, ex, schema, changes, creates=False),
+        UpdateExpression=assignments(table, ex, schema, changes, creates=False, key=action.key),
         ConditionExpression=exists() + also(table, ex, schema, condition),
         **ex.request(),
     )

@@ -126,7 +126,6 @@ def request_of(
             condition = f"{condition} AND {ex.filter(spec.filter, keys.pk, schema)}"
         scan = {"FilterExpression": condition, "ConsistentRead": True, **projection}
         return "Scan", {**scan, **ex.request()}
-    assert spec.filter is not None
     layout = schema.layout
     assert layout is not None
     pinned = access.pinned
@@ -160,7 +159,10 @@ def request_of(
     if layout.declared:
         # Models with key templates may share partitions and indexes: keep to this one's.
         filters.append(entity())
-    remaining = _without(spec.filter, {name: pinned[name] for name in covered})
+    # A partition key template without fields (pk="FEED") is pinned by any filter, none too.
+    remaining = None
+    if spec.filter is not None:
+        remaining = _without(spec.filter, {name: pinned[name] for name in covered})
     if remaining is not None:
         # A compound filter comes parenthesised already (DynamoDB refuses redundant ones).
         filters.append(ex.filter(remaining, keys.pk, schema))

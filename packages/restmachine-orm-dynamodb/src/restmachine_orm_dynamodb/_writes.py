@@ -119,7 +119,7 @@ def update(
         "TableName": table.name,
         "Key": table.keys.item_key(schema, key),
         # The condition keeps this from creating an item: the entity is there already.
-        "UpdateExpression": assignments(table, ex, schema, changes, creates=False),
+        "UpdateExpression": assignments(table, ex, schema, changes, creates=False, key=key),
         "ConditionExpression": present(ex, table.keys.pk, schema)
         + version_condition(ex, schema, expected)
         + also(table, ex, schema, condition),
@@ -420,12 +420,14 @@ def assignments(
     count: str | None = None,
     *,
     creates: bool = True,
+    key: Key | None = None,
 ) -> str:
     """``SET`` the non-``None`` changes, ``REMOVE`` the rest; ``ADD``/``DELETE`` set elements.
 
     ``keep`` fields are set only if absent; the ``count`` field is raised by one from
     its stored value (0 when absent) instead of taking the value in ``changes``. When
-    the update ``creates`` the item if missing, it also sets the entity attribute.
+    the update ``creates`` the item if missing, it also sets the entity attribute. ``key``
+    is the row's key when ``changes`` leave its fields out (index keys may be built on them).
     """
     keys = table.keys
 
@@ -477,12 +479,14 @@ def assignments(
             else:
                 sets.append(f"{index} = {ex.value(keys.index_value(schema, value))}")
     layout = schema.layout
+    values = changes if key is None else {**schema.key_dict(key), **changes}
     for declared in layout.indexes.values() if layout is not None else ():
         # The core sends every field of a declared index's key, or none (partial changes
         # are refused before anything is sent): rebuild the key, or leave the index.
-        if not all(name in changes for name in declared.fields):
+        touched = any(name in changes for name in declared.fields)
+        if not touched or not all(name in values for name in declared.fields):
             continue
-        index_keys = index_key(declared, changes)
+        index_keys = index_key(declared, values)
         for attribute in (declared.pk_attribute, declared.sk_attribute):
             if attribute is None:
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
-from restmachine_orm import Backend, Model
+from restmachine_orm import Backend, Model, Plan
 from restmachine_orm.backends.actions import Action
 from restmachine_orm.backends.base import Key, Row, given
 from restmachine_orm.query import QuerySpec
@@ -40,8 +40,10 @@ class AsyncRoutedBackend(Backend):
         """Route calls to ``inner``'s twins on ``loop``; its capabilities are ``inner``'s."""
         self.inner = inner
         self._loop = loop
-        # An instance's own value: the class attribute is the contract's default.
+        # Instance values: the class attributes are the contract's defaults. A backend made
+        # with allow_scan=False refuses scans here too.
         vars(self)["capabilities"] = inner.capabilities
+        self.allow_scan = inner.allow_scan
 
     def _wait(self, call: Coroutine[Any, Any, T]) -> T:
         return self._loop.run(call)
@@ -121,6 +123,14 @@ class AsyncRoutedBackend(Backend):
         """``inner.atransact`` on the loop."""
         return self._wait(self.inner.atransact(actions))
 
+    def collect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        """``inner.acollect`` on the loop (a ``Collection.read``)."""
+        return self._wait(self.inner.acollect(specs))
+
+    def explain(self, spec: QuerySpec) -> Plan:
+        """``inner.explain``: it sends nothing, so it has no awaitable twin."""
+        return self.inner.explain(spec)
+
     async def ainsert(self, schema: ModelSchema, row: Row) -> None:
         """``inner.ainsert`` on the loop."""
         await self._hop(self.inner.ainsert(schema, row))
@@ -192,6 +202,10 @@ class AsyncRoutedBackend(Backend):
     async def atransact(self, actions: Sequence[Action]) -> list[Row | None]:
         """``inner.atransact`` on the loop."""
         return await self._hop(self.inner.atransact(actions))
+
+    async def acollect(self, specs: Sequence[QuerySpec]) -> list[list[Row]]:
+        """``inner.acollect`` on the loop."""
+        return await self._hop(self.inner.acollect(specs))
 
 
 async def _next(rows: AsyncIterator[Row]) -> tuple[bool, Row]:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from restmachine_orm import Backend, Model, Transaction, TransactionAction
 from restmachine_orm.backends.base import given
-from restmachine_orm.query import Query
+from restmachine_orm.query import Query, QuerySpec
 from restmachine_orm.query.changes import Expression
 
 from .operations import (
@@ -119,13 +119,16 @@ class DriverInterface(abc.ABC):
     def reset(self, models: Sequence[type[Model]]) -> None:
         """Empty the storage of these models before a test.
 
-        The default binds each model and deletes its rows one by one through the ORM, which
-        works on any backend; drivers override it with something cheaper.
+        The default binds each model and deletes its rows one by one through the backend's
+        own ``query`` and ``delete``, which works on any backend, for models declared
+        ``allow_scan=False`` too (their ``all()`` is refused); drivers override it with
+        something cheaper.
         """
         for model in models:
             self.setup_backend(model)
-            for instance in model.all():
-                instance.delete()
+            schema = model.orm_schema()
+            for row in list(self.backend.query(QuerySpec(schema))):
+                self.backend.delete(schema, schema.key_of(row), row)
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release what the driver holds (servers, connections) at the end of the session."""

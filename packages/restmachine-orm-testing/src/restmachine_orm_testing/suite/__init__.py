@@ -29,15 +29,22 @@ twins), for backends with the ``conditions`` and ``atomic_updates`` capabilities
 ``ttl``. Suite 1.7 adds what users of the earlier restmachine-python bring:
 ``TestHookDecorators``, ``TestMixins``, ``TestExpirationMixin`` (``ttl``) and
 ``TestQueryHelpers``, each with its ``Async`` twin, and ``TestAwaitedHelpers`` (the
-awaitable API on the test's event loop).
+awaitable API on the test's event loop). Suite 1.8 adds single-table design (models with
+``model_keys``, ``suite.models.SINGLE_TABLE_MODELS``): ``TestKeyTemplates``,
+``TestSecondaryIndexes``, ``TestCollections``, ``TestAccessPaths`` (``explain()``) and
+``TestScanRefusal`` (``allow_scan=False``), each with its ``Async`` twin, and
+``TestAwaitedSingleTable``; the differential machine gains a machine of its own for them.
 """
 
 from __future__ import annotations
 
 from ._base import SUITE_TESTS, SUITE_VERSION, SuiteBase
+from .access import TestAccessPaths, TestScanRefusal
 from .async_surface import (
+    TestAccessPathsAsync,
     TestAtomicUpdatesAsync,
     TestBadInputAsync,
+    TestCollectionsAsync,
     TestConcurrentWritesAsync,
     TestConditionalWritesAsync,
     TestCrudAsync,
@@ -46,6 +53,7 @@ from .async_surface import (
     TestExpiryAsync,
     TestHookDecoratorsAsync,
     TestHooksAsync,
+    TestKeyTemplatesAsync,
     TestLogicAsync,
     TestLookupsAsync,
     TestMixinsAsync,
@@ -53,6 +61,8 @@ from .async_surface import (
     TestOrderingAsync,
     TestPaginationAsync,
     TestQueryHelpersAsync,
+    TestScanRefusalAsync,
+    TestSecondaryIndexesAsync,
     TestTextAsync,
     TestTimestampsAsync,
     TestTransactionsAsync,
@@ -63,6 +73,7 @@ from .async_surface import (
 from .atomic import TestAtomicUpdates
 from .bad_input import TestBadInput
 from .cancellation import TestCancelledTasks
+from .collection import TestAwaitedSingleTable, TestCollections
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
@@ -72,6 +83,7 @@ from .helpers import TestAwaitedHelpers, TestQueryHelpers
 from .lifecycle import TestExpirationMixin, TestHookDecorators, TestMixins
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
+from .single_table import TestKeyTemplates, TestSecondaryIndexes
 from .tasks import TestConcurrentTasks
 from .transactions import TestTransactions
 from .values import TestHooks, TestText, TestTimestamps, TestTypes
@@ -80,12 +92,17 @@ __all__ = [
     "SUITE_TESTS",
     "SUITE_VERSION",
     "SuiteBase",
+    "TestAccessPaths",
+    "TestAccessPathsAsync",
     "TestAtomicUpdates",
     "TestAtomicUpdatesAsync",
     "TestAwaitedHelpers",
+    "TestAwaitedSingleTable",
     "TestBadInput",
     "TestBadInputAsync",
     "TestCancelledTasks",
+    "TestCollections",
+    "TestCollectionsAsync",
     "TestConcurrentTasks",
     "TestConcurrentWrites",
     "TestConcurrentWritesAsync",
@@ -103,6 +120,8 @@ __all__ = [
     "TestHookDecoratorsAsync",
     "TestHooks",
     "TestHooksAsync",
+    "TestKeyTemplates",
+    "TestKeyTemplatesAsync",
     "TestLogic",
     "TestLogicAsync",
     "TestLookups",
@@ -117,6 +136,10 @@ __all__ = [
     "TestPaginationAsync",
     "TestQueryHelpers",
     "TestQueryHelpersAsync",
+    "TestScanRefusal",
+    "TestScanRefusalAsync",
+    "TestSecondaryIndexes",
+    "TestSecondaryIndexesAsync",
     "TestText",
     "TestTextAsync",
     "TestTimestamps",

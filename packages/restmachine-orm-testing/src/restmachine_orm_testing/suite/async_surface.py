@@ -14,8 +14,10 @@ sequences; here both its kinds of steps reach the backend through the twins.
 from __future__ import annotations
 
 from ._base import through_async
+from .access import TestAccessPaths, TestScanRefusal
 from .atomic import TestAtomicUpdates
 from .bad_input import TestBadInput
+from .collection import TestCollections
 from .concurrency import TestConcurrentWrites, TestOptimisticLocking
 from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
@@ -25,12 +27,15 @@ from .helpers import TestQueryHelpers
 from .lifecycle import TestExpirationMixin, TestHookDecorators, TestMixins
 from .pipeline import TestWritePipeline
 from .queries import TestLogic, TestLookups, TestOrdering, TestPagination
+from .single_table import TestKeyTemplates, TestSecondaryIndexes
 from .transactions import TestTransactions
 from .values import TestHooks, TestText, TestTimestamps, TestTypes
 
 __all__ = [
+    "TestAccessPathsAsync",
     "TestAtomicUpdatesAsync",
     "TestBadInputAsync",
+    "TestCollectionsAsync",
     "TestConcurrentWritesAsync",
     "TestConditionalWritesAsync",
     "TestCrudAsync",
@@ -39,6 +44,7 @@ __all__ = [
     "TestExpiryAsync",
     "TestHookDecoratorsAsync",
     "TestHooksAsync",
+    "TestKeyTemplatesAsync",
     "TestLogicAsync",
     "TestLookupsAsync",
     "TestMixinsAsync",
@@ -46,6 +52,8 @@ __all__ = [
     "TestOrderingAsync",
     "TestPaginationAsync",
     "TestQueryHelpersAsync",
+    "TestScanRefusalAsync",
+    "TestSecondaryIndexesAsync",
     "TestTextAsync",
     "TestTimestampsAsync",
     "TestTransactionsAsync",
@@ -168,3 +176,28 @@ class TestExpirationMixinAsync(TestExpirationMixin):
 @through_async("1.7")
 class TestQueryHelpersAsync(TestQueryHelpers):
     """``TestQueryHelpers``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.8")
+class TestKeyTemplatesAsync(TestKeyTemplates):
+    """``TestKeyTemplates``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.8")
+class TestSecondaryIndexesAsync(TestSecondaryIndexes):
+    """``TestSecondaryIndexes``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.8")
+class TestCollectionsAsync(TestCollections):
+    """``TestCollections``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.8")
+class TestAccessPathsAsync(TestAccessPaths):
+    """``TestAccessPaths``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.8")
+class TestScanRefusalAsync(TestScanRefusal):
+    """``TestScanRefusal``'s tests, every backend call made through the awaitable twins."""

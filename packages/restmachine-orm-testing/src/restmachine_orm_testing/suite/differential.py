@@ -11,7 +11,10 @@ backend (the in-memory one included), so a bug in code every backend runs shows 
 There are two machines, one per kind of key, run as two tests: rows with a single key and
 a unique value (``"simple"``), and rows with a partition and a sort key (``"composite"``).
 Their models share nothing, so one sequence mixing both would test no more; as two tests,
-pytest-xdist runs them side by side.
+pytest-xdist runs them side by side. Since suite 1.8 a third (``"templates"``) writes and
+reads orders and their lines under key templates (single-table design): one partition per
+order, lines read in sort key order, orders through a sparse declared index, both read
+together with a ``Collection``, and the values and updates key templates refuse.
 
 Orderings on any field and ``offset()`` are used only on backends whose capabilities
 include ``order_by_any_field`` and ``offset``.
@@ -48,15 +51,18 @@ from hypothesis.stateful import (
 
 from restmachine_orm import (
     Backend,
+    Collection,
     DuplicateKeyError,
     F,
     Field,
+    IndexKeys,
     Model,
     Transaction,
     TransactionError,
     clock,
     transaction,
 )
+from restmachine_orm import Keys as KeyTemplates
 
 from ..markers import requires
 from ._base import SuiteBase, since
@@ -67,7 +73,9 @@ __all__ = [
     "DIFFERENTIAL_EXAMPLES",
     "DiffEvent",
     "DiffLease",
+    "DiffLine",
     "DiffMember",
+    "DiffOrder",
     "Keys",
     "TestDifferential",
     "run_differential",
@@ -103,9 +111,39 @@ class DiffEvent(Model):
     marks: set[str] = set()
 
 
+class DiffOrder(Model):
+    """An order under key templates, found by buyer through a sparse declared index.
+
+    Its status is followed by ``#`` in the index's sort key: a status holding one is refused.
+    """
+
+    model_keys = KeyTemplates(
+        pk="SUITEDIFF#{order_id}",
+        sk="SUITEDIFF",
+        indexes={"suite_diff_gsi1": IndexKeys(pk="SUITEDIFFBUYER#{buyer}", sk="{status}#{placed}")},
+    )
+
+    order_id: str = Field(primary_key=True)
+    buyer: str | None = None
+    status: str = "new"
+    placed: int = 0
+    total: int = 0
+
+
+class DiffLine(Model):
+    """A line of a ``DiffOrder``, in its partition: its sort key starts with the order's."""
+
+    model_keys = KeyTemplates(pk="SUITEDIFF#{order_id}", sk="SUITEDIFF#LINE#{line}")
+
+    order_id: str = Field(partition_key=True)
+    line: str = Field(sort_key=True)
+    qty: int = 0
+
+
 #: Which machine ``run_differential`` runs: single keys and a unique value, composite keys,
-#: or single keys and a unique value on rows that expire.
-Keys = Literal["simple", "composite", "expiring"]
+#: single keys and a unique value on rows that expire, or orders and lines under key
+#: templates.
+Keys = Literal["simple", "composite", "expiring", "templates"]
 
 #: Sequences per backend in ``TestDifferential``, half with simple keys (350 of 700), half
 #: with composite keys; ``RESTMACHINE_ORM_DIFFERENTIAL_EXAMPLES`` changes it (CI keeps it).
@@ -116,6 +154,8 @@ _SIMPLE_EXAMPLES = DIFFERENTIAL_EXAMPLES // 2
 _COMPOSITE_EXAMPLES = DIFFERENTIAL_EXAMPLES - _SIMPLE_EXAMPLES
 #: Sequences of the expiring machine (backends with ``ttl``): a quarter as many again.
 _EXPIRING_EXAMPLES = DIFFERENTIAL_EXAMPLES // 4
+#: Sequences of the key templates machine: a quarter as many again.
+_TEMPLATES_EXAMPLES = DIFFERENTIAL_EXAMPLES // 4
 
 #: Which API a call is made on: ``Model.create(...)``, or ``await Model.acreate(...)``.
 Api = Literal["sync", "async"]
@@ -180,6 +220,38 @@ _transaction_actions = st.lists(
 # Rows that expire: seconds until they do (the machine's clock moves a second or two a step).
 lifetimes = st.integers(min_value=1, max_value=3)
 naive = st.booleans()
+# Orders and lines under key templates. "ne" < "new" < "newer" as text, and "x#y" holds
+# the index template's separator: every write of it is refused. Placed stays one digit, so
+# that its text orders as its value does.
+order_ids = st.sampled_from(["o1", "o2", "o3"])
+buyers = st.none() | st.sampled_from(["b1", "b2"])
+statuses = st.sampled_from(["new", "ne", "newer", "x#y"])
+placings = st.integers(min_value=0, max_value=3)
+line_names = st.sampled_from(["a", "ab", "b"])
+order_changes = st.fixed_dictionaries(
+    {},
+    optional={"buyer": buyers, "status": statuses, "placed": placings, "total": ages},
+)
+# Updates by key: every field of the index, none of them, or any of the fields (often a
+# part of the index's, which is refused).
+order_updates = st.one_of(
+    st.fixed_dictionaries(
+        {"buyer": buyers, "status": statuses, "placed": placings}, optional={"total": ages}
+    ),
+    st.fixed_dictionaries({"total": ages}),
+    order_changes.filter(bool),
+)
+line_filters = st.sampled_from(
+    [{}, {"qty__gte": 1}, {"line__gt": "a"}, {"line__startswith": "a"}, {"qty": 2}]
+)
+indexed_order_filters = st.sampled_from(
+    [{}, {"status": "new"}, {"status": "ne"}, {"status__startswith": "ne"}, {"placed__gte": 2}]
+)
+scanned_order_filters = st.sampled_from(
+    [{}, {"buyer": None}, {"status": "new"}, {"total__gte": 1}, {"buyer__in": ["b1", None]}]
+)
+#: The fields of ``DiffOrder``'s index: an update gives all of them, or none.
+_INDEXED = {"buyer", "status", "placed"}
 # Slices and pages are taken of filters that keep most rows, where they have rows to cut.
 wide_member_filters = st.sampled_from([{}, {"age__gte": 1}, {"nick__ne": "p"}])
 wide_event_filters = st.sampled_from([{}, {"n__gte": 1}, {"seq__lt": 4}])
@@ -717,10 +789,244 @@ class _ExpiringKeys(_SimpleKeys):
         self.moment.advance(seconds)
 
 
+def _separated(data: dict[str, Any]) -> bool:
+    """Whether a write holds a status with the ``#`` its key template separates fields by."""
+    status = data.get("status")
+    return isinstance(status, str) and "#" in status
+
+
+def _in_index_order(rows: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """Rows of an index read: their ``(status, placed)`` in the order read, then the rows.
+
+    Rows tied on the index's sort key (``{status}#{placed}``) may come in any order, so
+    the rows themselves are compared sorted by key.
+    """
+    return (
+        [(row["status"], row["placed"]) for row in rows],
+        sorted(rows, key=lambda row: row["order_id"]),
+    )
+
+
+class _TemplatedKeys(_Differential):
+    """Orders and their lines in one partition per order; orders by buyer through an index."""
+
+    model = DiffOrder
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines = ReferenceTable(("order_id", "line"), (), {"qty": 0})
+        self.target.clear(DiffLine.orm_schema())
+        self.saved_lines = DiffLine.__dict__.get("model_backend")
+        DiffLine.model_backend = self.target
+
+    def new_oracle(self) -> ReferenceTable:
+        defaults = {"buyer": None, "status": "new", "placed": 0, "total": 0}
+        return ReferenceTable(("order_id",), (), defaults)
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            if self.saved_lines is not None:
+                DiffLine.model_backend = self.saved_lines
+            elif "model_backend" in DiffLine.__dict__:
+                delattr(DiffLine, "model_backend")
+
+    @initialize(
+        orders=st.lists(
+            st.tuples(order_ids, buyers, st.sampled_from(["new", "ne", "newer"]), placings),
+            min_size=2,
+            max_size=3,
+            unique_by=operator.itemgetter(0),
+        ),
+        lines=st.lists(st.tuples(order_ids, line_names, ages), max_size=4, unique_by=_key),
+        api=apis,
+    )
+    def seed(
+        self,
+        orders: list[tuple[str, str | None, str, int]],
+        lines: list[tuple[str, str, int]],
+        api: Api,
+    ) -> None:
+        self.awaited = api == "async"
+        for order_id, buyer, status, placed in orders:
+            self.create_order(order_id, {"buyer": buyer, "status": status, "placed": placed})
+        for order_id, line, qty in lines:
+            self.create_line(order_id, line, qty)
+
+    @rule(order_id=order_ids, data=order_changes)
+    def create_order(self, order_id: str, data: dict[str, Any]) -> None:
+        row = {"order_id": order_id, **data}
+        expected = ("error", "ValidationError") if _separated(data) else self.oracle.create(**row)
+        self.check(
+            f"create order {row}",
+            expected,
+            lambda: self.call(DiffOrder, "create", **row).model_dump(),
+        )
+
+    @rule(order_id=order_ids, line=line_names, qty=ages)
+    def create_line(self, order_id: str, line: str, qty: int) -> None:
+        row = {"order_id": order_id, "line": line, "qty": qty}
+        self.check(
+            f"create line {row}",
+            self.lines.create(**row),
+            lambda: self.call(DiffLine, "create", **row).model_dump(),
+        )
+
+    @rule(order_id=order_ids, line=line_names)
+    def get(self, order_id: str, line: str) -> None:
+        self.check_get(order_id=order_id)
+        key = {"order_id": order_id, "line": line}
+        self.check(
+            f"get line {key}",
+            self.lines.get(**key),
+            lambda: _dump(self.call(DiffLine, "get", **key)),
+        )
+
+    @rule(order_id=order_ids, changes=order_changes)
+    def save_order(self, order_id: str, changes: dict[str, Any]) -> None:
+        """Read an order, change some fields and save it: its index key follows."""
+        key = {"order_id": order_id}
+
+        def change() -> Any:
+            row = self.call(DiffOrder, "get", **key)
+            if row is None:
+                return None
+            for name, value in changes.items():
+                setattr(row, name, value)
+            return self.call(row, "save").model_dump()
+
+        if _separated(changes) and self.oracle.get(**key)[1] is not None:
+            expected: Outcome = ("error", "ValidationError")
+        else:
+            expected = self.oracle.save(key, **changes)
+        self.check(f"save order {key} {changes}", expected, change)
+
+    @precondition(lambda self: self.can_update)
+    @rule(order_id=order_ids, changes=order_updates, computed=st.booleans())
+    def update_order(self, order_id: str, changes: dict[str, Any], *, computed: bool) -> None:
+        """``update_by_key``: every field of the index, or none, as plain values.
+
+        Part of them, one of them computed (``F``), or a separator in a value is refused
+        before anything is sent; a missing row is not found.
+        """
+        key = {"order_id": order_id}
+        sent: dict[str, Any] = dict(changes)
+        computes = computed and "placed" in changes
+        if computes:
+            sent["placed"] = F("placed") + 0
+        touched = _INDEXED & set(changes)
+        if (touched and (touched != _INDEXED or computes)) or _separated(changes):
+            expected: Outcome = ("error", "QueryError")
+        elif self.oracle.get(**key)[1] is None:
+            expected = ("error", "NotFoundError")
+        else:
+            expected = self.oracle.save(key, **changes)
+        self.check_update(key, sent, expected)
+
+    @rule(order_id=order_ids, buyer=buyers, status=statuses)
+    def upsert_order(self, order_id: str, buyer: str | None, status: str) -> None:
+        row = {"order_id": order_id, "buyer": buyer, "status": status}
+        expected = ("error", "ValidationError") if _separated(row) else self.oracle.upsert(**row)
+        self.check(
+            f"upsert order {row}",
+            expected,
+            lambda: self.call(DiffOrder, "upsert", **row).model_dump(),
+        )
+
+    @rule(order_id=order_ids, line=line_names, qty=ages)
+    def save_line(self, order_id: str, line: str, qty: int) -> None:
+        key = {"order_id": order_id, "line": line}
+
+        def change() -> Any:
+            row = self.call(DiffLine, "get", **key)
+            if row is None:
+                return None
+            row.qty = qty
+            return self.call(row, "save").model_dump()
+
+        self.check(f"save line {key} qty={qty}", self.lines.save(key, qty=qty), change)
+
+    @rule(order_id=order_ids, line=st.none() | line_names)
+    def delete(self, order_id: str, line: str | None) -> None:
+        """Delete an order (its lines stay), or a line."""
+        if line is None:
+            self.check_delete({"order_id": order_id})
+            return
+        key = {"order_id": order_id, "line": line}
+        self.check(
+            f"delete line {key}",
+            self.lines.delete(None, **key),
+            lambda: self.call(DiffLine(**key), "delete"),
+        )
+
+    @rule(order_id=order_ids, filters=line_filters)
+    def query_lines(self, order_id: str, filters: dict[str, Any]) -> None:
+        """A partition's lines, in the text order of their sort keys: no ``order_by``."""
+        within = {"order_id": order_id, **filters}
+        found = self.lines.select(within, ["line"])
+        query = DiffLine.where(**within)
+        self.check(f"lines {within}", ("ok", found), lambda: _dump(self.call(query, "all")))
+        self.check(f"count lines {within}", ("ok", len(found)), lambda: self.call(query, "count"))
+
+    @rule(buyer=st.sampled_from(["b1", "b2"]), filters=indexed_order_filters)
+    def query_buyer(self, buyer: str, filters: dict[str, Any]) -> None:
+        """A buyer's orders through the index, in the order of its sort key."""
+        within = {"buyer": buyer, **filters}
+        found = self.oracle.select(within, ["status", "placed"])
+        query = DiffOrder.where(**within)
+        self.check(
+            f"orders {within}",
+            ("ok", _in_index_order(found)),
+            lambda: _in_index_order(_dump(self.call(query, "all"))),
+        )
+        first = found[0] if found else None
+
+        def first_read() -> Any:
+            row = self.call(query, "first")
+            return None if row is None else (row.status, row.placed)
+
+        self.check(
+            f"first order {within}",
+            ("ok", None if first is None else (first["status"], first["placed"])),
+            first_read,
+        )
+        self.check(f"count orders {within}", ("ok", len(found)), lambda: self.call(query, "count"))
+
+    @rule(filters=scanned_order_filters)
+    def query_orders(self, filters: dict[str, Any]) -> None:
+        """Orders read with no index (a scan): rows left out of the index included."""
+        found = self.oracle.select(filters, ["order_id"])
+        query = DiffOrder.where(**filters)
+        self.check(
+            f"orders {filters}",
+            ("ok", found),
+            lambda: sorted(_dump(self.call(query, "all")), key=lambda row: row["order_id"]),
+        )
+        self.check(
+            f"exists orders {filters}", ("ok", bool(found)), lambda: self.call(query, "exists")
+        )
+
+    @rule(order_id=order_ids)
+    def read_collection(self, order_id: str) -> None:
+        """``Collection(DiffOrder, DiffLine).read``: the order, and its lines in key order."""
+        expected = (
+            self.oracle.select({"order_id": order_id}),
+            self.lines.select({"order_id": order_id}, ["line"]),
+        )
+
+        def read() -> Any:
+            rows = self.call(Collection(DiffOrder, DiffLine), "read", order_id=order_id)
+            return (_dump(rows[DiffOrder]), _dump(rows[DiffLine]))
+
+        self.check(f"collection of {order_id}", ("ok", expected), read)
+
+
 _MACHINES: dict[str, type[_Differential]] = {
     "simple": _SimpleKeys,
     "composite": _CompositeKeys,
     "expiring": _ExpiringKeys,
+    "templates": _TemplatedKeys,
 }
 
 
@@ -758,7 +1064,10 @@ def run_differential(
         keys: ``"simple"``: a model with one key field and a unique field; ``"composite"``:
             a model with a partition and a sort key; ``"expiring"``: the simple model with
             an expiry (``Field(ttl=True)``), its rows expiring as the sequence moves a
-            clock on (backends with the ``ttl`` capability).
+            clock on (backends with the ``ttl`` capability); ``"templates"``: ``DiffOrder``
+            and ``DiffLine`` under key templates, sharing partitions, ``DiffOrder`` read
+            through its declared index too (which the backend must have: on DynamoDB,
+            ``backend.ensure_indexes([DiffOrder])``).
         examples: How many sequences to run (in CI, the same ones every run).
         steps: At most this many operations per sequence.
         release: Awaited on a sequence's event loop before it closes, when the sequence
@@ -772,7 +1081,8 @@ def run_differential(
     """
     if keys not in _MACHINES:
         raise ValueError(
-            f"run_differential: keys must be 'simple', 'composite' or 'expiring', not {keys!r}"
+            "run_differential: keys must be 'simple', 'composite', 'expiring' or 'templates', "
+            f"not {keys!r}"
         )
     target = {
         "make_target": staticmethod(make_backend),
@@ -805,6 +1115,10 @@ def _against(orm: tuple[Any, str], keys: Keys, examples: int) -> None:
 class TestDifferential(SuiteBase):
     """Random operation sequences give the oracle's results on the backend under test."""
 
+    def get_test_models(self) -> list[type[Model]]:
+        """The suite's models, and those of the key templates machine (their index made)."""
+        return [*super().get_test_models(), DiffOrder, DiffLine]
+
     @since("1.0")
     @pytest.mark.orm_long_running
     def test_matches_the_reference(self, orm: tuple[Any, str]) -> None:
@@ -820,3 +1134,8 @@ class TestDifferential(SuiteBase):
     @requires("ttl")
     def test_matches_the_reference_with_expiring_rows(self, orm: tuple[Any, str]) -> None:
         _against(orm, "expiring", _EXPIRING_EXAMPLES)
+
+    @since("1.8")
+    @pytest.mark.orm_long_running
+    def test_matches_the_reference_with_key_templates(self, orm: tuple[Any, str]) -> None:
+        _against(orm, "templates", _TEMPLATES_EXAMPLES)

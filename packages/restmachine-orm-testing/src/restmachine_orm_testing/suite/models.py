@@ -1,4 +1,11 @@
-"""The models the conformance suite stores: every key shape, constraint and value type."""
+"""The models the conformance suite stores: every key shape, constraint and value type.
+
+``SUITE_MODELS`` is what most classes store; ``SINGLE_TABLE_MODELS`` (suite 1.8) declare key
+templates (``model_keys``): an order, its lines and its notes sharing one partition, posts in
+one fixed partition, and ledger entries that may never be scanned. Their literal prefixes
+(``SUITEPURCHASE#``...) are the suite's own, so that no other model of a process can build
+the same keys.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,16 @@ from typing import Any
 
 from pydantic import BaseModel, PrivateAttr
 
-from restmachine_orm import Field, Model, after_load, after_save, before_save
+from restmachine_orm import Field, IndexKeys, Keys, Model, after_load, after_save, before_save
 from restmachine_orm.mixins import ExpirationMixin, TimestampMixin
 
 __all__ = [
+    "SINGLE_TABLE_MODELS",
     "SUITE_MODELS",
     "Account",
     "Audited",
     "Awkward",
+    "Bulletin",
     "Cached",
     "Color",
     "Event",
@@ -24,7 +33,11 @@ __all__ = [
     "Journal",
     "Labeled",
     "Lease",
+    "Ledger",
     "Member",
+    "Purchase",
+    "PurchaseLine",
+    "PurchaseNote",
     "Sample",
     "Stamped",
 ]
@@ -206,3 +219,87 @@ SUITE_MODELS: list[type[Model]] = [
     Stamped,
 ]
 """Every model of the suite, for ``get_test_models``."""
+
+
+class Purchase(Model):
+    """An order, the head row of its partition, found by buyer or region through indexes.
+
+    Its sort key (``SUITEPURCHASE``) begins the sort keys of its lines and notes, so only
+    the entity of a row tells them apart in a read of the partition. Both indexes are
+    sparse: a row without a buyer is in no ``suite_gsi1`` partition, one without
+    ``shipped`` in no ``suite_gsi2`` one. The status is followed by ``#`` in a template,
+    so a status may not contain it.
+    """
+
+    model_keys = Keys(
+        pk="SUITEPURCHASE#{purchase_id}",
+        sk="SUITEPURCHASE",
+        indexes={
+            "suite_gsi1": IndexKeys(pk="SUITEBUYER#{buyer}", sk="{status}#{placed}"),
+            "suite_gsi2": IndexKeys(pk="SUITEREGION#{region}", sk="SUITESHIPPED#{shipped}"),
+        },
+    )
+
+    purchase_id: str = Field(primary_key=True)
+    buyer: str | None = None
+    status: str = "new"
+    placed: int = 0
+    region: str = "eu"
+    shipped: str | None = None
+    reference: str | None = Field(None, unique=True)
+    total: int = 0
+
+
+class PurchaseLine(Model):
+    """A line of an order, in the order's partition."""
+
+    model_keys = Keys(pk="SUITEPURCHASE#{purchase_id}", sk="SUITEPURCHASE#LINE#{line}")
+
+    purchase_id: str = Field(partition_key=True)
+    line: str = Field(sort_key=True)
+    quantity: int = 1
+    sku: str = ""
+
+
+class PurchaseNote(Model):
+    """A numbered note of an order, in the order's partition: its number is key text."""
+
+    model_keys = Keys(pk="SUITEPURCHASE#{purchase_id}", sk="SUITEPURCHASE#NOTE#{number}")
+
+    purchase_id: str = Field(partition_key=True)
+    number: int = Field(sort_key=True)
+    text: str = ""
+
+
+class Bulletin(Model):
+    """Posts in one fixed partition: the day leads the sort key, followed by ``#``."""
+
+    model_keys = Keys(pk="SUITEBULLETIN", sk="SUITEPOST#{day}#{seq}")
+
+    day: str = Field(partition_key=True)
+    seq: int = Field(sort_key=True)
+    body: str = ""
+
+
+class Ledger(Model, allow_scan=False):
+    """Entries that are never scanned: read by key, account, code or buyer.
+
+    Its index shares ``suite_gsi1`` and its partition key template with ``Purchase``: a
+    buyer's partition of the index holds the rows of both models.
+    """
+
+    model_keys = Keys(
+        pk="SUITELEDGER#{account}",
+        sk="SUITEENTRY#{entry}",
+        indexes={"suite_gsi1": IndexKeys(pk="SUITEBUYER#{buyer}", sk="SUITEENTRY#{entry}")},
+    )
+
+    account: str = Field(partition_key=True)
+    entry: str = Field(sort_key=True)
+    buyer: str | None = None
+    code: str | None = Field(None, unique=True)
+    amount: int = 0
+
+
+SINGLE_TABLE_MODELS: list[type[Model]] = [Purchase, PurchaseLine, PurchaseNote, Bulletin, Ledger]
+"""The models with key templates (suite 1.8), for ``get_test_models``."""

@@ -162,17 +162,10 @@ class InMemoryBackend(Backend):
             self._release(schema, table, old)
 
     def query(self, spec: QuerySpec) -> Iterator[Row]:
-        """Yield the selected rows (see ``Backend.query``).
-
-        A read of one partition of a model with key templates comes in sort key order, and
-        one of an index partition in the index's sort key order, as DynamoDB gives them.
-        """
+        """Yield the selected rows (see ``Backend.query``)."""
         schema = spec.schema
         spec = live_spec(spec)
-        candidates = self._candidates(spec)
-        if not spec.order:
-            candidates = _in_key_order(spec, candidates)
-        selected = select_rows(candidates, spec)
+        selected = select_rows(self._candidates(spec), spec)
         if schema.rows_are_flat:
             return selected
         return (self._copy(schema, row) for row in selected)
@@ -363,20 +356,3 @@ class InMemoryBackend(Backend):
         for name in schema.unique_fields:
             if new[name] is not None:
                 table.unique[name][new[name]] = key
-
-
-def _in_key_order(spec: QuerySpec, rows: list[Row]) -> list[Row]:
-    """Rows of one partition of a model with key templates, in its sort key's order.
-
-    Other reads keep the order rows were stored in: like DynamoDB's, it is unspecified.
-    """
-    layout = spec.schema.layout
-    if layout is None or not layout.declared or len(rows) < 2:
-        return rows
-    access = access_path(spec.schema, spec.filter)
-    if access.kind == "partition":
-        return sorted(rows, key=layout.sk.render)
-    index = access.index
-    if access.kind == "index" and index is not None and index.sk is not None:
-        return sorted(rows, key=index.sk.render)
-    return rows
