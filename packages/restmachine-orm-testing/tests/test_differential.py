@@ -262,7 +262,7 @@ class IndexReadInKeyOrder(InMemoryBackend):
 )
 def test_a_backend_that_differs_on_key_templates_is_caught(backend):
     with pytest.raises(AssertionError, match="reference gave"):
-        run_differential(backend, keys="templates", examples=100)
+        run_differential(backend, keys="templates", examples=200)
 
 
 def test_the_key_templates_machine_passes_on_the_reference_backend():

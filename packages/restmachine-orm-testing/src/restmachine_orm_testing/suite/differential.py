@@ -225,6 +225,7 @@ naive = st.booleans()
 # that its text orders as its value does.
 order_ids = st.sampled_from(["o1", "o2", "o3"])
 buyers = st.none() | st.sampled_from(["b1", "b2"])
+seed_buyers = st.sampled_from(["b1", "b1", "b2", None])
 statuses = st.sampled_from(["new", "ne", "newer", "x#y"])
 placings = st.integers(min_value=0, max_value=3)
 line_names = st.sampled_from(["a", "ab", "b"])
@@ -834,22 +835,27 @@ class _TemplatedKeys(_Differential):
 
     @initialize(
         orders=st.lists(
-            st.tuples(order_ids, buyers, st.sampled_from(["new", "ne", "newer"]), placings),
+            # Mostly one buyer: the index partitions then hold several orders to order.
+            st.tuples(order_ids, seed_buyers, placings),
             min_size=2,
             max_size=3,
             unique_by=operator.itemgetter(0),
         ),
+        # Distinct statuses, in any order: even the simplest examples then hold orders whose
+        # index order is not their key order.
+        statuses=st.permutations(["newer", "ne", "new"]),
         lines=st.lists(st.tuples(order_ids, line_names, ages), max_size=4, unique_by=_key),
         api=apis,
     )
     def seed(
         self,
-        orders: list[tuple[str, str | None, str, int]],
+        orders: list[tuple[str, str | None, int]],
+        statuses: list[str],
         lines: list[tuple[str, str, int]],
         api: Api,
     ) -> None:
         self.awaited = api == "async"
-        for order_id, buyer, status, placed in orders:
+        for (order_id, buyer, placed), status in zip(orders, statuses, strict=False):
             self.create_order(order_id, {"buyer": buyer, "status": status, "placed": placed})
         for order_id, line, qty in lines:
             self.create_line(order_id, line, qty)
