@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._blocking import BlockingCallError, forbid_blocking_io
 from ._version import __version__
 from .base import SELECTED, MultiBackendTestBase, multi_backend_test_class
+from .clock import OrmClock
 from .driver import DriverInterface
 from .dsl import AsyncOrmClient, OrmClient, VerificationError
 from .hooks import DriverFactory, hookimpl
@@ -56,6 +57,7 @@ __all__ = [
     "MultiBackendTestBase",
     "OperationResult",
     "OrmClient",
+    "OrmClock",
     "QueryOperation",
     "UnknownBackendError",
     "UpdateOperation",

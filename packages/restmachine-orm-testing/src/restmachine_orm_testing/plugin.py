@@ -19,6 +19,7 @@ from ._isolation import AWAITED, BACKEND, guarded, isolate, restore, running_arg
 from ._pytest_internals import is_initial_path, own_marks, parametrization
 from ._session import STATE, SessionState, selected_backends
 from .base import MultiBackendTestBase, runs_on_selection
+from .clock import OrmClock
 from .driver import DriverInterface
 from .dsl import AsyncOrmClient, OrmClient
 from .markers import LONG_MARK, MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
@@ -416,6 +417,19 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
         return (yield)
     finally:
         restore(item)
+
+
+@pytest.fixture
+def orm_clock() -> Iterator[OrmClock]:
+    """The ORM's clock for this test: an ``OrmClock`` standing at the real time.
+
+    ``orm_clock.now()``, ``set(datetime)`` and ``advance(seconds or timedelta)`` drive
+    every stamp and expiry the ORM takes, on every backend; the real clock is back after
+    the test. It works beside ``orm`` and ``aorm`` in a ``MultiBackendTestBase`` class, and
+    in any other test.
+    """
+    with OrmClock().running() as test_clock:
+        yield test_clock
 
 
 @pytest.fixture

@@ -59,15 +59,14 @@ from restmachine_orm import (
     Model,
     Transaction,
     TransactionError,
-    clock,
     transaction,
 )
 from restmachine_orm import Keys as KeyTemplates
 
+from ..clock import OrmClock
 from ..markers import requires
 from ._base import SuiteBase, since
 from ._reference import Outcome, ReferenceTable
-from .expiry import Moment
 
 __all__ = [
     "DIFFERENTIAL_EXAMPLES",
@@ -736,14 +735,14 @@ class _ExpiringKeys(_SimpleKeys):
     model = DiffLease
 
     def __init__(self) -> None:
-        self.moment = Moment()
+        self.moment = OrmClock()
         self.timing = contextlib.ExitStack()
-        self.timing.enter_context(clock.using(self.moment))
+        self.timing.enter_context(self.moment.running())
         super().__init__()
 
     def new_oracle(self) -> ReferenceTable:
         defaults = {"age": 0, "nick": None, "expires": None}
-        return ReferenceTable(("id",), ("email",), defaults, expiry=("expires", self.moment))
+        return ReferenceTable(("id",), ("email",), defaults, expiry=("expires", self.moment.now))
 
     def teardown(self) -> None:
         try:

@@ -8,33 +8,19 @@ What users of the earlier restmachine-python bring: ``@before_save``, ``@after_s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from restmachine_orm import ConditionFailedError, Field, Model, OrmError, clock
+from restmachine_orm import ConditionFailedError, Field, Model, OrmError
 from restmachine_orm.mixins import TimestampMixin
 
+from ..clock import OrmClock
 from ..markers import requires
 from ._base import SuiteBase, refused, since
-from .expiry import Moment
 from .models import Cached, Journal, Stamped
 
 __all__ = ["TestExpirationMixin", "TestHookDecorators", "TestMixins"]
 
 Orm = tuple[Any, str]
-
-
-class _Clocked(SuiteBase):
-    """A suite class whose tests move the ORM's clock."""
-
-    @pytest.fixture
-    def moment(self) -> Iterator[Moment]:
-        """The ORM's clock for the test: a ``Moment`` it moves."""
-        moment = Moment()
-        with clock.using(moment):
-            yield moment
 
 
 class TestHookDecorators(SuiteBase):
@@ -131,27 +117,29 @@ class TestHookDecorators(SuiteBase):
         assert Journal.upsert(id="j1", title="again").is_stored
 
 
-class TestMixins(_Clocked):
+class TestMixins(SuiteBase):
     """``TimestampMixin`` stamps every write with the ORM's clock, on every backend."""
 
     @since("1.7")
-    def test_timestamps_are_set_once_and_on_every_write(self, orm: Orm, moment: Moment) -> None:
+    def test_timestamps_are_set_once_and_on_every_write(
+        self, orm: Orm, orm_clock: OrmClock
+    ) -> None:
         client, _ = orm
         created = client.create_and_verify(Stamped, id="s1", body="a")
-        start = moment.now
+        start = orm_clock.now()
         assert (created.created_at, created.updated_at) == (start, start)
         assert created.created_at is not None and created.created_at.tzinfo is not None
-        moment.advance(60)
+        orm_clock.advance(60)
         saved = client.update_and_verify(created, body="b")
-        assert (saved.created_at, saved.updated_at) == (start, moment.now)
-        moment.advance(60)
+        assert (saved.created_at, saved.updated_at) == (start, orm_clock.now())
+        orm_clock.advance(60)
         updated = saved.update(views=1)
-        assert (updated.created_at, updated.updated_at) == (start, moment.now)
-        moment.advance(60)
+        assert (updated.created_at, updated.updated_at) == (start, orm_clock.now())
+        orm_clock.advance(60)
         upserted = client.upsert_and_verify(Stamped, id="s1", body="c")
-        assert (upserted.created_at, upserted.updated_at) == (start, moment.now)
+        assert (upserted.created_at, upserted.updated_at) == (start, orm_clock.now())
         stored = client.get_and_verify_exists(Stamped, id="s1")
-        assert (stored.created_at, stored.updated_at, stored.body) == (start, moment.now, "c")
+        assert (stored.created_at, stored.updated_at, stored.body) == (start, orm_clock.now(), "c")
 
     @since("1.7")
     def test_the_class_keyword_binds_a_model_to_a_backend(self, orm: Orm) -> None:
@@ -174,7 +162,7 @@ class TestMixins(_Clocked):
 
 
 @requires("ttl")
-class TestExpirationMixin(_Clocked):
+class TestExpirationMixin(SuiteBase):
     """``ExpirationMixin`` beside ``TimestampMixin``: rows expire, ``include_expired`` sees them."""
 
     def get_test_models(self) -> list[type[Model]]:
@@ -182,12 +170,12 @@ class TestExpirationMixin(_Clocked):
         return [Cached]
 
     @since("1.7")
-    def test_expired_rows_are_absent_unless_included(self, orm: Orm, moment: Moment) -> None:
+    def test_expired_rows_are_absent_unless_included(self, orm: Orm, orm_clock: OrmClock) -> None:
         client, _ = orm
-        soon = client.create_and_verify(Cached, id="a", value="x", expires_at=moment.after(10))
+        soon = client.create_and_verify(Cached, id="a", value="x", expires_at=orm_clock.after(10))
         client.create_and_verify(Cached, id="b", value="y")
-        assert (soon.created_at, soon.is_expired()) == (moment.now, False)
-        moment.advance(10)
+        assert (soon.created_at, soon.is_expired()) == (orm_clock.now(), False)
+        orm_clock.advance(10)
         assert soon.is_expired()
         client.get_and_verify_not_exists(Cached, id="a")
         assert [c.id for c in Cached.all()] == ["b"]
@@ -199,16 +187,16 @@ class TestExpirationMixin(_Clocked):
         assert [c.id for c in everything.where(value="x")] == ["a"]
         expired = everything.where(id="a").first()
         assert expired is not None and expired.is_expired()
-        assert expired.expires_at == moment.now
+        assert expired.expires_at == orm_clock.now()
 
     @since("1.7")
-    def test_is_expired_follows_the_clock(self, orm: Orm, moment: Moment) -> None:
+    def test_is_expired_follows_the_clock(self, orm: Orm, orm_clock: OrmClock) -> None:
         client, _ = orm
         never = client.create_and_verify(Cached, id="a")
         later = client.create_and_verify(
-            Cached, id="b", expires_at=moment.after(5).replace(tzinfo=None)
+            Cached, id="b", expires_at=orm_clock.after(5).replace(tzinfo=None)
         )
         assert not never.is_expired() and not later.is_expired()
-        moment.advance(5)
+        orm_clock.advance(5)
         assert later.is_expired() and not never.is_expired()
         assert isinstance(later.expires_at, dt.datetime)
