@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -97,6 +98,19 @@ class Requests:
 
     def reset(self) -> None:
         self.sent.clear()
+
+
+def unmarked(body: dict[str, Any]) -> tuple[str, list[str]]:
+    """An ``UpdateExpression`` and its attribute names, without the write mark (``_once``)."""
+    names = body.get("ExpressionAttributeNames", {})
+    expression = body["UpdateExpression"]
+    for placeholder, name in names.items():
+        if name.startswith("_w:"):
+            expression = re.sub(rf"{placeholder} = :v\d+(, )?", "", expression)
+            expression = expression.replace("SET  ", "").removeprefix("SET ").strip()
+            if expression.startswith(("#", ":")):  # other assignments followed the mark
+                expression = "SET " + expression
+    return expression, sorted(name for name in names.values() if not name.startswith("_w:"))
 
 
 @pytest.fixture

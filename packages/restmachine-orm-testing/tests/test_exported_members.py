@@ -53,7 +53,7 @@ def test_python_dash_m_lists_the_inmemory_driver(pytester):
     result.stdout.re_match_lines(
         [
             r"backend +package +version +capabilities$",
-            r"inmemory +restmachine-orm-testing +\S+ +atomic_updates, conditions, offset, "
+            r"inmemory +restmachine-orm-testing +\S+ +atomic_updates, conditions, faults, offset, "
             r"order_by_any_field, sort_key_range, transactions, ttl$",
         ]
     )

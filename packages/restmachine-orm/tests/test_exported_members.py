@@ -82,6 +82,7 @@ def test_package_exports_the_documented_api() -> None:
         "Transaction",
         "TransactionAction",
         "TransactionError",
+        "WriteOutcomeUnknownError",
         "__version__",
         "transaction",
     }
@@ -103,6 +104,7 @@ def test_version_is_a_string() -> None:
     "module_name",
     [
         "restmachine_orm.errors",
+        "restmachine_orm.faults",
         "restmachine_orm.fields",
         "restmachine_orm.schema",
         "restmachine_orm.model",

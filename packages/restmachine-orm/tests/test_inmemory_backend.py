@@ -280,6 +280,7 @@ def test_capabilities() -> None:
         "conditions",
         "atomic_updates",
         "ttl",
+        "faults",
     }
     assert InMemoryBackend.capabilities <= set(CAPABILITIES)
     assert all(isinstance(text, str) and text for text in CAPABILITIES.values())

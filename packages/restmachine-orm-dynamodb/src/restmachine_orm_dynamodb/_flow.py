@@ -97,7 +97,16 @@ class TransportError(Exception):
 
     Thrown into a flow at the ``HttpRequest`` step that failed, so the protocol can decide
     whether to try again.
+
+    Attributes:
+        unsent: The request surely never reached the server (no connection was made);
+            otherwise it may have been applied, its answer lost.
     """
+
+    def __init__(self, message: str, *, unsent: bool = False) -> None:
+        """Say what happened; ``unsent`` when no connection was made."""
+        super().__init__(message)
+        self.unsent = unsent
 
 
 #: A generator yielding steps and returning a ``T`` (``Flow[T]``).

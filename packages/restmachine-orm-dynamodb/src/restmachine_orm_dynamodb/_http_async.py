@@ -132,7 +132,8 @@ class AiohttpSender:
         except self._errors as error:
             raise TransportError(
                 f"no answer from {self.settings.endpoint} to {request.operation}: "
-                f"{type(error).__name__}: {error}"
+                f"{type(error).__name__}: {error}",
+                unsent=isinstance(error, self._aiohttp.ClientConnectorError),
             ) from error
 
     async def _session(self, loop: asyncio.AbstractEventLoop) -> Any:

@@ -71,9 +71,13 @@ class BlockingSender:
         if path is None:
             path = self._paths[request.url] = urlsplit(request.url).path or "/"
         connection = self._connection()
-        try:
-            if connection.sock is None:
+        if connection.sock is None:
+            try:
                 self._connect(connection)
+            except _FAILURES as error:
+                connection.close()
+                raise self._lost(request, error, unsent=True) from error
+        try:
             # A ``bytes`` body goes out with the headers, in one write.
             connection.request(request.method, path, body=request.body, headers=request.headers)
             answer = connection.getresponse()
@@ -134,14 +138,18 @@ class BlockingSender:
                 preload_content=True,
             )
         except _FAILURES as error:
-            raise self._lost(request, error) from error
+            unsent = isinstance(error, urllib3.exceptions.NewConnectionError)
+            raise self._lost(request, error, unsent=unsent) from error
         headers = {name.lower(): value for name, value in answer.headers.items()}
         return HttpResponse(answer.status, headers, answer.data)
 
-    def _lost(self, request: HttpRequest, error: BaseException) -> TransportError:
+    def _lost(
+        self, request: HttpRequest, error: BaseException, *, unsent: bool = False
+    ) -> TransportError:
         return TransportError(
             f"no answer from {self.settings.endpoint} to {request.operation}: "
-            f"{type(error).__name__}: {error}"
+            f"{type(error).__name__}: {error}",
+            unsent=unsent,
         )
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "Scope",
     "Tracer",
     "Watch",
+    "current_scope",
     "table_of",
 ]
 
@@ -215,6 +216,8 @@ class Watch:
         consumed_capacity: Whether every request asks DynamoDB for its consumed capacity.
         totals: What the backend's requests consumed since it was made or last reset.
         tracer: The tracing integration, or ``None``.
+        scoped: Mark every operation's scope even with nothing else watching (injected
+            faults are aimed at operations by it).
     """
 
     def __init__(self, *, consumed_capacity: bool = False, tracer: Tracer | None = None) -> None:
@@ -222,6 +225,7 @@ class Watch:
         self.consumed_capacity = consumed_capacity
         self.totals = ConsumedCapacity()
         self.tracer = tracer
+        self.scoped = False
 
     # -- what the protocol asks ------------------------------------------------------------
 
@@ -229,6 +233,7 @@ class Watch:
         """Whether anything listens to the next request (else the protocol skips the watch)."""
         return (
             self.consumed_capacity
+            or self.scoped
             or self.tracer is not None
             or bool(_METERS.get())
             or LOGGER.isEnabledFor(logging.DEBUG)
@@ -324,6 +329,11 @@ class Watch:
             yield meter
         finally:
             _METERS.reset(token)
+
+
+def current_scope() -> Scope | None:
+    """The ORM operation the running code belongs to, when the backend marked it."""
+    return _SCOPE.get()
 
 
 def table_of(body: Mapping[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._faults import Faults
 from ._flow import Flow, HttpRequest, HttpResponse, Pause, TransportError
 from ._http_settings import HttpSettings
 from ._observe import CAPACITY_OPERATIONS, Exchange, Watch, table_of
@@ -27,7 +28,16 @@ from ._version import __version__
 from ._wire import decode, encode
 from .errors import DynamoDBError, TransactionsUnsupportedError
 
-__all__ = ["CorruptAnswer", "ErrorAnswer", "Interceptor", "Protocol", "Refusal", "error_code"]
+__all__ = [
+    "WRITES",
+    "AnswerLost",
+    "CorruptAnswer",
+    "ErrorAnswer",
+    "Interceptor",
+    "Protocol",
+    "Refusal",
+    "error_code",
+]
 
 #: Called before each attempt with (operation, request body): may change the body, or
 #: return an answer that is then read as if the server had sent it.
@@ -44,9 +54,28 @@ class Refusal:
     Attributes:
         answer: DynamoDB's error answer: its own keys (``CancellationReasons``, ``Item``,
             ``message``...) and ``{"Error": {"Code": ..., "Message": ...}}``.
+        after_loss: An earlier try's answer was lost: that try may have been applied, and
+            be what refuses this one (a write carrying a mark can tell, see ``_once``).
     """
 
     answer: Mapping[str, Any]
+    after_loss: bool = False
+
+
+class AnswerLost(DynamoDBError):
+    """A write failed after one of its answers was lost: it may have been applied."""
+
+
+#: Operations that write.
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+#: Writes that leave no mark of their own on the items to recognise later (a delete
+#: removes the item; a transaction's marks are its ``ClientRequestToken``, which not
+#: every server honours): once an answer was lost, a refusal tells nothing sure.
+_UNMARKED_WRITES = frozenset({"DeleteItem", "TransactWriteItems"})
+
+
+def _lost() -> TransportError:
+    return TransportError("the answer was lost (an injected fault)")
 
 
 def error_code(answer: Mapping[str, Any]) -> str:
@@ -125,6 +154,7 @@ class Protocol:
         interceptors: Called before each attempt with ``(operation, body)``: one may change
             the body, or return an ``HttpResponse`` that is read as the server's answer
             (nothing is sent then). For fault injection.
+        faults: What acts out a test's injected faults before each attempt (``None``: none).
         quota: The retry budget this protocol's requests share (botocore's per-client one).
         watch: What observes each request (logs, consumed capacity, spans).
     """
@@ -143,6 +173,7 @@ class Protocol:
         self.http = http or HttpSettings(endpoint)
         self.rules = rules or RetryRules()
         self.interceptors: list[Interceptor] = []
+        self.faults: Faults | None = None
         self._signer = signer
         self._url = endpoint.rstrip("/") + "/"
         self._host = _host(self._url)
@@ -214,35 +245,47 @@ class Protocol:
         self, operation: str, body: dict[str, Any], refusal: str, exchange: Exchange | None
     ) -> Flow[Any]:
         """Send the request until it succeeds, is refused, or runs out of tries."""
-        rules, quota = self.rules, self.quota
-        attempt, taken = 0, 1
+        rules, quota, faults = self.rules, self.quota, self.faults
+        attempt, taken, lost = 0, 1, False
         while True:
             attempt += 1
             if exchange is not None:  # what the last attempt got is what gets reported
                 exchange.attempts, exchange.status, exchange.error = attempt, 0, ""
-            response = self._intercepted(operation, body) if self.interceptors else None
+            act = None if faults is None else faults.act(operation, body)
+            response = None if act is None else act.answer
+            if act is not None and act.delay:
+                yield Pause(act.delay)
+            if response is None and self.interceptors:
+                response = self._intercepted(operation, body)
             failure: Exception | None = None
             kind = ""
             if response is None:
                 problem = yield from self._signer.ready()
                 if problem is not None:
                     raise DynamoDBError(f"{operation} on {self._where(body)} failed: {problem}")
-                payload = encode(body)
+                sent = body if act is None or act.body is None else act.body
+                payload = encode(sent)
                 headers = self._signer.sign(self._url, self._host, _TARGET + operation, payload)
                 headers["User-Agent"] = self._agent
                 headers["Accept-Encoding"] = "identity"  # aiohttp would ask for gzip
                 try:
                     response = yield HttpRequest(operation, self._url, headers, payload)
-                except TransportError as lost:
-                    failure, kind = lost, "transient"
+                except TransportError as unanswered:
+                    failure, kind = unanswered, "transient"
+                    lost = lost or not unanswered.unsent
+                if act is not None and act.lose and response is not None:
+                    response, failure, kind, lost = None, _lost(), "transient", True
             if response is not None:
                 if exchange is not None:
                     exchange.status = response.status
                 crc = response.headers.get("x-amz-crc32")
                 if crc is not None and not _crc_matches(crc, response.body):
-                    failure, kind = _corrupt(crc, response.body), "transient"
+                    # An answer came, damaged: the request may have been applied.
+                    failure, kind, lost = _corrupt(crc, response.body), "transient", True
                 elif response.status < 300:
                     answer = self._decoded(operation, body, response)
+                    if act is not None and act.leftovers is not None:
+                        answer = act.leftovers(answer)
                     if quota.capacity < quota.maximum:
                         quota.give_back(taken)
                     return answer
@@ -251,16 +294,28 @@ class Protocol:
                     if exchange is not None:
                         exchange.error = error.code
                     if refusal and error.code == refusal:
-                        return Refusal(error.answer)
+                        if lost and operation in _UNMARKED_WRITES:
+                            # Its own landed write may be what refuses it now.
+                            raise AnswerLost(
+                                f"{operation} on {self._where(body)} was refused after an "
+                                f"earlier answer was lost: {error}"
+                            ) from error
+                        # An answer the caller expects: the service is up, as after a
+                        # success (a retried write refused as already landed is one).
+                        if quota.capacity < quota.maximum:
+                            quota.give_back(taken)
+                        return Refusal(error.answer, after_loss=lost)
                     failure, kind = error, retryable(response.status, error.code) or ""
                     if kind == "":
-                        raise self._failure(operation, body, error, attempt) from error
+                        raise self._failure(operation, body, error, attempt, lost=lost) from error
             assert failure is not None
             if attempt >= rules.attempts:
-                raise self._failure(operation, body, failure, attempt) from failure
+                raise self._failure(operation, body, failure, attempt, lost=lost) from failure
             cost = 1 if rules.legacy else quota.take(kind)  # legacy mode has no quota
             if cost is None:
-                raise self._failure(operation, body, failure, attempt, quota=True) from failure
+                raise self._failure(
+                    operation, body, failure, attempt, quota=True, lost=lost
+                ) from failure
             taken = cost
             after = None if response is None else response.headers.get("x-amz-retry-after")
             yield Pause(rules.wait(attempt, kind, after))
@@ -292,8 +347,13 @@ class Protocol:
         attempts: int,
         *,
         quota: bool = False,
+        lost: bool = False,
     ) -> DynamoDBError:
-        """The ``DynamoDBError`` telling what failed, where, and why."""
+        """The ``DynamoDBError`` telling what failed, where, and why.
+
+        A write that failed after an answer was lost is an ``AnswerLost``: it may have
+        been applied, which the backend tells its caller (``WriteOutcomeUnknownError``).
+        """
         where = self._where(body)
         if (
             operation == "TransactWriteItems"
@@ -309,6 +369,8 @@ class Protocol:
         tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
         if quota:  # botocore's standard mode stops retrying too while its budget is spent
             tries = f" (gave up after {attempts} attempts: the client's retry budget is spent)"
+        if lost and operation in WRITES:
+            return AnswerLost(f"{operation} on {where} failed: {error}{tries}; an answer was lost")
         return DynamoDBError(f"{operation} on {where} failed: {error}{tries}")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from ._definition import TTL_ON, Billing, TableDefinition
 from ._flow import Flow, Pause
 from ._keys import Gsi, ItemKey, KeyScheme
+from ._once import Lanes
 from ._protocol import Protocol, Refusal
 from ._retries import RetryConfig
 from ._serialize import Item
@@ -115,6 +116,8 @@ class Table:
         self.keys = keys
         self.retries = retries
         self._indexes: set[str] | None = None
+        #: The lanes of this table's marked writes (see ``_once``).
+        self.lanes = Lanes()
         #: ``send(operation, request, *, refusal="")``: the flow of one request, returning
         #: DynamoDB's answer, or a ``Refusal`` when it answers with the ``refusal`` error
         #: code. The protocol's own method, bound here: the hot path has no layer around it.

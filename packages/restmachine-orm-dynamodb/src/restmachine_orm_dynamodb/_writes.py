@@ -9,6 +9,7 @@ runner which writes must run to their end once started.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NoReturn
 
 from restmachine_orm import NotFoundError
@@ -30,8 +31,9 @@ from ._expiry import absent, expiry_attribute, present
 from ._expressions import Expressions
 from ._flow import Flow
 from ._items import get_row
-from ._keys import index_key
-from ._serialize import from_item, stored_as_absent
+from ._keys import ItemKey, index_key
+from ._once import Mark, marked, stale_marks
+from ._serialize import Item, from_item, stored_as_absent
 from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table, wait
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition
 from ._versions import refused, stored_version, version_condition
@@ -66,16 +68,7 @@ def insert(table: Table, schema: ModelSchema, row: Row) -> Flow[None]:
     key = schema.key_of(row)
     item = table.keys.item(schema, row)
     if all(row[name] is None for name in schema.unique_fields):
-        ex = Expressions()
-        request = {
-            "TableName": table.name,
-            "Item": item,
-            "ConditionExpression": absent(ex, table.keys.pk, schema),
-            **ex.request(),
-        }
-        answer = yield from table.send("PutItem", request, refusal=CONDITIONAL_CHECK_FAILED)
-        if type(answer) is Refusal:
-            raise key_taken(schema, key)
+        yield from marked(table.lanes, partial(_put_new, table, schema, key, item))
         return
     for pause in table.retries.row_contention.pauses():
         yield from wait(pause)
@@ -86,6 +79,21 @@ def insert(table: Table, schema: ModelSchema, row: Row) -> Flow[None]:
             if (yield from _read(table, schema, key)) is not None:
                 raise key_taken(schema, key) from None
     raise _contended(table, schema, key, "create")
+
+
+def _put_new(table: Table, schema: ModelSchema, key: Key, item: Item, mark: Mark) -> Flow[None]:
+    """``PutItem`` where no row has the key; a retry finding its own landed item is done."""
+    ex = Expressions()
+    request = {
+        "TableName": table.name,
+        "Item": {**item, **mark.attribute()},
+        "ConditionExpression": absent(ex, table.keys.pk, schema),
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        **ex.request(),
+    }
+    answer = yield from table.send("PutItem", request, refusal=CONDITIONAL_CHECK_FAILED)
+    if type(answer) is Refusal and mark.landed(answer) is None:
+        raise key_taken(schema, key)
 
 
 def update(
@@ -113,27 +121,73 @@ def update(
                 table, schema, key, changes, previous, keep_created=False, condition=condition
             )
         )
+    return (
+        yield from marked(
+            table.lanes, partial(_update_item, table, schema, key, changes, condition)
+        )
+    )
+
+
+def _update_item(
+    table: Table,
+    schema: ModelSchema,
+    key: Key,
+    changes: Row,
+    condition: Filter | None,
+    mark: Mark,
+) -> Flow[Row]:
+    """One marked ``UpdateItem`` of an existing row; the stored row after it."""
     expected = expected_version(schema, changes)
     ex = Expressions()
+    item_key = table.keys.item_key(schema, key)
     request = {
         "TableName": table.name,
-        "Key": table.keys.item_key(schema, key),
+        "Key": item_key,
         # The condition keeps this from creating an item: the entity is there already.
-        "UpdateExpression": assignments(table, ex, schema, changes, creates=False, key=key),
+        "UpdateExpression": assignments(
+            table, ex, schema, changes, creates=False, key=key, mark=mark
+        ),
         "ConditionExpression": present(ex, table.keys.pk, schema)
         + version_condition(ex, schema, expected)
-        + also(table, ex, schema, condition),
+        + also(table, ex, schema, condition)
+        + f" AND {mark.unless_landed(ex)}",
         "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         **ex.request(),
     }
     answer = yield from table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
     if type(answer) is Refusal:
-        return (yield from _explain(table, schema, key, expected, condition))
-    row = from_item(schema, answer["Attributes"])
+        stored = mark.landed(answer)
+        if stored is None:
+            return (yield from _explain(table, schema, key, expected, condition))
+    else:
+        stored = answer["Attributes"]
+    yield from _prune(table, item_key, stored)
+    row = from_item(schema, stored)
     for name in schema.indexed_fields:
         if is_computed(changes.get(name)):
             yield from _reindex(table, schema, key, name, row[name])
     return row
+
+
+def _prune(table: Table, item_key: ItemKey, item: Item) -> Flow[None]:
+    """Remove an item's old write marks once it holds many (see ``_once``).
+
+    Each is removed only if it still holds the id seen: a lane written meanwhile keeps
+    its new mark, and the whole removal is then left for a later write.
+    """
+    stale = stale_marks(item)
+    if not stale:
+        return
+    ex = Expressions()
+    held = " AND ".join(f"{ex.name(name)} = {ex.value(wid)}" for name, wid in stale.items())
+    yield from table.conditional(
+        "UpdateItem",
+        Key=item_key,
+        UpdateExpression="REMOVE " + ", ".join(ex.name(name) for name in stale),
+        ConditionExpression=held,
+        **ex.request(),
+    )
 
 
 def moves_claims(schema: ModelSchema, changes: Row) -> bool:
@@ -167,21 +221,36 @@ def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
     """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
     key = schema.key_of(row)
     if not schema.unique_fields and schema.ttl_field is None:
-        ex = Expressions()
-        answer = yield from table.call(
-            "UpdateItem",
-            Key=table.keys.item_key(schema, key),
-            UpdateExpression=assignments(
-                table, ex, schema, row, keep=schema.auto_now_add, count=schema.version_field
-            ),
-            ReturnValues="ALL_NEW",
-            **ex.request(),
+        return (
+            yield from marked(table.lanes, lambda mark: _replace(table, schema, key, row, mark))
         )
-        return from_item(schema, answer["Attributes"])
     # A row with unique values moves them by compare-and-set; a row that may have expired
     # is read first too, since an expired row is replaced as if it were not there.
     changes = {n: v for n, v in row.items() if n not in schema.key_fields}
     return (yield from _rewrite(table, schema, key, changes, None, keep_created=True))
+
+
+def _replace(table: Table, schema: ModelSchema, key: Key, row: Row, mark: Mark) -> Flow[Row]:
+    """One marked ``UpdateItem`` writing the whole row, made if missing; the stored row."""
+    ex = Expressions()
+    item_key = table.keys.item_key(schema, key)
+    request = {
+        "TableName": table.name,
+        "Key": item_key,
+        "UpdateExpression": assignments(
+            table, ex, schema, row, keep=schema.auto_now_add, count=schema.version_field, mark=mark
+        ),
+        "ConditionExpression": mark.unless_landed(ex),
+        "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        **ex.request(),
+    }
+    answer = yield from table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
+    stored = mark.landed(answer) if type(answer) is Refusal else answer["Attributes"]
+    if stored is None:  # only its own landed write can refuse it
+        raise DynamoDBError(f"{schema.name}: upsert refused by table {table.name!r} (no condition)")
+    yield from _prune(table, item_key, stored)
+    return from_item(schema, stored)
 
 
 def delete(
@@ -421,6 +490,7 @@ def assignments(
     *,
     creates: bool = True,
     key: Key | None = None,
+    mark: Mark | None = None,
 ) -> str:
     """``SET`` the non-``None`` changes, ``REMOVE`` the rest; ``ADD``/``DELETE`` set elements.
 
@@ -428,6 +498,7 @@ def assignments(
     its stored value (0 when absent) instead of taking the value in ``changes``. When
     the update ``creates`` the item if missing, it also sets the entity attribute. ``key``
     is the row's key when ``changes`` leave its fields out (index keys may be built on them).
+    ``mark`` is the write's mark, set along (see ``_once``).
     """
     keys = table.keys
 
@@ -436,6 +507,8 @@ def assignments(
         return f"{ex.name(keys.entity)} = {ex.value(schema.name)}"
 
     sets = [entity()] if creates else []
+    if mark is not None:
+        sets.append(mark.assignment(ex))
     removes: list[str] = []
     adds: list[str] = []
     deletes: list[str] = []

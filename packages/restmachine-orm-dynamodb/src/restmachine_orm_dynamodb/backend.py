@@ -29,18 +29,21 @@ import restmachine_orm_dynamodb._writes as _writes
 from restmachine_orm import Backend, Model
 from restmachine_orm.backends.actions import Action
 from restmachine_orm.backends.base import Key, Row
+from restmachine_orm.faults import ATTEMPTS, FaultPlan, operation_of
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.query.expiry import live_spec
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.query.plan import Plan
 from restmachine_orm.schema import ModelSchema
 
+from ._faults import Faults
 from ._features import FEATURES
 from ._flow import Flow, arun, run
 from ._http_async import AiohttpSender
 from ._http_sync import BlockingSender
 from ._keys import Gsi, KeyScheme
 from ._observe import ConsumedCapacity, Scope, Watch
+from ._once import known
 from ._protocol import Interceptor, Protocol
 from ._retries import RetryConfig
 from ._table import Table
@@ -53,8 +56,12 @@ T = TypeVar("T")
 #: botocore settings used when the backend makes its own client: throttling and transient
 #: errors are retried with botocore's standard retry mode (applied by the protocol layer,
 #: ``_protocol``), and the timeouts are bounded.
+#: The client config the backend makes its client with: standard retries, ``ATTEMPTS``
+#: tries in all (``max_attempts`` counts the retries), and short timeouts.
 DEFAULT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15
+    retries={"mode": "standard", "max_attempts": ATTEMPTS - 1},
+    connect_timeout=5,
+    read_timeout=15,
 )
 
 
@@ -208,6 +215,19 @@ class DynamoDBBackend(Backend):
         """
         return self._table.protocol.interceptors
 
+    def inject_faults(self, plan: FaultPlan | None) -> None:
+        """Act out ``plan``'s faults in the transport, below the retries (``None``: stop).
+
+        Before each attempt of each request of an ORM operation, the plan says what to do
+        to it (see ``restmachine_orm.faults``): a throttled or failed answer is made up
+        without sending, a lost answer is sent and then dropped, a batch is sent in part
+        and the rest handed back unprocessed. botocore's standard-mode retries, the batch
+        leftover retries and the recognition of a landed write then run as against AWS.
+        """
+        protocol = self._table.protocol
+        protocol.faults = None if plan is None else Faults(plan)
+        self._watch.scoped = plan is not None
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -265,11 +285,13 @@ class DynamoDBBackend(Backend):
 
     def insert(self, schema: ModelSchema, row: Row) -> None:
         """Store a new row: conditional ``PutItem``, or one transaction with its claims."""
-        self._run(_writes.insert(self._table, self._schema(schema), row), schema.name, "create")
+        flow = _writes.insert(self._table, self._schema(schema), row)
+        self._run(known(flow, schema.name, _key_of(schema, row), "create"), schema.name, "create")
 
     async def ainsert(self, schema: ModelSchema, row: Row) -> None:
         """Async twin of ``insert``."""
         flow = _writes.insert(self._table, self._schema(schema), row)
+        flow = known(flow, schema.name, _key_of(schema, row), "create")
         ends = _writes.may_send_more_than_one_write(schema)
         await self._arun(flow, schema.name, "create", to_the_end=ends)
 
@@ -284,7 +306,9 @@ class DynamoDBBackend(Backend):
     ) -> Row:
         """Change fields with one ``UpdateItem`` (one transaction if unique values change)."""
         flow = _writes.update(self._table, self._schema(schema), key, changes, previous, condition)
-        return self._run(flow, schema.name, "update")
+        operation = operation_of("update", previous=previous)
+        flow = known(flow, schema.name, schema.key_dict(key), operation)
+        return self._run(flow, schema.name, operation)
 
     async def aupdate(
         self,
@@ -298,16 +322,20 @@ class DynamoDBBackend(Backend):
         """Async twin of ``update``."""
         flow = _writes.update(self._table, self._schema(schema), key, changes, previous, condition)
         ends = _writes.may_send_more_than_one_write(schema)
-        return await self._arun(flow, schema.name, "update", to_the_end=ends)
+        operation = operation_of("update", previous=previous)
+        flow = known(flow, schema.name, schema.key_dict(key), operation)
+        return await self._arun(flow, schema.name, operation, to_the_end=ends)
 
     def upsert(self, schema: ModelSchema, row: Row) -> Row:
         """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
         flow = _writes.upsert(self._table, self._schema(schema), row)
+        flow = known(flow, schema.name, _key_of(schema, row), "upsert")
         return self._run(flow, schema.name, "upsert")
 
     async def aupsert(self, schema: ModelSchema, row: Row) -> Row:
         """Async twin of ``upsert``."""
         flow = _writes.upsert(self._table, self._schema(schema), row)
+        flow = known(flow, schema.name, _key_of(schema, row), "upsert")
         ends = _writes.may_send_more_than_one_write(schema)
         return await self._arun(flow, schema.name, "upsert", to_the_end=ends)
 
@@ -321,7 +349,7 @@ class DynamoDBBackend(Backend):
     ) -> None:
         """Delete a row: ``DeleteItem``, or one transaction releasing its unique values."""
         flow = _writes.delete(self._table, self._schema(schema), key, previous, condition)
-        self._run(flow, schema.name, "delete")
+        self._run(known(flow, schema.name, schema.key_dict(key), "delete"), schema.name, "delete")
 
     async def adelete(
         self,
@@ -333,6 +361,7 @@ class DynamoDBBackend(Backend):
     ) -> None:
         """Async twin of ``delete``."""
         flow = _writes.delete(self._table, self._schema(schema), key, previous, condition)
+        flow = known(flow, schema.name, schema.key_dict(key), "delete")
         ends = _writes.may_send_more_than_one_write(schema)
         await self._arun(flow, schema.name, "delete", to_the_end=ends)
 
@@ -342,11 +371,12 @@ class DynamoDBBackend(Backend):
         See ``restmachine_orm_dynamodb._create_many`` for the requests it sends.
         """
         flow = _create_many.insert_many(self._table, self._schema(schema), rows)
-        self._run(flow, schema.name, "create_many")
+        self._run(known(flow, schema.name, {}, "create_many"), schema.name, "create_many")
 
     async def ainsert_many(self, schema: ModelSchema, rows: Sequence[Row]) -> None:
         """Async twin of ``insert_many``; once started, it runs to its end if cancelled."""
         flow = _create_many.insert_many(self._table, self._schema(schema), rows)
+        flow = known(flow, schema.name, {}, "create_many")
         await self._arun(flow, schema.name, "create_many", to_the_end=True)
 
     def clear(self, schema: ModelSchema | None = None) -> None:
@@ -370,7 +400,7 @@ class DynamoDBBackend(Backend):
     def _commit(self, actions: Sequence[Action]) -> Flow[list[Row | None]]:
         for action in actions:
             self._schema(action.schema)
-        return _commit.transact(self._table, actions)
+        return known(_commit.transact(self._table, actions), _acted(actions), {}, "transaction")
 
     # -- reads --------------------------------------------------------------------------
 
@@ -434,12 +464,12 @@ class DynamoDBBackend(Backend):
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether a row matches, reading no further than the first match."""
         flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
-        return self._run(flow, spec.schema.name, "exists")
+        return self._run(flow, spec.schema.name, "query")
 
     async def aexists(self, spec: QuerySpec) -> bool:
         """Async twin of ``exists``."""
         flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
-        return await self._arun(flow, spec.schema.name, "exists")
+        return await self._arun(flow, spec.schema.name, "query")
 
     def explain(self, spec: QuerySpec) -> Plan:
         """The request ``query(spec)`` would send first, worked out without sending it."""
@@ -491,6 +521,10 @@ class DynamoDBBackend(Backend):
             return await running
         with self._watch.operation(scope, operation):
             return await running
+
+
+def _key_of(schema: ModelSchema, row: Row) -> dict[str, Any]:
+    return schema.key_dict(schema.key_of(row))
 
 
 def _tracer(tracing: Any) -> Any:

@@ -18,6 +18,7 @@ from .errors import (
     PartialWriteError,
     QueryError,
     TransactionError,
+    WriteOutcomeUnknownError,
 )
 from .fields import Field, FieldOptions
 from .hooks import after_load, after_save, before_save
@@ -63,6 +64,7 @@ __all__ = [
     "Transaction",
     "TransactionAction",
     "TransactionError",
+    "WriteOutcomeUnknownError",
     "__version__",
     "after_load",
     "after_save",

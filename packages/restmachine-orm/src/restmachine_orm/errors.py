@@ -16,7 +16,8 @@ Hierarchy::
     ├── QueryError               a lookup, filter, ordering or cursor is invalid
     ├── AsyncOnlyBackendError    the sync API was called on a backend that serves only async
     └── BackendError             the storage failed; the original exception is ``__cause__``
-        └── PartialWriteError    a batch write stored some rows but not others (``.failed``)
+        ├── PartialWriteError    a batch write stored some rows but not others (``.failed``)
+        └── WriteOutcomeUnknownError  a write's answer was lost and whether it landed is unknowable
 
     pydantic.ValidationError     field values that do not fit the model (not an OrmError)
 
@@ -40,6 +41,7 @@ __all__ = [
     "PartialWriteError",
     "QueryError",
     "TransactionError",
+    "WriteOutcomeUnknownError",
 ]
 
 
@@ -228,3 +230,32 @@ class PartialWriteError(BackendError):
     def __reduce__(self) -> tuple[Any, ...]:
         """Keep the error picklable, e.g. across pytest-xdist workers."""
         return (PartialWriteError, (self.args[0], self.failed))
+
+
+class WriteOutcomeUnknownError(BackendError):
+    """A write's answer was lost, and whether the write was applied cannot be known.
+
+    Raised instead of a wrong answer: the ORM recognises its own landed write after a lost
+    answer where the row can carry its write id (creates, saves, updates, upserts), but a
+    delete leaves no row to carry it, and a request whose every answer was lost left no
+    trace it could read. Read the row to see where things stand.
+
+    Attributes:
+        model: Name of the model class (models joined by ``+`` for a transaction).
+        key: The row's key, as a ``{field: value}`` mapping (empty for a transaction).
+        operation: The ORM operation, e.g. ``"delete"``.
+    """
+
+    def __init__(self, model: str, key: dict[str, Any], operation: str, reason: str = "") -> None:
+        """Build the error and its message from the model, key, operation and reason."""
+        self.model, self.key, self.operation, self.reason = model, dict(key), operation, reason
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.key.items())
+        where = f" of the row with {shown}" if shown else ""
+        why = f": {reason}" if reason else ""
+        super().__init__(
+            f"{model}: the outcome of {operation}{where} is unknown: its answer was lost{why}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Keep the error picklable, e.g. across pytest-xdist workers."""
+        return (WriteOutcomeUnknownError, (self.model, self.key, self.operation, self.reason))

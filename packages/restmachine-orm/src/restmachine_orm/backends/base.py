@@ -39,7 +39,9 @@ from ..errors import (
     PartialWriteError,
     QueryError,
     TransactionError,
+    WriteOutcomeUnknownError,
 )
+from ..faults import FaultPlan
 from ..query.access import access_path
 from ..query.filters import Filter
 from ..query.plan import Plan
@@ -63,6 +65,7 @@ __all__ = [
     "QueryError",
     "Row",
     "TransactionError",
+    "WriteOutcomeUnknownError",
     "given",
 ]
 
@@ -85,6 +88,8 @@ CAPABILITIES: dict[str, str] = {
     "with condition=), checked atomically with the write",
     "atomic_updates": "applies changes computed from the stored values (F expressions: "
     "Increment, Append, AddToSet, RemoveFromSet) in the write itself, with nothing read first",
+    "faults": "acts out a FaultPlan (inject_faults): throttled, failed and lost requests, "
+    "batch leftovers and latency, below its retries, as the fixture orm_faults asks",
     "ttl": "expires rows (Field(ttl=True)): a row whose time has passed by the ORM's clock "
     "is absent from every read and write at once, and a create may take its key and unique "
     "values again",
@@ -150,7 +155,7 @@ class Backend:
 
     #: Whether the sync methods may wait on I/O. When ``False`` (the in-memory backend),
     #: the default async twins call them directly on the event loop instead of in a thread.
-    blocking: ClassVar[bool] = True
+    blocking: bool = True
 
     #: Whether queries may read every row of a model (a scan) to answer. A backend with
     #: ``allow_scan = False`` (both built-in ones take it as an argument) makes such a
@@ -316,6 +321,23 @@ class Backend:
         for spec in specs:
             found.append([row async for row in self.aquery(spec)])
         return found
+
+    def inject_faults(self, plan: FaultPlan | None) -> None:
+        """Act out ``plan``'s faults on the requests sent from now on (``None``: stop).
+
+        A backend with the ``faults`` capability implements it: before each request it
+        would send (each try), below its retries, it asks ``plan.next(operation, model)``
+        and acts out the answer (see ``restmachine_orm.faults``), so that its own retries
+        and its recognition of a landed write are what a fault test exercises. A backend
+        without a transport can serve each method through ``faults.call_with_faults``.
+
+        Raises:
+            BackendError: This backend cannot act faults out (it lacks the capability).
+        """
+        raise BackendError(
+            f"{type(self).__name__} cannot act out injected faults: it does not list the "
+            "'faults' capability (see Backend.inject_faults)"
+        )
 
     def transact(self, actions: Sequence[Action]) -> list[Row | None]:
         """Apply a transaction's actions atomically: all of them, or none.

@@ -15,6 +15,7 @@ from ..errors import (
     OrmError,
     TransactionError,
 )
+from ..faults import FaultPlan, call_with_faults, operation_of
 from ..query.access import access_path
 from ..query.changes import apply_changes, expected_version
 from ..query.conditions import require
@@ -29,6 +30,21 @@ from .actions import Action, refusal, upserted, written
 from .base import Backend, Key, Row
 
 __all__ = ["InMemoryBackend"]
+
+#: The methods acted out under a fault plan, and whether each is a batch request.
+_SERVED = {
+    "insert": False,
+    "get": False,
+    "update": False,
+    "upsert": False,
+    "delete": False,
+    "query": False,
+    "count": False,
+    "exists": False,
+    "insert_many": True,
+    "get_many": True,
+    "transact": False,
+}
 
 
 @dataclass
@@ -57,11 +73,13 @@ class InMemoryBackend(Backend):
             "conditions",
             "atomic_updates",
             "ttl",
+            "faults",
         }
     )
     #: Its methods never wait on I/O: the async API calls them on the event loop directly
     #: (native async, no thread hop), and the lock is never held across an ``await``.
-    blocking: ClassVar[bool] = False
+    #: With faults injected they may wait (``latency``), and go to a thread instead.
+    blocking: bool = False
 
     def __init__(self, *, allow_scan: bool = True) -> None:
         """Start empty.
@@ -73,6 +91,20 @@ class InMemoryBackend(Backend):
         self.allow_scan = allow_scan
         self._lock = threading.Lock()
         self._tables: dict[type[Any], _Table] = {}
+
+    def inject_faults(self, plan: FaultPlan | None) -> None:
+        """Serve every method through ``plan`` (see ``faults.call_with_faults``); ``None``: stop.
+
+        Each method is replaced, on this instance only, by one asking the plan before each
+        try: the methods' own code, and the backend without faults, stay as they are.
+        """
+        for name in (*_SERVED, "blocking"):
+            self.__dict__.pop(name, None)
+        if plan is None:
+            return
+        self.blocking = True
+        for name, batch in _SERVED.items():
+            setattr(self, name, _with_faults(plan, name, getattr(self, name), batch=batch))
 
     def _table(self, schema: ModelSchema) -> _Table:
         table = self._tables.get(schema.model)
@@ -356,3 +388,26 @@ class InMemoryBackend(Backend):
         for name in schema.unique_fields:
             if new[name] is not None:
                 table.unique[name][new[name]] = key
+
+
+def _with_faults(plan: FaultPlan, method: str, serve: Any, *, batch: bool) -> Any:
+    """``serve`` (a bound method) asking ``plan`` before each try of each call."""
+
+    def served(*args: Any, **options: Any) -> Any:
+        first = args[0]
+        key: dict[str, Any] | None = None
+        if isinstance(first, ModelSchema):
+            model = first.name
+            if method in ("update", "delete"):
+                key = first.key_dict(args[1])
+        elif isinstance(first, QuerySpec):
+            model = first.schema.name
+        else:  # a transaction's actions
+            model = "+".join(dict.fromkeys(action.schema.name for action in first)) or "-"
+        previous = args[3] if method == "update" and len(args) > 3 else None
+        operation = operation_of(method, previous=previous)
+        return call_with_faults(
+            plan, operation, model, lambda: serve(*args, **options), key=key, batch=batch
+        )
+
+    return served
