@@ -13,10 +13,19 @@ import asyncio
 import contextlib
 import dataclasses
 import itertools
+import math
 import socket
 import time
 
-from restmachine_orm import Backend, InMemoryBackend, NotFoundError, TransactionError
+from restmachine_orm import (
+    Backend,
+    BackendError,
+    InMemoryBackend,
+    NotFoundError,
+    TransactionError,
+    WriteOutcomeUnknownError,
+)
+from restmachine_orm.faults import ATTEMPTS, operation_of
 from restmachine_orm.query import compile_filter, split_filter
 from restmachine_orm.query.changes import apply_change, is_computed
 from restmachine_orm.query.expiry import live_spec
@@ -316,3 +325,81 @@ class KeyOrderIgnored(InMemoryBackend):
             rows = [row for row in rows if matches(row)]
         stop = None if spec.limit is None else spec.offset + spec.limit
         return iter(rows[spec.offset : stop])
+
+
+class _Faulty(InMemoryBackend):
+    """Acts faults out with one part of the reference's handling left out (``broken``).
+
+    The methods named in ``served`` get a plain re-telling of the reference's tries (see
+    ``restmachine_orm.faults.call_with_faults``); ``retries`` and ``recognises`` say
+    whether throttled tries are retried and whether a retry knows its own landed write.
+    """
+
+    served = ("insert", "get", "update", "delete")
+    retries = True
+    recognises = True
+
+    def inject_faults(self, plan):
+        super().inject_faults(plan)
+        if plan is not None:
+            for method in self.served:
+                reference = getattr(InMemoryBackend, method).__get__(self)
+                setattr(self, method, self._serve(plan, method, reference))
+
+    def _serve(self, plan, method, apply):
+        def served(schema, *args, **options):
+            previous = args[2] if method == "update" and len(args) > 2 else None
+            operation = operation_of(method, previous=previous)
+            landed = []
+            for _ in range(ATTEMPTS):
+                fault = plan.next(operation, schema.name)
+                time.sleep(plan.delay)
+                kind = None if fault is None else fault.kind
+                if kind in ("throttle", "fail"):
+                    if not self.retries:
+                        break
+                    continue
+                if landed and self.recognises:
+                    if method == "delete":
+                        key = schema.key_dict(args[0])
+                        raise WriteOutcomeUnknownError(schema.name, key, operation)
+                    result = landed[0]
+                else:
+                    result = apply(schema, *args, **options)
+                if kind != "lose_response":
+                    return result
+                landed[:] = [result]
+            if landed:
+                raise WriteOutcomeUnknownError(schema.name, {}, operation)
+            raise BackendError(f"{operation} of {schema.name} failed")
+
+        return served
+
+
+class BlindRetries(_Faulty):
+    """A write whose answer was lost is sent again as if new: the retry applies it again."""
+
+    recognises = False
+
+
+class NoRetries(_Faulty):
+    """A throttled or failed request is final: nothing tries it again."""
+
+    retries = False
+
+
+class LeftoversDropped(_Faulty):
+    """A batch's unprocessed part is never sent again: those rows are neither read nor stored."""
+
+    served = ("insert_many", "get_many")
+
+    def _serve(self, plan, method, apply):
+        def served(schema, items):
+            fault = plan.next(operation_of(method), schema.name, batch=True)
+            if fault is None:
+                return apply(schema, items)
+            kept = max(1, len(items) - math.ceil(len(items) * fault.fraction))
+            done = apply(schema, items[:kept])
+            return None if done is None else done + [None] * (len(items) - kept)
+
+        return served

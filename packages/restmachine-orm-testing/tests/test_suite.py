@@ -31,6 +31,7 @@ def test_every_suite_test_records_its_version():
         "1.5",
         "1.6",
         "1.7",
+        "1.8",
         suite.SUITE_VERSION,
     }
 
@@ -41,7 +42,7 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
         for name in suite.__all__
         if name.endswith("Async")
     }
-    assert len(twins) == 28
+    assert len(twins) == 30
     for name, twin in twins.items():
         tests = {n for n in dir(twin) if n.startswith("test_")}
         assert {n for n in dir(getattr(suite, name)) if n.startswith("test_")} == tests
@@ -58,11 +59,13 @@ def test_each_async_class_is_as_new_as_its_twin_and_runs_every_test_of_it():
 PER_CLASS = {
     "TestAccessPaths": 28,
     "TestAtomicUpdates": 12,
+    "TestClock": 2,
     "TestConditionalWrites": 9,
     "TestCollections": 6,
     "TestCrud": 13,
     "TestExpirationMixin": 2,
     "TestExpiry": 7,
+    "TestFaults": 12,
     "TestHookDecorators": 5,
     "TestHooks": 1,
     "TestKeyTemplates": 10,
@@ -98,7 +101,7 @@ def test_the_suite_runs_every_one_of_its_tests_and_each_passes(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=sum(PER_CLASS.values()))
-    assert sum(PER_CLASS.values()) == 216 + 216 + 2 + 2 + 2 + 3
+    assert sum(PER_CLASS.values()) == 230 + 230 + 2 + 2 + 2 + 3
     result.stdout.fnmatch_lines(
         [
             f"test_run.py::{name}  |  inmemory: {count} passed"

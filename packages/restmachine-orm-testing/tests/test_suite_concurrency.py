@@ -180,6 +180,43 @@ CASES = [
         },
         2,
     ),
+    (
+        "broken_backends.BlindRetries",
+        "TestFaults",
+        {
+            "test_a_create_whose_answer_is_lost_returns_the_created_row": "DuplicateKeyError",
+            "test_an_increment_whose_answer_is_lost_counts_once": "assert 4 == 1",
+            "test_eight_writers_losing_a_fifth_of_their_answers_count_exactly": (
+                "assert 480 == (8 * 50)"
+            ),
+            "test_a_save_whose_answer_is_lost_is_saved_once": "ConcurrentModificationError",
+            "test_a_delete_whose_answer_is_lost_is_an_unknown_outcome": "NotFoundError",
+            "test_a_write_whose_every_answer_is_lost_is_an_unknown_outcome_applied_once": (
+                "reported an outcome"
+            ),
+        },
+        6,
+    ),
+    (
+        "broken_backends.NoRetries",
+        "TestFaults",
+        {
+            "test_a_throttled_request_is_retried_to_success": "get of Event failed",
+            "test_failures_are_retried_within_the_retry_config": "update of Awkward failed",
+            "test_a_persistent_failure_is_a_backend_error_naming_the_operation": (
+                "assert (2 - 1) == 6"
+            ),
+            "test_faults_hit_only_the_operation_and_model_they_aim_at": "assert 5 == 0",
+        },
+        8,
+    ),
+    (
+        "broken_backends.LeftoversDropped",
+        "TestFaults",
+        {"test_batch_leftovers_are_sent_again": "assert"},
+        11,
+    ),
+    ("restmachine_orm.InMemoryBackend", "TestFaults", {}, 12),
     ("restmachine_orm.InMemoryBackend", "TestKeyTemplates", {}, 10),
     ("restmachine_orm.InMemoryBackend", "TestSecondaryIndexes", {}, 9),
     ("restmachine_orm.InMemoryBackend", "TestCollections", {}, 6),

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ._faults import Faults
 from ._flow import Flow, HttpRequest, HttpResponse, Pause, TransportError
 from ._http_settings import HttpSettings
-from ._observe import CAPACITY_OPERATIONS, Exchange, Watch, table_of
+from ._observe import CAPACITY_OPERATIONS, Exchange, Watch, current_scope, table_of
 from ._retry_rules import RetryQuota, RetryRules, retryable
 from ._sigv4 import Signer
 from ._version import __version__
@@ -369,9 +369,14 @@ class Protocol:
         tries = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
         if quota:  # botocore's standard mode stops retrying too while its budget is spent
             tries = f" (gave up after {attempts} attempts: the client's retry budget is spent)"
+        # The ORM operation, when the backend marked it (anything watching, or faults).
+        scope = current_scope()
+        of = "" if scope is None else f"{scope.operation} of {scope.model}: "
         if lost and operation in WRITES:
-            return AnswerLost(f"{operation} on {where} failed: {error}{tries}; an answer was lost")
-        return DynamoDBError(f"{operation} on {where} failed: {error}{tries}")
+            return AnswerLost(
+                f"{of}{operation} on {where} failed: {error}{tries}; an answer was lost"
+            )
+        return DynamoDBError(f"{of}{operation} on {where} failed: {error}{tries}")
 
 
 def _crc_matches(crc: str, body: bytes) -> bool:

@@ -136,6 +136,11 @@ class RetryQuota:
             self.capacity -= cost
             return cost
 
+    def refill(self) -> None:
+        """Make the whole budget available again."""
+        with self._lock:
+            self.capacity = self.maximum
+
     def give_back(self, units: int) -> None:
         """A request succeeded: return what its last retry took (``1`` when none)."""
         if self.capacity >= self.maximum:  # the common case, without the lock

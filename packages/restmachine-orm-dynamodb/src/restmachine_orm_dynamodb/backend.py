@@ -223,10 +223,14 @@ class DynamoDBBackend(Backend):
         without sending, a lost answer is sent and then dropped, a batch is sent in part
         and the rest handed back unprocessed. botocore's standard-mode retries, the batch
         leftover retries and the recognition of a landed write then run as against AWS.
+        The client's retry budget is refilled on each call.
         """
         protocol = self._table.protocol
         protocol.faults = None if plan is None else Faults(plan)
         self._watch.scoped = plan is not None
+        # Each fault test starts, and leaves, the client's retry budget full: what one
+        # test's failures cost it must not make the next one's retries give up.
+        protocol.quota.refill()
 
     # -- lifecycle ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from .base import SELECTED, MultiBackendTestBase, multi_backend_test_class
 from .clock import OrmClock
 from .driver import DriverInterface
 from .dsl import AsyncOrmClient, OrmClient, VerificationError
+from .faults import FaultsUnsupportedError, OrmFaults
 from .hooks import DriverFactory, hookimpl
 from .inmemory import InMemoryDriver
 from .markers import only_backends, requires, skip_backend, xfail_backend
@@ -52,12 +53,14 @@ __all__ = [
     "DriverLoadError",
     "DriverRegistry",
     "ExistsOperation",
+    "FaultsUnsupportedError",
     "GetOperation",
     "InMemoryDriver",
     "MultiBackendTestBase",
     "OperationResult",
     "OrmClient",
     "OrmClock",
+    "OrmFaults",
     "QueryOperation",
     "UnknownBackendError",
     "UpdateOperation",

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from restmachine_orm import Backend, Model, Plan
 from restmachine_orm.backends.actions import Action
 from restmachine_orm.backends.base import Key, Row, given
+from restmachine_orm.faults import FaultPlan
 from restmachine_orm.query import QuerySpec
 from restmachine_orm.query.filters import Filter
 from restmachine_orm.schema import ModelSchema
@@ -44,6 +45,10 @@ class AsyncRoutedBackend(Backend):
         # with allow_scan=False refuses scans here too.
         vars(self)["capabilities"] = inner.capabilities
         self.allow_scan = inner.allow_scan
+
+    def inject_faults(self, plan: FaultPlan | None) -> None:
+        """``inner`` acts the faults out: its twins are what this backend calls."""
+        self.inner.inject_faults(plan)
 
     def _wait(self, call: Coroutine[Any, Any, T]) -> T:
         return self._loop.run(call)

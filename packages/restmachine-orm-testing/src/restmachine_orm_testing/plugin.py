@@ -22,6 +22,7 @@ from .base import MultiBackendTestBase, runs_on_selection
 from .clock import OrmClock
 from .driver import DriverInterface
 from .dsl import AsyncOrmClient, OrmClient
+from .faults import OrmFaults
 from .markers import LONG_MARK, MARK_DOCS, ONLY_MARK, REQUIRES_MARK, SKIP_MARK, XFAIL_MARK
 from .registry import BackendNotInstalledError, DriverRegistry
 
@@ -430,6 +431,31 @@ def orm_clock() -> Iterator[OrmClock]:
     """
     with OrmClock().running() as test_clock:
         yield test_clock
+
+
+@pytest.fixture
+def orm_faults() -> Iterator[OrmFaults]:
+    """Failure as a test input: an ``OrmFaults`` (a ``FaultPlan``) for this test.
+
+    ``throttle``, ``fail``, ``lose_response``, ``unprocessed`` and ``latency`` aim faults
+    at the backend's requests (optionally one ``operation`` and one ``model``); ``calls``
+    counts the requests it received. Beside ``orm`` or ``aorm`` in a
+    ``MultiBackendTestBase`` class it acts on the backend the test runs on (skipped, with
+    the reason, on a backend without the ``faults`` capability); in any other test,
+    ``orm_faults.attach(backend)`` names the backend. Faults end with the test.
+    """
+    faults = OrmFaults()
+    argument = running_argument()
+    if argument is not None:
+        client, name = argument
+        backend = client.driver.backend
+        if "faults" not in backend.capabilities:
+            pytest.skip(f"{name} cannot act out injected faults: no 'faults' capability")
+        faults.attach(backend)
+    try:
+        yield faults
+    finally:
+        faults.detach()
 
 
 @pytest.fixture

@@ -279,13 +279,14 @@ def call_with_faults(
         if kind == "throttle" or kind == "fail":
             failure = "throttled" if kind == "throttle" else "an internal server error"
             continue
-        if landed:
+        if landed:  # the retry meets the write that landed: its own mark, or no row
             if operation == "delete":
                 raise WriteOutcomeUnknownError(model, key or {}, operation, "the row is gone")
-            return landed[0]
-        result = apply()
+            result = landed[0]
+        else:
+            result = apply()
         if kind == "lose_response":
-            landed.append(result)
+            landed[:] = [result]
             failure = "its answer was lost"
             continue
         if kind == "unprocessed":

@@ -34,6 +34,10 @@ awaitable API on the test's event loop). Suite 1.8 adds single-table design (mod
 ``TestSecondaryIndexes``, ``TestCollections``, ``TestAccessPaths`` (``explain()``) and
 ``TestScanRefusal`` (``allow_scan=False``), each with its ``Async`` twin, and
 ``TestAwaitedSingleTable``; the differential machine gains a machine of its own for them.
+Suite 1.9 makes failure and time test inputs: ``TestFaults`` (backends with the ``faults``
+capability; the ``orm_faults`` fixture: throttling and failures retried within the retry
+config, batch leftovers, lost answers and exactly-once writes) and ``TestClock`` (stamps
+and expiry follow the ``orm_clock`` fixture), each with its ``Async`` twin.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from .async_surface import (
     TestAccessPathsAsync,
     TestAtomicUpdatesAsync,
     TestBadInputAsync,
+    TestClockAsync,
     TestCollectionsAsync,
     TestConcurrentWritesAsync,
     TestConditionalWritesAsync,
@@ -51,6 +56,7 @@ from .async_surface import (
     TestDifferentialAsync,
     TestExpirationMixinAsync,
     TestExpiryAsync,
+    TestFaultsAsync,
     TestHookDecoratorsAsync,
     TestHooksAsync,
     TestKeyTemplatesAsync,
@@ -79,6 +85,7 @@ from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential, run_differential
 from .expiry import TestExpiry
+from .faults import TestClock, TestFaults
 from .helpers import TestAwaitedHelpers, TestQueryHelpers
 from .lifecycle import TestExpirationMixin, TestHookDecorators, TestMixins
 from .pipeline import TestWritePipeline
@@ -101,6 +108,8 @@ __all__ = [
     "TestBadInput",
     "TestBadInputAsync",
     "TestCancelledTasks",
+    "TestClock",
+    "TestClockAsync",
     "TestCollections",
     "TestCollectionsAsync",
     "TestConcurrentTasks",
@@ -116,6 +125,8 @@ __all__ = [
     "TestExpirationMixinAsync",
     "TestExpiry",
     "TestExpiryAsync",
+    "TestFaults",
+    "TestFaultsAsync",
     "TestHookDecorators",
     "TestHookDecoratorsAsync",
     "TestHooks",

@@ -13,7 +13,7 @@ from .models import SUITE_MODELS
 __all__ = ["SUITE_TESTS", "SUITE_VERSION", "SuiteBase", "refused", "since", "through_async"]
 
 #: The suite's version: a release that adds tests raises it, and ``SUITE_TESTS`` says which.
-SUITE_VERSION = "1.8"
+SUITE_VERSION = "1.9"
 
 SUITE_TESTS: dict[str, str] = {}
 """``"TestClass::test_name"`` of every suite test, to the suite version that added it."""

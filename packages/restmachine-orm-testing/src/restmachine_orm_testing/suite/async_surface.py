@@ -23,6 +23,7 @@ from .conditions import TestConditionalWrites
 from .crud import TestCrud, TestUniqueValues
 from .differential import TestDifferential
 from .expiry import TestExpiry
+from .faults import TestClock, TestFaults
 from .helpers import TestQueryHelpers
 from .lifecycle import TestExpirationMixin, TestHookDecorators, TestMixins
 from .pipeline import TestWritePipeline
@@ -35,6 +36,7 @@ __all__ = [
     "TestAccessPathsAsync",
     "TestAtomicUpdatesAsync",
     "TestBadInputAsync",
+    "TestClockAsync",
     "TestCollectionsAsync",
     "TestConcurrentWritesAsync",
     "TestConditionalWritesAsync",
@@ -42,6 +44,7 @@ __all__ = [
     "TestDifferentialAsync",
     "TestExpirationMixinAsync",
     "TestExpiryAsync",
+    "TestFaultsAsync",
     "TestHookDecoratorsAsync",
     "TestHooksAsync",
     "TestKeyTemplatesAsync",
@@ -201,3 +204,13 @@ class TestAccessPathsAsync(TestAccessPaths):
 @through_async("1.8")
 class TestScanRefusalAsync(TestScanRefusal):
     """``TestScanRefusal``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.9")
+class TestFaultsAsync(TestFaults):
+    """``TestFaults``'s tests, every backend call made through the awaitable twins."""
+
+
+@through_async("1.9")
+class TestClockAsync(TestClock):
+    """``TestClock``'s tests, every backend call made through the awaitable twins."""
