@@ -370,3 +370,19 @@ def test_proof_concurrent_blocks_count_each_other_if_meters_are_global(
     one, four = blocks_in_two_threads(watched)
     assert one == four > 0  # each block counted all five reads, the other's too
     assert four != 4 * one
+
+
+def test_capacity_a_server_reports_unasked_is_not_counted(
+    backend: DynamoDBBackend, bind: Any
+) -> None:
+    # Watched (faults injected) but not asking: moto answers with ConsumedCapacity anyway.
+    from restmachine_orm.faults import FaultPlan
+
+    bind(Probe)
+    backend.inject_faults(FaultPlan())
+    try:
+        Probe.create(id="p1")
+        Probe.get(id="p1")
+    finally:
+        backend.inject_faults(None)
+    assert backend.consumed_capacity.by_operation == {}

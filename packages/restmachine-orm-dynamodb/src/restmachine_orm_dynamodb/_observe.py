@@ -191,6 +191,8 @@ class Exchange:
         consumed: The answer's ``ConsumedCapacity`` as DynamoDB sent it (``None`` if none).
         failed: Whether it raised (a refusal its caller expects is no failure).
         endpoint: Where it was sent.
+        asked: Whether it asked for its consumed capacity: only then is it counted (some
+            servers, moto, report capacity unasked).
     """
 
     operation: str
@@ -206,6 +208,7 @@ class Exchange:
     capacity: CapacityUnits | None = None
     consumed: Any = None
     failed: bool = False
+    asked: bool = False
     _start: float = field(default=0.0, repr=False)
 
 
@@ -262,7 +265,7 @@ class Watch:
             if not exchange.error:
                 cause = failure.__cause__
                 exchange.error = getattr(cause, "code", "") or type(cause or failure).__name__
-        if isinstance(answer, Mapping) and "ConsumedCapacity" in answer:
+        if exchange.asked and isinstance(answer, Mapping) and "ConsumedCapacity" in answer:
             exchange.consumed = answer["ConsumedCapacity"]
             exchange.capacity = _units(exchange.operation, exchange.consumed)
             self._count(exchange)

@@ -4,15 +4,17 @@ When no answer comes back (a reset connection, a timeout), the write may have la
 not, and the protocol sends it again (botocore's standard retries do the same). Sent again
 blindly, an increment would count twice and a create would report its own row as taken.
 So every ``PutItem`` and ``UpdateItem`` of a row carries a *mark*: it sets the attribute
-of its *lane* to a fresh write id, on the condition that the attribute does not hold that
-id already, and asks for the stored item when a condition fails
+of its *lane* to a fresh write id. Once an answer is lost, the protocol resends the write
+*guarded* (``Mark.guarded``): on the condition that the attribute does not hold that id
+already, asking for the stored item when a condition fails
 (``ReturnValuesOnConditionCheckFailure``). A retry of a write that landed finds its own id
-there: its condition fails, and the item returned is the write's own result.
+there: its condition fails, and the item returned is the write's own result. The first
+try carries no such condition: until an answer is lost, a write cannot have landed.
 
 A lane is one write in flight of this backend: a write takes a free lane and gives it
 back once answered, so a lane's attribute on an item always holds the id of that lane's
 last write, and no other write in flight overwrites it. An item carries one mark per lane
-that ever wrote it (a few dozen bytes each: ``_w:<backend>:<lane>`` = ``<time>.<random>``),
+that ever wrote it (a few dozen bytes each: ``_w:<backend>:<lane>`` = ``<time>.<count>``),
 bounded by the writers' concurrency, not by how often it is written; marks older than
 ``HORIZON`` are removed once an item holds more than ``PRUNE_AT`` of them.
 
@@ -24,6 +26,7 @@ after a lost answer, or a write fails for good after one, ``known`` raises
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
@@ -38,7 +41,18 @@ from ._flow import Flow
 from ._protocol import AnswerLost, Refusal
 from ._serialize import Item
 
-__all__ = ["HORIZON", "MARK_PREFIX", "PRUNE_AT", "Lanes", "Mark", "known", "stale_marks"]
+__all__ = [
+    "HORIZON",
+    "MARK_PREFIX",
+    "PRUNE_AT",
+    "Lanes",
+    "Mark",
+    "guarded",
+    "known",
+    "landed",
+    "marked",
+    "stale_marks",
+]
 
 T = TypeVar("T")
 
@@ -60,6 +74,13 @@ class Lanes:
         self._free: list[str] = []
         self._made = 0
         self._lock = threading.Lock()
+        # Write ids need only differ within a lane, whose name is this backend's own: a
+        # count does (``next`` on it is atomic), without asking the OS for randomness.
+        self._writes = itertools.count(1)
+
+    def mark(self, lane: str) -> Mark:
+        """A fresh mark on ``lane``: its id is the time (for pruning) and a count."""
+        return Mark(lane, f"{int(time.time()):x}.{next(self._writes):x}")
 
     def take(self) -> str:
         """A lane no write in flight holds: the name of its mark attribute."""
@@ -75,22 +96,18 @@ class Lanes:
             self._free.append(lane)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Mark:
     """One write's mark: its lane's attribute, and the write's own id.
 
     Attributes:
         lane: The attribute this write sets.
-        wid: The write's id: its time (seconds, in hex) and 8 random hex digits.
+        wid: The write's id: its time (seconds, in hex) and a count of the backend's writes.
     """
 
     lane: str
     wid: str
-
-    @classmethod
-    def new(cls, lane: str) -> Mark:
-        """A fresh mark on ``lane``."""
-        return cls(lane, f"{int(time.time()):x}.{secrets.token_hex(4)}")
+    _placed: tuple[str, str] = ("", "")  # its placeholders, once set by an UpdateItem
 
     def attribute(self) -> dict[str, dict[str, str]]:
         """The mark as an item attribute, for a ``PutItem``."""
@@ -98,12 +115,24 @@ class Mark:
 
     def assignment(self, ex: Expressions) -> str:
         """The mark as a ``SET`` assignment, for an ``UpdateItem``."""
-        return f"{ex.name(self.lane)} = {ex.value(self.wid)}"
+        self._placed = (ex.name(self.lane), ex.value(self.wid))
+        return f"{self._placed[0]} = {self._placed[1]}"
 
-    def unless_landed(self, ex: Expressions) -> str:
-        """A condition that fails when this very write was applied already."""
-        name = ex.name(self.lane)
-        return f"(attribute_not_exists({name}) OR {name} <> {ex.value(self.wid)})"
+    def guarded(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``request`` as it is sent again once an answer was lost.
+
+        It is refused if this very write landed already, and the refusal carries the
+        stored item (``landed`` reads it). The first try needs neither: a write is new
+        until an answer is lost, so it pays for no condition of its own. A ``PutItem``
+        of a new row is refused by its own condition already (the row exists).
+        """
+        guarded = {**request, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        name, value = self._placed
+        if name:
+            unless = f"(attribute_not_exists({name}) OR {name} <> {value})"
+            condition = request.get("ConditionExpression")
+            guarded["ConditionExpression"] = f"{condition} AND {unless}" if condition else unless
+        return guarded
 
     def landed(self, answer: Any) -> Item | None:
         """The stored item, when ``answer`` refused this write because it had landed."""
@@ -115,17 +144,35 @@ class Mark:
         return item
 
 
-def marked(lanes: Lanes, write: Callable[[Mark], Flow[T]]) -> Flow[T]:
-    """Run ``write`` with a fresh mark on a lane of its own, given back afterwards."""
+def marked(lanes: Lanes | None, write: Callable[[Mark | None], Flow[T]]) -> Flow[T]:
+    """Run ``write`` with a fresh mark on a lane of its own, given back afterwards.
+
+    ``lanes`` is ``None`` only where writes are measured without marks (the benchmark's
+    baseline, see ``benchmarks/bench_exactly_once.py``): ``write`` gets ``None`` then.
+    """
+    if lanes is None:
+        return (yield from write(None))
     lane = lanes.take()
     try:
-        return (yield from write(Mark.new(lane)))
+        return (yield from write(lanes.mark(lane)))
     finally:
         lanes.give(lane)
 
 
+def guarded(mark: Mark | None) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """What makes the body to resend after a lost answer (``None``: resend it as it is)."""
+    return None if mark is None else mark.guarded
+
+
+def landed(mark: Mark | None, answer: Any) -> Item | None:
+    """The stored item, when ``answer`` refused ``mark``'s write because it had landed."""
+    return None if mark is None else mark.landed(answer)
+
+
 def stale_marks(item: Mapping[str, Any], now: float | None = None) -> dict[str, str]:
     """The marks of ``item`` older than ``HORIZON``, once it holds more than ``PRUNE_AT``."""
+    if len(item) <= PRUNE_AT:  # the common case: too few attributes to hold that many
+        return {}
     marks = {
         name: value.get("S", "")
         for name, value in item.items()

@@ -206,7 +206,14 @@ class Protocol:
     def __repr__(self) -> str:
         return f"Protocol(endpoint={self.endpoint!r}, region={self._signer.region!r})"
 
-    def call(self, operation: str, body: dict[str, Any], *, refusal: str = "") -> Flow[Any]:
+    def call(
+        self,
+        operation: str,
+        body: dict[str, Any],
+        *,
+        refusal: str = "",
+        resend: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Flow[Any]:
         """Send one operation, e.g. ``call("GetItem", {...})``, and return DynamoDB's answer.
 
         Args:
@@ -214,6 +221,9 @@ class Protocol:
             body: Its parameters, ``TableName`` (or ``RequestItems``...) included.
             refusal: An error code the caller handles itself: when DynamoDB answers with
                 it, the flow returns a ``Refusal`` instead of raising.
+            resend: Makes, from the body, the one to send instead once an answer was lost
+                (the first may have been applied): a write's guard against applying twice
+                (see ``_once``). Called only then.
 
         Raises:
             DynamoDBError: The request failed, for good or after its last try (its
@@ -223,18 +233,24 @@ class Protocol:
         """
         watch = self.watch
         if watch.watching():
-            return self._watched(operation, body, refusal, watch)
-        return self._attempts(operation, body, refusal, None)
+            return self._watched(operation, body, refusal, watch, resend)
+        return self._attempts(operation, body, refusal, None, resend)
 
     def _watched(
-        self, operation: str, body: dict[str, Any], refusal: str, watch: Watch
+        self,
+        operation: str,
+        body: dict[str, Any],
+        refusal: str,
+        watch: Watch,
+        resend: Callable[[dict[str, Any]], dict[str, Any]] | None,
     ) -> Flow[Any]:
         """``call`` with its watch told of the request: start, outcome, consumed capacity."""
         exchange = watch.start(operation, body, self.endpoint)
         if operation in CAPACITY_OPERATIONS and watch.asks_capacity():
             body = {**body, "ReturnConsumedCapacity": "TOTAL"}
+            exchange.asked = True
         try:
-            answer = yield from self._attempts(operation, body, refusal, exchange)
+            answer = yield from self._attempts(operation, body, refusal, exchange, resend)
         except BaseException as failure:
             watch.finish(exchange, None, failure)
             raise
@@ -242,13 +258,20 @@ class Protocol:
         return answer
 
     def _attempts(
-        self, operation: str, body: dict[str, Any], refusal: str, exchange: Exchange | None
+        self,
+        operation: str,
+        body: dict[str, Any],
+        refusal: str,
+        exchange: Exchange | None,
+        resend: Callable[[dict[str, Any]], dict[str, Any]] | None,
     ) -> Flow[Any]:
         """Send the request until it succeeds, is refused, or runs out of tries."""
         rules, quota, faults = self.rules, self.quota, self.faults
         attempt, taken, lost = 0, 1, False
         while True:
             attempt += 1
+            if lost and resend is not None:
+                body, resend = resend(body), None
             if exchange is not None:  # what the last attempt got is what gets reported
                 exchange.attempts, exchange.status, exchange.error = attempt, 0, ""
             act = None if faults is None else faults.act(operation, body)

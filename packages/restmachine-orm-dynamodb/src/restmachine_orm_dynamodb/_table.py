@@ -116,8 +116,8 @@ class Table:
         self.keys = keys
         self.retries = retries
         self._indexes: set[str] | None = None
-        #: The lanes of this table's marked writes (see ``_once``).
-        self.lanes = Lanes()
+        #: The lanes of this table's marked writes (see ``_once``; ``None``: unmarked).
+        self.lanes: Lanes | None = Lanes()
         #: ``send(operation, request, *, refusal="")``: the flow of one request, returning
         #: DynamoDB's answer, or a ``Refusal`` when it answers with the ``refusal`` error
         #: code. The protocol's own method, bound here: the hot path has no layer around it.

@@ -32,7 +32,7 @@ from ._expressions import Expressions
 from ._flow import Flow
 from ._items import get_row
 from ._keys import ItemKey, index_key
-from ._once import Mark, marked, stale_marks
+from ._once import PRUNE_AT, Mark, guarded, landed, marked, stale_marks
 from ._serialize import Item, from_item, stored_as_absent
 from ._table import CONDITIONAL_CHECK_FAILED, Refusal, Table, wait
 from ._transactions import RowConditionFailed, Transaction, creation, key_taken, unique_condition
@@ -81,18 +81,21 @@ def insert(table: Table, schema: ModelSchema, row: Row) -> Flow[None]:
     raise _contended(table, schema, key, "create")
 
 
-def _put_new(table: Table, schema: ModelSchema, key: Key, item: Item, mark: Mark) -> Flow[None]:
+def _put_new(
+    table: Table, schema: ModelSchema, key: Key, item: Item, mark: Mark | None
+) -> Flow[None]:
     """``PutItem`` where no row has the key; a retry finding its own landed item is done."""
     ex = Expressions()
     request = {
         "TableName": table.name,
-        "Item": {**item, **mark.attribute()},
+        "Item": item if mark is None else {**item, **mark.attribute()},
         "ConditionExpression": absent(ex, table.keys.pk, schema),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         **ex.request(),
     }
-    answer = yield from table.send("PutItem", request, refusal=CONDITIONAL_CHECK_FAILED)
-    if type(answer) is Refusal and mark.landed(answer) is None:
+    answer = yield from table.send(
+        "PutItem", request, refusal=CONDITIONAL_CHECK_FAILED, resend=guarded(mark)
+    )
+    if type(answer) is Refusal and landed(mark, answer) is None:
         raise key_taken(schema, key)
 
 
@@ -121,11 +124,8 @@ def update(
                 table, schema, key, changes, previous, keep_created=False, condition=condition
             )
         )
-    return (
-        yield from marked(
-            table.lanes, partial(_update_item, table, schema, key, changes, condition)
-        )
-    )
+    write = partial(_update_item, table, schema, key, changes, condition)
+    return (yield from marked(table.lanes, write))
 
 
 def _update_item(
@@ -134,7 +134,7 @@ def _update_item(
     key: Key,
     changes: Row,
     condition: Filter | None,
-    mark: Mark,
+    mark: Mark | None,
 ) -> Flow[Row]:
     """One marked ``UpdateItem`` of an existing row; the stored row after it."""
     expected = expected_version(schema, changes)
@@ -149,20 +149,21 @@ def _update_item(
         ),
         "ConditionExpression": present(ex, table.keys.pk, schema)
         + version_condition(ex, schema, expected)
-        + also(table, ex, schema, condition)
-        + f" AND {mark.unless_landed(ex)}",
+        + also(table, ex, schema, condition),
         "ReturnValues": "ALL_NEW",
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         **ex.request(),
     }
-    answer = yield from table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
+    answer = yield from table.send(
+        "UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED, resend=guarded(mark)
+    )
     if type(answer) is Refusal:
-        stored = mark.landed(answer)
+        stored = landed(mark, answer)
         if stored is None:
             return (yield from _explain(table, schema, key, expected, condition))
     else:
         stored = answer["Attributes"]
-    yield from _prune(table, item_key, stored)
+    if len(stored) > PRUNE_AT:
+        yield from _prune(table, item_key, stored)
     row = from_item(schema, stored)
     for name in schema.indexed_fields:
         if is_computed(changes.get(name)):
@@ -221,16 +222,14 @@ def upsert(table: Table, schema: ModelSchema, row: Row) -> Flow[Row]:
     """Insert or replace a row whole, keeping ``auto_now_add`` values of a replaced one."""
     key = schema.key_of(row)
     if not schema.unique_fields and schema.ttl_field is None:
-        return (
-            yield from marked(table.lanes, lambda mark: _replace(table, schema, key, row, mark))
-        )
+        return (yield from marked(table.lanes, partial(_replace, table, schema, key, row)))
     # A row with unique values moves them by compare-and-set; a row that may have expired
     # is read first too, since an expired row is replaced as if it were not there.
     changes = {n: v for n, v in row.items() if n not in schema.key_fields}
     return (yield from _rewrite(table, schema, key, changes, None, keep_created=True))
 
 
-def _replace(table: Table, schema: ModelSchema, key: Key, row: Row, mark: Mark) -> Flow[Row]:
+def _replace(table: Table, schema: ModelSchema, key: Key, row: Row, mark: Mark | None) -> Flow[Row]:
     """One marked ``UpdateItem`` writing the whole row, made if missing; the stored row."""
     ex = Expressions()
     item_key = table.keys.item_key(schema, key)
@@ -240,16 +239,17 @@ def _replace(table: Table, schema: ModelSchema, key: Key, row: Row, mark: Mark) 
         "UpdateExpression": assignments(
             table, ex, schema, row, keep=schema.auto_now_add, count=schema.version_field, mark=mark
         ),
-        "ConditionExpression": mark.unless_landed(ex),
         "ReturnValues": "ALL_NEW",
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         **ex.request(),
     }
-    answer = yield from table.send("UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED)
-    stored = mark.landed(answer) if type(answer) is Refusal else answer["Attributes"]
+    answer = yield from table.send(
+        "UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED, resend=guarded(mark)
+    )
+    stored = landed(mark, answer) if type(answer) is Refusal else answer["Attributes"]
     if stored is None:  # only its own landed write can refuse it
         raise DynamoDBError(f"{schema.name}: upsert refused by table {table.name!r} (no condition)")
-    yield from _prune(table, item_key, stored)
+    if len(stored) > PRUNE_AT:
+        yield from _prune(table, item_key, stored)
     return from_item(schema, stored)
 
 
