@@ -379,6 +379,7 @@ def test_capacity_a_server_reports_unasked_is_not_counted(
     from restmachine_orm.faults import FaultPlan
 
     bind(Probe)
+    backend.consumed_capacity.reset()
     backend.inject_faults(FaultPlan())
     try:
         Probe.create(id="p1")
