@@ -36,6 +36,7 @@ from restmachine_orm_dynamodb._flow import (
 from restmachine_orm_dynamodb._http_settings import HttpSettings
 from restmachine_orm_dynamodb._http_sync import BlockingSender
 from restmachine_orm_dynamodb._protocol import (
+    AnswerLost,
     CorruptAnswer,
     ErrorAnswer,
     Protocol,
@@ -559,3 +560,80 @@ def test_proof_the_secret_check_would_see_a_secret_in_the_headers():
     sent = Exchange([answer({})])
     sent.drive(protocol(token=TOKEN).call("GetItem", dict(GET)))
     assert TOKEN in str(dict(sent.requests[0].headers))  # they hold it; nothing shows them
+
+
+# -- answers lost: the guarded resend, and what a loss makes unknowable --------------------
+
+PUT = {"TableName": "things", "Item": KEY, "ConditionExpression": "attribute_not_exists(pk)"}
+CHECK_FAILED = "ConditionalCheckFailedException"
+
+
+def guard(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+
+
+def sent_bodies(exchange: Exchange) -> list[dict[str, Any]]:
+    return [json.loads(request.body) for request in exchange.requests]
+
+
+def test_the_guarded_body_is_sent_only_after_an_answer_was_lost():
+    exchange = Exchange([failure("ThrottlingException"), TransportError("reset"), answer({})])
+    exchange.drive(protocol().call("PutItem", dict(PUT), refusal=CHECK_FAILED, resend=guard))
+    first, throttled_retry, after_loss = sent_bodies(exchange)
+    assert "ReturnValuesOnConditionCheckFailure" not in first
+    assert "ReturnValuesOnConditionCheckFailure" not in throttled_retry
+    assert after_loss["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+def test_a_refused_connection_is_no_lost_answer():
+    unsent = TransportError("connection refused", unsent=True)
+    exchange = Exchange([unsent, answer({})])
+    exchange.drive(protocol().call("PutItem", dict(PUT), refusal=CHECK_FAILED, resend=guard))
+    assert all("ReturnValuesOnConditionCheckFailure" not in b for b in sent_bodies(exchange))
+    exchange = Exchange([unsent] * 4)
+    with pytest.raises(DynamoDBError) as caught:
+        exchange.drive(protocol().call("DeleteItem", {"TableName": "things", "Key": KEY}))
+    assert type(caught.value) is DynamoDBError
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [TransportError("reset"), HttpResponse(200, {"x-amz-crc32": "1"}, b"{}")],
+    ids=["no-answer", "damaged-answer"],
+)
+def test_a_delete_refused_after_a_lost_answer_may_have_been_applied(loss):
+    delete = {"TableName": "things", "Key": KEY, "ConditionExpression": "attribute_exists(pk)"}
+    exchange = Exchange([loss, failure(CHECK_FAILED)])
+    with pytest.raises(AnswerLost) as caught:
+        exchange.drive(protocol().call("DeleteItem", delete, refusal=CHECK_FAILED))
+    assert "was refused after an earlier answer was lost" in str(caught.value)
+    # Without the loss, the same refusal is the caller's to read.
+    refused = Exchange([failure(CHECK_FAILED)]).drive(
+        protocol().call("DeleteItem", delete, refusal=CHECK_FAILED)
+    )
+    assert type(refused) is Refusal
+
+
+def test_a_write_failing_for_good_after_a_lost_answer_may_have_been_applied():
+    exchange = Exchange(
+        [TransportError("reset")] + [failure("InternalServerError", status=500)] * 3
+    )
+    with pytest.raises(AnswerLost):
+        exchange.drive(protocol().call("UpdateItem", {"TableName": "things", "Key": KEY}))
+    # A read failing the same way is no lost write.
+    exchange = Exchange(
+        [TransportError("reset")] + [failure("InternalServerError", status=500)] * 3
+    )
+    with pytest.raises(DynamoDBError) as caught:
+        exchange.drive(protocol().call("GetItem", dict(GET)))
+    assert type(caught.value) is DynamoDBError
+
+
+def test_an_expected_refusal_gives_back_the_retry_budget_as_a_success_does():
+    shared = protocol()
+    exchange = Exchange([TransportError("reset"), failure(CHECK_FAILED)])
+    assert (
+        type(exchange.drive(shared.call("PutItem", dict(PUT), refusal=CHECK_FAILED, resend=guard)))
+        is Refusal
+    )
+    assert shared.quota.capacity == shared.quota.maximum

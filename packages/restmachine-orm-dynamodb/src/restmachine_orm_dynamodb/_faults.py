@@ -26,6 +26,8 @@ from ._observe import current_scope
 __all__ = ["Act", "Faults"]
 
 _BATCHES = frozenset({"BatchGetItem", "BatchWriteItem"})
+#: Scopes the backend names otherwise than ``restmachine_orm.faults.OPERATIONS`` does.
+_OPERATIONS = {"collect": "query"}
 _ANSWERS = {
     "throttle": (400, "ProvisionedThroughputExceededException", "throttled (injected)"),
     "fail": (500, "InternalServerError", "internal server error (injected)"),
@@ -63,7 +65,8 @@ class Faults:
         scope = current_scope()
         if scope is None:  # not an ORM operation (table administration): left alone
             return None
-        fault = self.plan.next(scope.operation, scope.model, batch=operation in _BATCHES)
+        aimed = _OPERATIONS.get(scope.operation, scope.operation)
+        fault = self.plan.next(aimed, scope.model, batch=operation in _BATCHES)
         delay = self.plan.delay
         if fault is None:
             return Act(delay) if delay else None

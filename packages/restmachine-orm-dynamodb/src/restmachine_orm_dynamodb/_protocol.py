@@ -54,12 +54,9 @@ class Refusal:
     Attributes:
         answer: DynamoDB's error answer: its own keys (``CancellationReasons``, ``Item``,
             ``message``...) and ``{"Error": {"Code": ..., "Message": ...}}``.
-        after_loss: An earlier try's answer was lost: that try may have been applied, and
-            be what refuses this one (a write carrying a mark can tell, see ``_once``).
     """
 
     answer: Mapping[str, Any]
-    after_loss: bool = False
 
 
 class AnswerLost(DynamoDBError):
@@ -327,7 +324,7 @@ class Protocol:
                         # success (a retried write refused as already landed is one).
                         if quota.capacity < quota.maximum:
                             quota.give_back(taken)
-                        return Refusal(error.answer, after_loss=lost)
+                        return Refusal(error.answer)
                     failure, kind = error, retryable(response.status, error.code) or ""
                     if kind == "":
                         raise self._failure(operation, body, error, attempt, lost=lost) from error
