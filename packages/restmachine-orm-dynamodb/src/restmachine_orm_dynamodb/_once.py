@@ -69,8 +69,12 @@ class Lanes:
     """The lanes of one backend: one per write in flight, each with its own mark attribute."""
 
     def __init__(self) -> None:
-        """No lane in use yet; this backend's marks get a random name of their own."""
-        self._prefix = f"{MARK_PREFIX}{secrets.token_hex(3)}:"
+        """No lane in use yet; this backend's marks get a random name of their own.
+
+        32 random bits: two backends sharing a name (and so lanes) is a chance of about one
+        in ten thousand among a thousand processes writing one table.
+        """
+        self._prefix = f"{MARK_PREFIX}{secrets.token_hex(4)}:"
         self._free: list[str] = []
         self._made = 0
         self._lock = threading.Lock()
