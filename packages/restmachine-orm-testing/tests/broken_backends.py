@@ -351,8 +351,8 @@ class _Faulty(InMemoryBackend):
             previous = args[2] if method == "update" and len(args) > 2 else None
             operation = operation_of(method, previous=previous)
             landed = []
-            for _ in range(ATTEMPTS):
-                fault = plan.next(operation, schema.name)
+            for attempt in range(ATTEMPTS):
+                fault = plan.next(operation, schema.name, retry=attempt > 0)
                 time.sleep(plan.delay)
                 kind = None if fault is None else fault.kind
                 if kind in ("throttle", "fail"):

@@ -55,6 +55,16 @@ def test_every_hits_one_matching_request_in_n(plan):
     assert [n for n, hit in enumerate(hits, 1) if hit is not None] == [3, 6]
 
 
+def test_first_tries_only_never_hits_a_retry(plan):
+    plan.lose_response(operation="update", times=2, every=2, first_tries=True)
+    tries = [False, True, True, False, True, False]  # retry? of each request in turn
+    hits = [plan.next("update", "Counter", retry=retry) for retry in tries]
+    # The first tries are requests 1, 4 and 6: the 2nd and 3rd of them are hit.
+    assert [n for n, hit in enumerate(hits, 1) if hit is not None] == [4]
+    assert plan.next("update", "Counter", retry=False) == Fault("lose_response")
+    assert plan.pending() == 0
+
+
 def test_a_transaction_matches_each_of_its_models(plan):
     plan.fail(operation="transaction", model="Order")
     assert plan.next("transaction", "Line+Order") == Fault("fail")

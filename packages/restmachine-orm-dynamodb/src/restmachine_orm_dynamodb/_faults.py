@@ -60,13 +60,14 @@ class Faults:
         """Act out ``plan``."""
         self.plan = plan
 
-    def act(self, operation: str, body: dict[str, Any]) -> Act | None:
-        """What to do to this attempt of ``operation``; counts it in the plan."""
+    def act(self, operation: str, body: dict[str, Any], attempt: int = 1) -> Act | None:
+        """What to do to try number ``attempt`` of ``operation``; counts it in the plan."""
         scope = current_scope()
         if scope is None:  # not an ORM operation (table administration): left alone
             return None
         aimed = _OPERATIONS.get(scope.operation, scope.operation)
-        fault = self.plan.next(aimed, scope.model, batch=operation in _BATCHES)
+        batch, retry = operation in _BATCHES, attempt > 1
+        fault = self.plan.next(aimed, scope.model, batch=batch, retry=retry)
         delay = self.plan.delay
         if fault is None:
             return Act(delay) if delay else None

@@ -271,7 +271,7 @@ class Protocol:
                 body, resend = resend(body), None
             if exchange is not None:  # what the last attempt got is what gets reported
                 exchange.attempts, exchange.status, exchange.error = attempt, 0, ""
-            act = None if faults is None else faults.act(operation, body)
+            act = None if faults is None else faults.act(operation, body, attempt)
             response = None if act is None else act.answer
             if act is not None and act.delay:
                 yield Pause(act.delay)

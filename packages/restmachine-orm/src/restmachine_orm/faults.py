@@ -90,10 +90,13 @@ class _Rule:
     model: str | None
     times: int
     every: int
+    first_tries: bool
     seen: int = 0
 
-    def matches(self, operation: str, models: tuple[str, ...], *, batch: bool) -> bool:
+    def matches(self, operation: str, models: tuple[str, ...], *, batch: bool, retry: bool) -> bool:
         if self.times <= 0 or (self.fault.kind == "unprocessed") is not batch:
+            return False
+        if retry and self.first_tries:
             return False
         if self.operation is not None and self.operation != operation:
             return False
@@ -131,6 +134,9 @@ class FaultPlan:
     and ``model`` (a model class or its name; ``None``: any), and ``times``: how many
     requests it hits. ``every=n`` hits one matching request in ``n`` (the n-th, the 2n-th...)
     instead of each, e.g. ``lose_response(times=80, every=5)`` loses a fifth of the answers.
+    ``first_tries=True`` hits first tries only, never a retry: with ``every``, a share of the
+    calls meets the fault once, and none meets it on every try (which concurrent calls,
+    taking turns, otherwise can).
     Faults are used in the order they were aimed.
     """
 
@@ -145,22 +151,40 @@ class FaultPlan:
         return f"FaultPlan(faults={len(self._rules)}, calls={dict(self._calls)})"
 
     def throttle(
-        self, operation: str | None = None, model: Any = None, times: int = 1, *, every: int = 1
+        self,
+        operation: str | None = None,
+        model: Any = None,
+        times: int = 1,
+        *,
+        every: int = 1,
+        first_tries: bool = False,
     ) -> None:
         """The backend answers "throttled" (nothing applied); the ORM's retries try again."""
-        self._aim(Fault("throttle"), operation, model, times, every)
+        self._aim(Fault("throttle"), operation, model, times, every, first_tries=first_tries)
 
     def fail(
-        self, operation: str | None = None, model: Any = None, times: int = 1, *, every: int = 1
+        self,
+        operation: str | None = None,
+        model: Any = None,
+        times: int = 1,
+        *,
+        every: int = 1,
+        first_tries: bool = False,
     ) -> None:
         """The backend answers with an internal server error (nothing applied)."""
-        self._aim(Fault("fail"), operation, model, times, every)
+        self._aim(Fault("fail"), operation, model, times, every, first_tries=first_tries)
 
     def lose_response(
-        self, operation: str | None = None, model: Any = None, times: int = 1, *, every: int = 1
+        self,
+        operation: str | None = None,
+        model: Any = None,
+        times: int = 1,
+        *,
+        every: int = 1,
+        first_tries: bool = False,
     ) -> None:
         """The request is applied, then its answer is lost: the client sees a connection error."""
-        self._aim(Fault("lose_response"), operation, model, times, every)
+        self._aim(Fault("lose_response"), operation, model, times, every, first_tries=first_tries)
 
     def unprocessed(
         self,
@@ -212,18 +236,21 @@ class FaultPlan:
         with self._lock:
             return sum(rule.times for rule in self._rules)
 
-    def next(self, operation: str, model: str = "-", *, batch: bool = False) -> Fault | None:
+    def next(
+        self, operation: str, model: str = "-", *, batch: bool = False, retry: bool = False
+    ) -> Fault | None:
         """Count one request of ``operation`` on ``model``; the fault it meets, if any.
 
         Backends call it before each request (each try), below their retries. ``model``
         names the model, or several joined by ``+`` (a transaction); ``batch``: the request
-        is a batch one, which only ``unprocessed`` faults hit (and only those hit it).
+        is a batch one, which only ``unprocessed`` faults hit (and only those hit it);
+        ``retry``: it is a retry, not a first try.
         """
         models = tuple(model.split("+"))
         with self._lock:
             self._calls[operation] += 1
             for rule in self._rules:
-                if rule.matches(operation, models, batch=batch):
+                if rule.matches(operation, models, batch=batch, retry=retry):
                     rule.seen += 1
                     if rule.seen % rule.every:
                         continue
@@ -231,13 +258,22 @@ class FaultPlan:
                     return rule.fault
         return None
 
-    def _aim(self, fault: Fault, operation: str | None, model: Any, times: int, every: int) -> None:
+    def _aim(
+        self,
+        fault: Fault,
+        operation: str | None,
+        model: Any,
+        times: int,
+        every: int,
+        *,
+        first_tries: bool = False,
+    ) -> None:
         _check_operation(operation)
         if times < 1 or every < 1:
             raise ValueError(
                 f"{fault.kind}(times={times!r}, every={every!r}): both must be at least 1"
             )
-        rule = _Rule(fault, operation, _model_name(model), times, every)
+        rule = _Rule(fault, operation, _model_name(model), times, every, first_tries)
         with self._lock:
             self._rules.append(rule)
 
@@ -271,8 +307,8 @@ def call_with_faults(
     """
     landed: list[_T] = []
     failure = ""
-    for _ in range(ATTEMPTS):
-        fault = plan.next(operation, model, batch=batch)
+    for attempt in range(ATTEMPTS):
+        fault = plan.next(operation, model, batch=batch, retry=attempt > 0)
         if plan.delay:
             time.sleep(plan.delay)
         kind = None if fault is None else fault.kind
@@ -290,7 +326,7 @@ def call_with_faults(
             failure = "its answer was lost"
             continue
         if kind == "unprocessed":
-            plan.next(operation, model, batch=batch)  # the leftovers' request
+            plan.next(operation, model, batch=batch, retry=True)  # the leftovers' request
         return result
     if landed:
         raise WriteOutcomeUnknownError(model, key or {}, operation, f"{ATTEMPTS} answers lost")

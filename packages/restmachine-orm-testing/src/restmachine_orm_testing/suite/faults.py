@@ -39,9 +39,10 @@ __all__ = ["TestClock", "TestFaults"]
 
 Orm = tuple[Any, str]
 T = TypeVar("T")
-#: Increments each writer makes in the exactly-once race, and the share of answers lost.
+#: Increments each writer makes in the exactly-once race; one first try in four loses its
+#: answer, which is 100 of the 500 answers: a fifth.
 INCREMENTS = 50
-LOST_EVERY = 5
+LOST_EVERY = 4
 
 
 def counter(client: Any) -> Any:
@@ -167,7 +168,8 @@ class TestFaults(SuiteBase):
         client, _ = orm
         counter(client)
         lost = WRITERS * INCREMENTS // LOST_EVERY
-        orm_faults.lose_response(operation="update", times=lost, every=LOST_EVERY)
+        # First tries only: taking turns, one writer's every try could otherwise be the one.
+        orm_faults.lose_response(operation="update", times=lost, every=LOST_EVERY, first_tries=True)
 
         def increments(_: int) -> int:
             for _ in range(INCREMENTS):
