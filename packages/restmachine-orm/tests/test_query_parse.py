@@ -9,7 +9,7 @@ import pytest
 from sample_models import Person
 
 from restmachine_orm import Field, Model, QueryError
-from restmachine_orm.query import And, Condition, Not, Or
+from restmachine_orm.query import And, Condition, Not, Or, conjuncts
 from restmachine_orm.query.parse import parse_filters, split_lookup
 from restmachine_orm.schema import LOOKUPS
 
@@ -236,3 +236,12 @@ def test_all_lookups_are_listed() -> None:
         "icontains",
         "isnull",
     )
+
+
+def test_conjuncts_are_the_parts_a_row_must_match_all_of():
+    first, second = Condition("a", "eq", 1), Condition("b", "gt", 2)
+    assert conjuncts(None) == ()
+    assert conjuncts(first) == (first,)
+    assert conjuncts(And((first, second))) == (first, second)
+    either = Or((first, second))
+    assert conjuncts(either) == (either,)

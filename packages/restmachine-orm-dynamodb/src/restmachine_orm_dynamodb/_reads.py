@@ -22,6 +22,7 @@ from restmachine_orm.query import (
     Predicate,
     QuerySpec,
     compile_filter,
+    conjuncts,
     select_rows,
     split_filter,
     walk,
@@ -82,7 +83,7 @@ def _projection(spec: QuerySpec, full: QuerySpec, ex: Expressions) -> dict[str, 
 
 def _without(tree: Filter, guaranteed: dict[str, Any]) -> Filter | None:
     """The filter less its top-level ``field == value`` parts a key condition guarantees."""
-    parts = tree.children if isinstance(tree, And) else (tree,)
+    parts = conjuncts(tree)
     kept = tuple(
         part
         for part in parts

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from .builder import Page, Query
 from .execution import select_rows
-from .filters import And, Condition, Filter, Not, Or, pinned_values, split_filter, walk
+from .filters import (
+    And,
+    Condition,
+    Filter,
+    Not,
+    Or,
+    conjuncts,
+    pinned_values,
+    split_filter,
+    walk,
+)
 from .ordering import OrderBy
 from .predicate import Predicate, compile_filter
 from .q import Q, WriteCondition
@@ -24,6 +34,7 @@ __all__ = [
     "QuerySpec",
     "WriteCondition",
     "compile_filter",
+    "conjuncts",
     "pinned_values",
     "select_rows",
     "split_filter",

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from ..errors import QueryError
 from ..keys import IndexLayout
 from ..schema import FieldKind, ModelSchema
-from .filters import And, Condition, Filter, pinned_values
+from .filters import Condition, Filter, conjuncts, pinned_values
 
 __all__ = ["Access", "access_path", "refuse_scan"]
 
@@ -86,7 +86,7 @@ def _listed_keys(
     missing = [name for name in schema.key_fields if name not in pinned]
     if len(missing) != 1:
         return None
-    parts = tree.children if isinstance(tree, And) else (tree,)
+    parts = conjuncts(tree)
     listed = next(
         (
             part.value
@@ -106,7 +106,7 @@ def _listed_keys(
 
 def _starts(schema: ModelSchema, tree: Filter | None) -> dict[str, str]:
     """Text fields a top-level ``startswith`` condition filters, and the text."""
-    parts = tree.children if isinstance(tree, And) else (tree,)
+    parts = conjuncts(tree)
     return {
         part.field: part.value
         for part in parts
@@ -138,7 +138,7 @@ _NOT_NONE = frozenset({"gt", "gte", "lt", "lte", "between", "startswith", "conta
 
 def _never_none(tree: Filter | None) -> set[str]:
     """Fields the filter's top-level conditions require to hold a value (not ``None``)."""
-    parts = tree.children if isinstance(tree, And) else (tree,)
+    parts = conjuncts(tree)
     present = set()
     for part in parts:
         if not isinstance(part, Condition):
@@ -186,7 +186,7 @@ def _shown(schema: ModelSchema, tree: Filter | None) -> str:
     """The query as written, as near as the filter tree tells: ``User.where(age__gt=3)``."""
     if tree is None:
         return f"A query of every {schema.name} row (all(), or where() without filters)"
-    parts = tree.children if isinstance(tree, And) else (tree,)
+    parts = conjuncts(tree)
     if all(isinstance(part, Condition) for part in parts):
         shown = ", ".join(
             f"{part.field}{'' if part.lookup == 'eq' else '__' + part.lookup}={part.value!r}"

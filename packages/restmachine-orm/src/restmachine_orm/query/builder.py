@@ -12,7 +12,7 @@ from ..errors import QueryError
 from ..schema import ModelSchema
 from .access import refuse_scan
 from .cursor import decode_cursor, encode_cursor
-from .filters import And, Filter, Not, Or
+from .filters import And, Filter, Not, Or, conjuncts
 from .ordering import OrderBy
 from .plan import Plan
 from .q import resolve_filters
@@ -466,6 +466,4 @@ def _conjoin(current: Filter | None, added: Filter) -> Filter:
     # Keep one flat And, so backends see every top-level condition (e.g. a pinned key).
     if current is None:
         return added
-    parts = current.children if isinstance(current, And) else (current,)
-    more = added.children if isinstance(added, And) else (added,)
-    return And(parts + more)
+    return And(conjuncts(current) + conjuncts(added))

@@ -12,6 +12,7 @@ __all__ = [
     "Filter",
     "Not",
     "Or",
+    "conjuncts",
     "describe",
     "pinned_values",
     "split_filter",
@@ -60,12 +61,23 @@ Filter = Union[Condition, And, Or, Not]  # noqa: UP007 - a runtime alias, valid 
 """Any node of a filter tree."""
 
 
+def conjuncts(tree: Filter | None) -> tuple[Filter, ...]:
+    """The top-level parts a row must match all of: an ``And``'s children, else the tree.
+
+    No filter has none. Only these parts can pin a key, start a prefix, or be told to the
+    storage one by one.
+    """
+    if tree is None:
+        return ()
+    return tree.children if isinstance(tree, And) else (tree,)
+
+
 def pinned_values(tree: Filter | None) -> dict[str, Any]:
     """Fields a filter fixes to one value with a top-level ``eq`` (alone or in an ``And``).
 
     Backends use it to answer a query from a key or an index instead of reading every row.
     """
-    conditions = tree.children if isinstance(tree, And) else (tree,)
+    conditions = conjuncts(tree)
     return {
         cond.field: cond.value
         for cond in conditions
@@ -95,7 +107,7 @@ def split_filter(
     """
     if tree is None:
         return None, None
-    parts = tree.children if isinstance(tree, And) else (tree,)
+    parts = conjuncts(tree)
     stored: list[Filter] = []
     after: list[Filter] = []
     for part in parts:

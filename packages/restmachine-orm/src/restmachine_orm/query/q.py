@@ -11,7 +11,7 @@ from typing import Any, Literal, Union
 
 from ..errors import QueryError
 from ..schema import ModelSchema
-from .filters import And, Filter, Not, Or
+from .filters import And, Filter, Not, Or, conjuncts
 from .parse import parse_filters
 
 __all__ = ["Q", "WriteCondition", "resolve_filters"]
@@ -136,9 +136,7 @@ def resolve_filters(
     keywords = parse_filters(schema, filters)
     if keywords is not None:
         parts.append(keywords)
-    flat = tuple(
-        child for part in parts for child in (part.children if isinstance(part, And) else (part,))
-    )
+    flat = tuple(child for part in parts for child in conjuncts(part))
     if not flat:
         return None
     return flat[0] if len(flat) == 1 else And(flat)
