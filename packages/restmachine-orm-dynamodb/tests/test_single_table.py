@@ -408,3 +408,40 @@ def test_listed_keys_need_no_scan(stored: DynamoDBBackend) -> None:
     StOrder.model_backend = strict  # the bind fixture restores it
     assert StOrder.where(order_id__in=["o1", "o2"]).count() == 2
     strict.close()
+
+
+def _two_models_on_one_key() -> tuple[type[Model], type[Model]]:
+    class StReceipt(Model):
+        model_keys = Keys(pk="STPAPER#{paper_id}", sk="STPAPER")
+        paper_id: str = Field(primary_key=True)
+        total: int = 0
+
+    class StInvoice(Model):
+        model_keys = Keys(pk="STPAPER#{paper_id}", sk="STPAPER")
+        paper_id: str = Field(primary_key=True)
+        due: str = ""
+
+    return StReceipt, StInvoice
+
+
+def test_two_models_that_could_share_a_key_are_refused_when_the_second_is_created():
+    with pytest.raises(ModelDefinitionError, match="one model's rows would overwrite"):
+        _two_models_on_one_key()
+
+
+def test_proof_without_the_collision_check_one_model_overwrites_the_others_row(
+    backend, bind, monkeypatch
+):
+    from restmachine_orm import keys
+
+    monkeypatch.setattr(keys, "_overlap", lambda first, second: False)
+    receipt_model, invoice_model = _two_models_on_one_key()
+    bind(receipt_model, invoice_model)
+    receipt_model.create(paper_id="p1", total=10)
+    invoice_model.upsert(paper_id="p1", due="monday")  # the same item: pk and sk alike
+    stored = item(backend, "STPAPER#p1", "STPAPER")
+    # One item now holds both rows' fields, marked as the invoice's: the receipt is gone
+    # from every query of receipts.
+    assert stored["_type"] == {"S": "StInvoice"}
+    assert (stored["total"], stored["due"]) == ({"N": "10"}, {"S": "monday"})
+    assert receipt_model.where(total=10).all() == []
