@@ -116,6 +116,8 @@ def test_operation_of_names_the_orm_operation():
     assert operation_of("insert_many") == "create_many"
     assert operation_of("exists") == "query"
     assert operation_of("transact") == "transaction"
+    assert operation_of("collect") == "query"
+    assert operation_of("save") == "save"
 
 
 def test_clear_forgets_faults_latency_and_counts(plan):

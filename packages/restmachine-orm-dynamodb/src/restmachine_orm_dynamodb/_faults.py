@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from restmachine_orm.faults import FaultPlan
+from restmachine_orm.faults import FaultPlan, operation_of
 
 from ._flow import HttpResponse
 from ._observe import current_scope
@@ -26,8 +26,6 @@ from ._observe import current_scope
 __all__ = ["Act", "Faults"]
 
 _BATCHES = frozenset({"BatchGetItem", "BatchWriteItem"})
-#: Scopes the backend names otherwise than ``restmachine_orm.faults.OPERATIONS`` does.
-_OPERATIONS = {"collect": "query"}
 _ANSWERS = {
     "throttle": (400, "ProvisionedThroughputExceededException", "throttled (injected)"),
     "fail": (500, "InternalServerError", "internal server error (injected)"),
@@ -65,7 +63,8 @@ class Faults:
         scope = current_scope()
         if scope is None:  # not an ORM operation (table administration): left alone
             return None
-        aimed = _OPERATIONS.get(scope.operation, scope.operation)
+        # The scope names the operation as the backend does (``exists``, ``collect``...).
+        aimed = operation_of(scope.operation)
         batch, retry = operation in _BATCHES, attempt > 1
         fault = self.plan.next(aimed, scope.model, batch=batch, retry=retry)
         delay = self.plan.delay

@@ -10,7 +10,7 @@ runner which writes must run to their end once started.
 from __future__ import annotations
 
 from functools import partial
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from restmachine_orm import NotFoundError
 from restmachine_orm.backends.base import Key, Row
@@ -153,22 +153,31 @@ def _update_item(
         "ReturnValues": "ALL_NEW",
         **ex.request(),
     }
-    answer = yield from table.send(
-        "UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED, resend=guarded(mark)
-    )
-    if type(answer) is Refusal:
-        stored = landed(mark, answer)
-        if stored is None:
-            return (yield from _explain(table, schema, key, expected, condition))
-    else:
-        stored = answer["Attributes"]
-    if len(stored) > PRUNE_AT:
-        yield from _prune(table, item_key, stored)
+    stored = yield from _updated(table, item_key, request, mark)
+    if stored is None:
+        return (yield from _explain(table, schema, key, expected, condition))
     row = from_item(schema, stored)
     for name in schema.indexed_fields:
         if is_computed(changes.get(name)):
             yield from _reindex(table, schema, key, name, row[name])
     return row
+
+
+def _updated(
+    table: Table, item_key: ItemKey, request: dict[str, Any], mark: Mark | None
+) -> Flow[Item | None]:
+    """Send a marked ``UpdateItem``; the item as stored after it (``None``: refused).
+
+    A resend refused because this very write landed is no refusal: the stored item it
+    carries is the answer. An item holding many marks has its old ones pruned.
+    """
+    answer = yield from table.send(
+        "UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED, resend=guarded(mark)
+    )
+    stored = landed(mark, answer) if type(answer) is Refusal else answer["Attributes"]
+    if stored is not None and len(stored) > PRUNE_AT:
+        yield from _prune(table, item_key, stored)
+    return stored
 
 
 def _prune(table: Table, item_key: ItemKey, item: Item) -> Flow[None]:
@@ -242,14 +251,9 @@ def _replace(table: Table, schema: ModelSchema, key: Key, row: Row, mark: Mark |
         "ReturnValues": "ALL_NEW",
         **ex.request(),
     }
-    answer = yield from table.send(
-        "UpdateItem", request, refusal=CONDITIONAL_CHECK_FAILED, resend=guarded(mark)
-    )
-    stored = landed(mark, answer) if type(answer) is Refusal else answer["Attributes"]
+    stored = yield from _updated(table, item_key, request, mark)
     if stored is None:  # only its own landed write can refuse it
         raise DynamoDBError(f"{schema.name}: upsert refused by table {table.name!r} (no condition)")
-    if len(stored) > PRUNE_AT:
-        yield from _prune(table, item_key, stored)
     return from_item(schema, stored)
 
 

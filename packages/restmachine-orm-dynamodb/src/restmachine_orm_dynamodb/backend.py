@@ -468,12 +468,12 @@ class DynamoDBBackend(Backend):
     def exists(self, spec: QuerySpec) -> bool:
         """Tell whether a row matches, reading no further than the first match."""
         flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
-        return self._run(flow, spec.schema.name, "query")
+        return self._run(flow, spec.schema.name, "exists")
 
     async def aexists(self, spec: QuerySpec) -> bool:
         """Async twin of ``exists``."""
         flow = _reads.exists(self._table, self._schema(spec.schema), live_spec(spec))
-        return await self._arun(flow, spec.schema.name, "query")
+        return await self._arun(flow, spec.schema.name, "exists")
 
     def explain(self, spec: QuerySpec) -> Plan:
         """The request ``query(spec)`` would send first, worked out without sending it."""

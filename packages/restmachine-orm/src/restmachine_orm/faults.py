@@ -113,6 +113,7 @@ def operation_of(method: str, *, previous: Any = None) -> str:
     """The ORM operation a backend method serves, e.g. ``insert`` → ``create``.
 
     ``update`` is ``save`` when given the row as last read (``previous``), else ``update``.
+    A name that is an ORM operation already (``save``, ``get``...) stays as it is.
     """
     if method == "update":
         return "update" if previous is None else "save"
@@ -123,6 +124,7 @@ _OPERATION_OF = {
     "insert": "create",
     "insert_many": "create_many",
     "exists": "query",
+    "collect": "query",
     "transact": "transaction",
 }
 

@@ -31,7 +31,7 @@ from restmachine_orm.faults import ATTEMPTS
 from ..clock import OrmClock
 from ..faults import OrmFaults
 from ..markers import requires
-from ._base import SuiteBase, since
+from ._base import SuiteBase, refused, since
 from .concurrency import WRITERS, race, split
 from .models import Account, Awkward, Event, Lease, Member
 
@@ -93,13 +93,8 @@ class TestFaults(SuiteBase):
         client.create_and_verify(Event, stream="s", seq=1)
         orm_faults.fail(operation="get", model=Event, times=ATTEMPTS)
         before = orm_faults.calls("get")
-        try:
-            Event.get(stream="s", seq=1)
-        except BackendError as error:
-            assert "get of Event" in str(error), str(error)
-            assert not isinstance(error, WriteOutcomeUnknownError)
-        else:
-            raise AssertionError("a get failing every try did not raise BackendError")
+        error = refused(lambda: Event.get(stream="s", seq=1), BackendError, "get of Event")
+        assert not isinstance(error, WriteOutcomeUnknownError)
         assert orm_faults.calls("get") - before == ATTEMPTS
         assert orm_faults.pending() == 0
         assert client.get_and_verify_exists(Event, stream="s", seq=1).seq == 1
@@ -207,16 +202,13 @@ class TestFaults(SuiteBase):
         client, _ = orm
         row = client.create_and_verify(Event, stream="s", seq=1)
         orm_faults.lose_response(operation="delete")
-        try:
-            row.delete()
-        except WriteOutcomeUnknownError as unknown:
-            assert (unknown.model, unknown.key, unknown.operation) == (
-                "Event",
-                {"stream": "s", "seq": 1},
-                "delete",
-            )
-        else:
-            raise AssertionError("a delete whose answer was lost reported an outcome")
+        unknown = refused(row.delete, WriteOutcomeUnknownError, "the outcome of delete")
+        assert isinstance(unknown, WriteOutcomeUnknownError)
+        assert (unknown.model, unknown.key, unknown.operation) == (
+            "Event",
+            {"stream": "s", "seq": 1},
+            "delete",
+        )
         client.get_and_verify_not_exists(Event, stream="s", seq=1)
 
     @since("1.9")
@@ -227,12 +219,14 @@ class TestFaults(SuiteBase):
         row = counter(client)
         orm_faults.lose_response(operation="update", times=ATTEMPTS)
         before = orm_faults.calls("update")
-        try:
-            row.update(count=F("count") + 1)
-        except WriteOutcomeUnknownError as unknown:
-            assert unknown.operation == "update" and unknown.model == "Awkward"
-        else:
-            raise AssertionError("an update whose every answer was lost reported an outcome")
+        unknown = refused(
+            lambda: row.update(count=F("count") + 1),
+            WriteOutcomeUnknownError,
+            "the outcome of update",
+            "an update whose every answer was lost",
+        )
+        assert isinstance(unknown, WriteOutcomeUnknownError)
+        assert unknown.operation == "update" and unknown.model == "Awkward"
         assert orm_faults.calls("update") - before == ATTEMPTS
         assert client.get_and_verify_exists(Awkward, key="k", order="o").count == 1
 
